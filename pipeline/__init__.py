@@ -1,0 +1,1 @@
+"""The weekly job: content queue, issue assembly, rendering, delivery, scheduling and wiring."""

@@ -1,0 +1,101 @@
+"""``pulse issue``: build, preview, send and watch the week's issue."""
+
+from __future__ import annotations
+
+import sys
+from collections import Counter
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, TimeRemainingColumn
+from rich.table import Table
+
+from pipeline import weekly
+from pipeline.cli.common import console, new_app, pulse
+from pipeline.delivery.outbox import counts_by_status
+from pipeline.issues.build import get_issue
+from subscribers.database import transaction
+
+app = new_app("The week's issue.")
+
+WeekOption = Annotated[
+    str | None, typer.Option("--week", help="ISO week such as 2026-W48 (default: this week)")
+]
+
+
+@app.command("build")
+def build(
+    week: WeekOption = None,
+    rebuild: Annotated[bool, typer.Option(help="re-assemble an unsent issue")] = False,
+) -> None:
+    """Assemble and render the week's issue (the same issue if it already exists)."""
+    app_ = pulse()
+    key = weekly.resolve_week(app_, week)
+    result = weekly.build_week(app_, key, rebuild=rebuild)
+    state = "built" if result.created else ("rebuilt" if rebuild else "already built")
+    console.print(f"{key}: {state} issue #{result.issue.number} “{result.issue.subject}”")
+
+
+@app.command("preview")
+def preview(
+    out: Annotated[Path, typer.Option(help="folder to write the files into")],
+    week: WeekOption = None,
+) -> None:
+    """Write issue.mjml, issue.html, issue.txt and a sample issue.eml."""
+    app_ = pulse()
+    for path in weekly.write_preview(app_, weekly.resolve_week(app_, week), out):
+        console.print(str(path))
+
+
+def _send(week: str | None) -> None:
+    app_ = pulse()
+    key = weekly.resolve_week(app_, week)
+    with Progress(
+        TextColumn("sending {task.description}"),
+        BarColumn(),
+        TaskProgressColumn(),
+        TextColumn("{task.fields[rate]:.0f}/s"),
+        TimeRemainingColumn(),
+        console=console,
+        disable=not sys.stdout.isatty(),
+    ) as progress:
+        task = progress.add_task(key, total=None, rate=0.0)
+
+        def on_progress(outcome: Counter[str]) -> None:
+            elapsed = progress.tasks[task].elapsed or 1e-9
+            progress.update(task, completed=outcome.total(), rate=outcome.total() / elapsed)
+
+        report = weekly.send_week(app_, key, on_progress=on_progress)
+    state = "finished" if report.finished else "unfinished (run `pulse issue resume`)"
+    console.print(
+        f"{key}: sent {report.sent}, failed {report.outcome['failed']}, "
+        f"in {report.elapsed:.1f}s; send {state}"
+    )
+
+
+@app.command("send")
+def send(week: WeekOption = None) -> None:
+    """Send the week's issue to every active subscriber (continues an interrupted send)."""
+    _send(week)
+
+
+@app.command("resume")
+def resume(week: WeekOption = None) -> None:
+    """Continue a paused or interrupted send."""
+    _send(week)
+
+
+@app.command("status")
+def status(week: WeekOption = None) -> None:
+    """Show the issue's state and its deliveries by status."""
+    app_ = pulse()
+    key = weekly.resolve_week(app_, week)
+    with transaction(app_.db.sessions) as session:
+        issue = get_issue(session, key)
+        counts = counts_by_status(session, issue.id)
+    console.print(f"{key}: issue #{issue.number} “{issue.subject}” is {issue.status.value}")
+    table = Table("deliveries", "count")
+    for state, count in sorted(counts.items()):
+        table.add_row(state.value, str(count))
+    console.print(table)

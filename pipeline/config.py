@@ -1,0 +1,217 @@
+"""Configuration: the only module that reads the environment.
+
+Every setting is a ``PULSE_*`` variable (optionally from a ``.env`` file). Defaults make the
+quick start work with no configuration. :func:`load_settings` turns a bad value into one
+:class:`ConfigError` line naming the variable.
+"""
+
+from __future__ import annotations
+
+import re
+import secrets
+from email.headerregistry import Address
+from email.utils import parseaddr
+from pathlib import Path
+from typing import Literal
+from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import Field, SecretStr, field_validator, model_validator
+from pydantic import ValidationError as PydanticValidationError
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from pipeline.errors import ConfigError
+
+ProviderName = Literal["file", "smtp", "postmark", "sendgrid", "mailgun", "ses", "resend"]
+
+PLACEHOLDER_POSTAL_ADDRESS = "Set PULSE_POSTAL_ADDRESS to your postal address"
+WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+_SCHEDULE = re.compile(r"^(mon|tue|wed|thu|fri|sat|sun) ([01]\d|2[0-3]):([0-5]\d)$")
+
+
+class Settings(BaseSettings):
+    """Typed, frozen settings. Build with :func:`load_settings`."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="PULSE_",
+        env_file=".env",
+        env_file_encoding="utf-8",
+        extra="ignore",
+        frozen=True,
+        populate_by_name=True,
+    )
+
+    database_url: str = "sqlite:///var/pulse.db"
+    var_dir: Path = Path("var")
+    provider: ProviderName = "file"
+    outbox_dir: Path = Path("var/outbox")
+    base_url: str = "http://127.0.0.1:8000"
+    secret_key: SecretStr | None = None
+    old_secret_keys: SecretStr | None = None
+    from_address: str = Field(default="AISE Pulse Brief <pulse@localhost>", alias="PULSE_FROM")
+    postal_address: str = PLACEHOLDER_POSTAL_ADDRESS
+    schedule: str = "tue 09:00"
+    timezone: str = "America/New_York"
+    send_rate: float | None = Field(default=None, gt=0)
+    batch_size: int = Field(default=500, ge=1, le=10_000)
+    editor_emails: str = ""
+    log_format: Literal["text", "json"] = "text"
+
+    postmark_api_url: str = "https://api.postmarkapp.com"
+    postmark_token: SecretStr | None = None
+    postmark_stream: str = "broadcast"
+    sendgrid_api_url: str = "https://api.sendgrid.com"
+    sendgrid_api_key: SecretStr | None = None
+    mailgun_api_url: str = "https://api.mailgun.net"
+    mailgun_api_key: SecretStr | None = None
+    mailgun_domain: str | None = None
+    resend_api_url: str = "https://api.resend.com"
+    resend_api_key: SecretStr | None = None
+    ses_api_url: str | None = None
+    ses_region: str | None = None
+    smtp_host: str | None = None
+    smtp_port: int = Field(default=587, ge=1, le=65535)
+    smtp_username: str | None = None
+    smtp_password: SecretStr | None = None
+    smtp_tls: Literal["starttls", "ssl", "none"] = "starttls"
+
+    postmark_webhook_user: str | None = None
+    postmark_webhook_password: SecretStr | None = None
+    sendgrid_webhook_public_key: str | None = None
+    mailgun_webhook_signing_key: SecretStr | None = None
+    ses_topic_arns: str = ""
+    resend_webhook_secret: SecretStr | None = None
+
+    @field_validator("base_url")
+    @classmethod
+    def _check_base_url(cls, value: str) -> str:
+        parts = urlsplit(value)
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            raise ValueError("must be an http(s) URL such as https://news.example.com")
+        if parts.query or parts.fragment:
+            raise ValueError("must not have a query or fragment")
+        return value.rstrip("/")
+
+    @field_validator(
+        "postmark_api_url", "sendgrid_api_url", "mailgun_api_url", "resend_api_url", "ses_api_url"
+    )
+    @classmethod
+    def _check_api_url(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        parts = urlsplit(value)
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            raise ValueError("must be an http(s) URL")
+        return value.rstrip("/")
+
+    @field_validator("from_address")
+    @classmethod
+    def _check_from(cls, value: str) -> str:
+        _name, address = parseaddr(value)
+        if "@" not in address or any(ch in value for ch in "\r\n"):
+            raise ValueError("must look like 'Display Name <sender@example.com>'")
+        return value
+
+    @field_validator("schedule")
+    @classmethod
+    def _check_schedule(cls, value: str) -> str:
+        normalised = value.strip().lower()
+        if not _SCHEDULE.match(normalised):
+            raise ValueError("must be a weekday and 24-hour time, e.g. 'tue 09:00'")
+        return normalised
+
+    @field_validator("timezone")
+    @classmethod
+    def _check_timezone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError) as err:
+            raise ValueError(f"unknown time zone {value!r}") from err
+        return value
+
+    @model_validator(mode="after")
+    def _check_production_secret(self) -> Settings:
+        host = urlsplit(self.base_url).hostname or ""
+        public = self.base_url.startswith("https://") and host not in ("localhost", "127.0.0.1")
+        if public and self.secret_key is None:
+            raise ValueError(
+                "PULSE_SECRET_KEY is required when PULSE_BASE_URL is a public https URL"
+            )
+        return self
+
+    # Derived values -----------------------------------------------------------------------
+
+    @property
+    def sender(self) -> Address:
+        """The From address, parsed."""
+        name, address = parseaddr(self.from_address)
+        username, _, domain = address.partition("@")
+        return Address(display_name=name, username=username, domain=domain)
+
+    @property
+    def list_id(self) -> str:
+        """RFC 2919 List-Id identifier, derived from the sender's domain."""
+        domain = self.sender.domain or "localhost"
+        return f"aise-pulse-brief.{domain}"
+
+    @property
+    def zone(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+    @property
+    def editor_email_list(self) -> list[str]:
+        return [item.strip() for item in self.editor_emails.split(",") if item.strip()]
+
+    @property
+    def ses_topic_arn_list(self) -> list[str]:
+        return [item.strip() for item in self.ses_topic_arns.split(",") if item.strip()]
+
+    def secret_keys(self) -> list[str]:
+        """Signing keys, newest first: PULSE_SECRET_KEY, then PULSE_OLD_SECRET_KEYS.
+
+        Without PULSE_SECRET_KEY a random key is generated once into the var directory,
+        which is right for local use and wrong for several hosts (hence required on https).
+        """
+        keys: list[str] = []
+        if self.secret_key is not None:
+            keys.append(self.secret_key.get_secret_value())
+        else:
+            keys.append(_local_secret_key(self.var_dir))
+        if self.old_secret_keys is not None:
+            old = self.old_secret_keys.get_secret_value().split(",")
+            keys.extend(key.strip() for key in old if key.strip())
+        return keys
+
+
+def _local_secret_key(var_dir: Path) -> str:
+    path = var_dir / "secret_key"
+    if path.exists():
+        return path.read_text(encoding="utf-8").strip()
+    var_dir.mkdir(parents=True, exist_ok=True)
+    key = secrets.token_urlsafe(48)
+    path.touch(mode=0o600)
+    path.write_text(key, encoding="utf-8")
+    return key
+
+
+def _env_name(settings_class: type[BaseSettings], field: str) -> str:
+    if field.startswith("PULSE_"):  # errors on aliased fields are located by alias
+        return field
+    info = settings_class.model_fields.get(field)
+    if info is not None and info.alias:
+        return info.alias
+    return f"PULSE_{field.upper()}"
+
+
+def load_settings(**overrides: object) -> Settings:
+    """Read settings from the environment; raise :class:`ConfigError` naming the variable."""
+    try:
+        return Settings(**overrides)  # type: ignore[arg-type]
+    except PydanticValidationError as err:
+        first = err.errors()[0]
+        location = first.get("loc") or ()
+        message = str(first.get("msg", "invalid value")).removeprefix("Value error, ")
+        if location:
+            name = _env_name(Settings, str(location[0]))
+            raise ConfigError(f"{name}: {message}") from None
+        raise ConfigError(message) from None

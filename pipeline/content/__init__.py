@@ -1,0 +1,1 @@
+"""The editors' queue: snippets, salary data points and job listings."""

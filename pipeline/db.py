@@ -1,0 +1,70 @@
+"""Opening the database and keeping its schema current with Alembic."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from alembic import command
+from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy import MetaData
+from sqlalchemy.engine import Engine, make_url
+from sqlalchemy.orm import Session, sessionmaker
+
+# Importing the models registers every table on Base.metadata.
+from pipeline.content import models as _content_models  # noqa: F401
+from pipeline.delivery import models as _delivery_models  # noqa: F401
+from pipeline.issues import models as _issue_models  # noqa: F401
+from subscribers import models as _subscriber_models  # noqa: F401
+from subscribers.database import Base, make_engine, session_factory
+
+MIGRATIONS_DIR = Path(__file__).resolve().parent.parent / "migrations"
+
+
+def metadata() -> MetaData:
+    """Metadata of every table, for Alembic."""
+    return Base.metadata
+
+
+@dataclass(frozen=True)
+class Database:
+    """An engine and its session factory."""
+
+    engine: Engine
+    sessions: sessionmaker[Session]
+
+    def dispose(self) -> None:
+        self.engine.dispose()
+
+
+def _alembic_config(engine: Engine) -> Config:
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS_DIR))
+    config.attributes["engine"] = engine
+    return config
+
+
+def upgrade(engine: Engine, revision: str = "head") -> None:
+    """Apply migrations up to ``revision``."""
+    command.upgrade(_alembic_config(engine), revision)
+
+
+def is_current(engine: Engine) -> bool:
+    """Whether the database is at the newest migration."""
+    script = ScriptDirectory.from_config(_alembic_config(engine))
+    with engine.connect() as connection:
+        current = set(MigrationContext.configure(connection).get_current_heads())
+    return current == set(script.get_heads())
+
+
+def open_database(url: str, *, auto_upgrade: bool = True) -> Database:
+    """Connect to ``url``; create SQLite's folder and bring the schema up to date."""
+    parsed = make_url(url)
+    if parsed.get_backend_name() == "sqlite" and parsed.database not in (None, "", ":memory:"):
+        Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+    engine = make_engine(url)
+    if auto_upgrade and not is_current(engine):
+        upgrade(engine)
+    return Database(engine=engine, sessions=session_factory(engine))

@@ -1,0 +1,1 @@
+"""Sending an issue: the deliveries outbox, the send engine and provider adapters."""

@@ -1,0 +1,89 @@
+"""What goes to the provider: a batch of recipients sharing one compiled issue, and MIME."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from email.headerregistry import Address
+from email.message import EmailMessage
+from email.policy import SMTP
+from email.utils import format_datetime
+
+from pipeline.errors import ValidationError
+from pipeline.issues.merge import MergeTemplate, html_values
+from subscribers.database import utcnow
+
+# Long List-Unsubscribe URLs must not be folded into RFC 2047 encoded words (which mail
+# clients would not parse as URLs); 998 is RFC 5322's hard line limit.
+MIME_POLICY = SMTP.clone(max_line_length=998)
+
+
+def check_header_value(name: str, value: str) -> str:
+    """Refuse control characters in a header value: no header injection, ever."""
+    if any((ord(ch) < 32 and ch != "\t") or ord(ch) == 127 for ch in value):
+        raise ValidationError(name, "header values must not contain control characters")
+    return value
+
+
+@dataclass(frozen=True)
+class Recipient:
+    """One addressee of a batch, with their merge values and own headers."""
+
+    delivery_id: int
+    email: str
+    name: str | None
+    message_id: str
+    values: Mapping[str, str]
+    headers: Mapping[str, str]
+
+    def to_address(self) -> Address:
+        username, _, domain = self.email.rpartition("@")
+        name = check_header_value("To", self.name or "")
+        return Address(display_name=name, username=username, domain=domain)
+
+
+@dataclass(frozen=True)
+class Batch:
+    """Messages sharing one subject and one compiled body, for one provider call or more."""
+
+    key: str
+    subject: str
+    sender: Address
+    html: MergeTemplate
+    text: MergeTemplate
+    recipients: Sequence[Recipient]
+    headers: Mapping[str, str] = field(default_factory=dict)
+
+    @property
+    def idempotency_key(self) -> str:
+        """Stable for the same rows: a retried batch carries the same key."""
+        ids = ",".join(str(r.delivery_id) for r in self.recipients)
+        return hashlib.sha256(f"{self.key}:{ids}".encode()).hexdigest()[:48]
+
+    def html_for(self, recipient: Recipient) -> str:
+        return self.html.merge(html_values(recipient.values))
+
+    def text_for(self, recipient: Recipient) -> str:
+        return self.text.merge(recipient.values)
+
+    def all_headers(self, recipient: Recipient) -> dict[str, str]:
+        """Batch-wide headers then the recipient's own, all checked for injection."""
+        merged = {**self.headers, **recipient.headers}
+        return {name: check_header_value(name, value) for name, value in merged.items()}
+
+
+def build_mime(batch: Batch, recipient: Recipient) -> EmailMessage:
+    """A complete RFC 5322 message: multipart/alternative text + HTML."""
+    message = EmailMessage(policy=MIME_POLICY)
+    message["From"] = batch.sender
+    message["To"] = recipient.to_address()
+    message["Subject"] = check_header_value("Subject", batch.subject)
+    message["Date"] = format_datetime(utcnow())
+    message["Message-ID"] = recipient.message_id
+    message["MIME-Version"] = "1.0"
+    for name, value in batch.all_headers(recipient).items():
+        message[name] = value
+    message.set_content(batch.text_for(recipient), subtype="plain", cte="quoted-printable")
+    message.add_alternative(batch.html_for(recipient), subtype="html", cte="quoted-printable")
+    return message

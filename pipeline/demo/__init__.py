@@ -1,0 +1,1 @@
+"""A realistic demo week (figures from the newsletter's career guide)."""

@@ -1,0 +1,1 @@
+"""Issue assembly, rendering and lint."""

@@ -1,0 +1,92 @@
+"""Building a week's issue: assemble, render once, store; idempotent unless rebuilt."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import func, select, update
+from sqlalchemy.orm import Session
+
+from pipeline.content.models import JobListing, Snippet, SnippetStatus
+from pipeline.errors import IssueError, NotFoundError
+from pipeline.issues.assemble import assemble_issue
+from pipeline.issues.models import Issue, IssueStatus
+from pipeline.issues.render import Footer, RenderedIssue, render_issue_once
+from subscribers.database import utcnow
+
+# An issue whose send has begun is frozen: rebuilding it would change what half the list got.
+FROZEN = (IssueStatus.SENDING, IssueStatus.PAUSED, IssueStatus.SENT)
+
+
+@dataclass(frozen=True)
+class BuildResult:
+    issue: Issue
+    created: bool
+
+
+def get_issue(session: Session, week: str) -> Issue:
+    issue = session.scalar(select(Issue).where(Issue.week_key == week))
+    if issue is None:
+        raise NotFoundError(f"no issue has been built for {week}; run `pulse issue build`")
+    return issue
+
+
+def build_issue(
+    session: Session,
+    *,
+    week: str,
+    footer: Footer,
+    rebuild: bool = False,
+    subject: str | None = None,
+    preheader: str | None = None,
+) -> BuildResult:
+    """Return the week's issue, building it if it does not exist (or ``rebuild`` is set)."""
+    existing = session.scalar(select(Issue).where(Issue.week_key == week))
+    if existing is not None and not rebuild:
+        return BuildResult(existing, created=False)
+    if existing is not None and existing.status in FROZEN:
+        raise IssueError(f"issue {week} is {existing.status.value} and can no longer be rebuilt")
+    if existing is not None:
+        _release_content(session, existing.id)
+        number = existing.number
+    else:
+        number = (session.scalar(select(func.max(Issue.number))) or 0) + 1
+    view, snippets, jobs = assemble_issue(
+        session,
+        week=week,
+        number=number,
+        subject=subject,
+        preheader=preheader,
+    )
+    rendered = render_issue_once(view, footer)
+    issue = existing or Issue(week_key=week, number=number)
+    _store(issue, view.subject, view.preheader, rendered)
+    session.add(issue)
+    session.flush()
+    for snippet in snippets:
+        snippet.issue_id = issue.id
+        snippet.status = SnippetStatus.USED
+    for job in jobs:
+        job.issue_id = issue.id
+    session.flush()
+    return BuildResult(issue, created=existing is None)
+
+
+def _store(issue: Issue, subject: str, preheader: str, rendered: RenderedIssue) -> None:
+    issue.subject = subject
+    issue.preheader = preheader
+    issue.status = IssueStatus.BUILT
+    issue.mjml = rendered.mjml
+    issue.html = rendered.html
+    issue.text = rendered.text
+    issue.built_at = utcnow()
+
+
+def _release_content(session: Session, issue_id: int) -> None:
+    """Put an unsent issue's content back in the queue before rebuilding it."""
+    session.execute(
+        update(Snippet)
+        .where(Snippet.issue_id == issue_id)
+        .values(issue_id=None, status=SnippetStatus.READY)
+    )
+    session.execute(update(JobListing).where(JobListing.issue_id == issue_id).values(issue_id=None))

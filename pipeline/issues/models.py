@@ -1,0 +1,44 @@
+"""The issues table."""
+
+from __future__ import annotations
+
+import enum
+from datetime import datetime
+
+from sqlalchemy import Integer, String, Text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from subscribers.database import Base, UTCDateTime, utcnow
+from subscribers.models import status_enum
+
+
+class IssueStatus(enum.StrEnum):
+    """Lifecycle of one week's issue."""
+
+    BUILT = "built"
+    HELD = "held"
+    SENDING = "sending"
+    PAUSED = "paused"
+    SENT = "sent"
+    SKIPPED = "skipped"
+
+
+class Issue(Base):
+    """One week's issue, rendered once and kept as sent."""
+
+    __tablename__ = "issues"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    week_key: Mapped[str] = mapped_column(String(8), unique=True)
+    number: Mapped[int] = mapped_column(Integer, unique=True)
+    subject: Mapped[str] = mapped_column(String(200))
+    preheader: Mapped[str] = mapped_column(String(300))
+    status: Mapped[IssueStatus] = mapped_column(status_enum(IssueStatus, "issue_status"))
+    mjml: Mapped[str] = mapped_column(Text)
+    html: Mapped[str] = mapped_column(Text)
+    text: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    built_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    send_started_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    pause_reason: Mapped[str | None] = mapped_column(Text)

@@ -1,0 +1,1 @@
+"""The web app's wiring: FastAPI routes from every part of the product."""

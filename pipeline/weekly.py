@@ -1,0 +1,87 @@
+"""The weekly job's steps, shared by the CLI, the demo, the scheduler and the admin desk."""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Callable
+from datetime import datetime
+from pathlib import Path
+
+from pipeline.delivery.compose import IssueMailer
+from pipeline.delivery.engine import SendReport, begin_send, run_send
+from pipeline.delivery.message import build_mime
+from pipeline.delivery.outbox import ClaimedDelivery
+from pipeline.issues.build import BuildResult, build_issue, get_issue
+from pipeline.issues.models import Issue, IssueStatus
+from pipeline.issues.weeks import current_week, parse_week
+from pipeline.wiring import Pulse
+from subscribers.database import transaction, utcnow
+
+
+def resolve_week(pulse: Pulse, week: str | None, now: datetime | None = None) -> str:
+    """The week named on the command line, or this ISO week in the newsletter's time zone."""
+    if week:
+        return parse_week(week)
+    moment = (now or utcnow()).astimezone(pulse.settings.zone)
+    return current_week(moment)
+
+
+def build_week(pulse: Pulse, week: str, *, rebuild: bool = False) -> BuildResult:
+    with transaction(pulse.db.sessions) as session:
+        return build_issue(session, week=week, footer=pulse.footer, rebuild=rebuild)
+
+
+def send_week(
+    pulse: Pulse,
+    week: str,
+    *,
+    on_progress: Callable[[Counter[str]], None] | None = None,
+) -> SendReport:
+    """Send (or continue sending) the week's issue; a sent issue sends nobody again."""
+    issue, created = begin_send(pulse.db.sessions, week)
+    if issue.status is IssueStatus.SENT:
+        return SendReport(week_key=week, finished=True)
+    provider = pulse.provider()
+    try:
+        report = run_send(
+            pulse.db.sessions,
+            issue,
+            provider,
+            pulse.identity,
+            pulse.signer,
+            batch_size=pulse.settings.batch_size,
+            on_progress=on_progress,
+        )
+    finally:
+        provider.close()
+    report.created = created
+    return report
+
+
+SAMPLE_RECIPIENT = ClaimedDelivery(
+    delivery_id=0, subscriber_id=0, email="reader@example.com", first_name="Alex"
+)
+
+
+def write_preview(pulse: Pulse, week: str, out: Path) -> list[Path]:
+    """Write issue.mjml, issue.html, issue.txt and a sample issue.eml into ``out``."""
+    with transaction(pulse.db.sessions) as session:
+        issue: Issue = get_issue(session, week)
+    out.mkdir(parents=True, exist_ok=True)
+    mailer = IssueMailer(issue, pulse.identity, pulse.signer)
+    batch = mailer.batch([SAMPLE_RECIPIENT])
+    recipient = batch.recipients[0]
+    files = {
+        "issue.mjml": issue.mjml,
+        "issue.html": batch.html_for(recipient),
+        "issue.txt": batch.text_for(recipient),
+    }
+    written = []
+    for name, body in files.items():
+        path = out / name
+        path.write_text(body, encoding="utf-8")
+        written.append(path)
+    eml = out / "issue.eml"
+    eml.write_bytes(build_mime(batch, recipient).as_bytes())
+    written.append(eml)
+    return written

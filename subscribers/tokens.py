@@ -1,0 +1,88 @@
+"""Signed, unforgeable tokens for subscriber links (HMAC via itsdangerous).
+
+Unsubscribe tokens never expire; confirmation tokens do. Every token names its purpose
+(the salt) so one kind can never be replayed as another. Old keys verify for rotation.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from itsdangerous import BadSignature, SignatureExpired, URLSafeSerializer, URLSafeTimedSerializer
+
+from subscribers.errors import PulseError
+
+
+class InvalidToken(PulseError):
+    """A token was tampered with, signed by an unknown key, or is for another purpose."""
+
+
+class ExpiredToken(InvalidToken):
+    """A token was genuine but is older than its lifetime."""
+
+
+@dataclass(frozen=True)
+class TokenSubject:
+    """Who a token is about: a subscriber on a list."""
+
+    subscriber_id: int
+    list_id: str
+
+
+class TokenSigner:
+    """Signs and verifies subscriber tokens with the current key, accepting older keys."""
+
+    def __init__(self, secret_keys: Sequence[str], list_id: str) -> None:
+        if not secret_keys:
+            raise ValueError("at least one secret key is required")
+        # itsdangerous signs with the last key and verifies with any of them.
+        self._keys = list(reversed(secret_keys))
+        self.list_id = list_id
+        self._unsubscribe = URLSafeSerializer(self._keys, salt="pulse.unsubscribe")
+        self._preferences = URLSafeSerializer(self._keys, salt="pulse.preferences")
+        self._confirm = URLSafeTimedSerializer(self._keys, salt="pulse.confirm")
+
+    def unsubscribe_token(self, subscriber_id: int) -> str:
+        """A never-expiring token for one-click unsubscribe."""
+        return self._unsubscribe.dumps([subscriber_id, self.list_id])
+
+    def preferences_token(self, subscriber_id: int) -> str:
+        """A never-expiring token for the preferences page."""
+        return self._preferences.dumps([subscriber_id, self.list_id])
+
+    def confirm_token(self, subscriber_id: int) -> str:
+        """A token for double opt-in; it expires (see :meth:`read_confirm`)."""
+        return self._confirm.dumps([subscriber_id, self.list_id])
+
+    def read_unsubscribe(self, token: str) -> TokenSubject:
+        return self._read(self._unsubscribe, token)
+
+    def read_preferences(self, token: str) -> TokenSubject:
+        return self._read(self._preferences, token)
+
+    def read_confirm(self, token: str, max_age_seconds: int) -> TokenSubject:
+        try:
+            payload = self._confirm.loads(token, max_age=max_age_seconds)
+        except SignatureExpired as err:
+            raise ExpiredToken("the link has expired") from err
+        except BadSignature as err:
+            raise InvalidToken("the link is not valid") from err
+        return self._subject(payload)
+
+    def _read(self, serializer: URLSafeSerializer, token: str) -> TokenSubject:
+        try:
+            payload = serializer.loads(token)
+        except BadSignature as err:
+            raise InvalidToken("the link is not valid") from err
+        return self._subject(payload)
+
+    def _subject(self, payload: object) -> TokenSubject:
+        if (
+            not isinstance(payload, list)
+            or len(payload) != 2
+            or not isinstance(payload[0], int)
+            or payload[1] != self.list_id
+        ):
+            raise InvalidToken("the link is not valid for this list")
+        return TokenSubject(subscriber_id=payload[0], list_id=payload[1])

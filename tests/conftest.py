@@ -1,0 +1,135 @@
+"""Shared fixtures: databases on SQLite and (when configured) PostgreSQL, the CLI, the wiring."""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
+from typer.testing import CliRunner
+
+from pipeline.cli import app
+from pipeline.config import load_settings
+from pipeline.db import open_database
+from pipeline.wiring import Pulse
+
+POSTGRES_URL = os.environ.get("PULSE_TEST_POSTGRES_URL")
+
+
+@pytest.fixture(scope="session")
+def postgres_template() -> Iterator[str | None]:
+    """A migrated template database; each test clones it (fast, and fully isolated)."""
+    if not POSTGRES_URL:
+        yield None
+        return
+    admin = create_engine(POSTGRES_URL, isolation_level="AUTOCOMMIT")
+    name = f"pulse_tpl_{os.getpid()}"
+    with admin.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    url = make_url(POSTGRES_URL).set(database=name).render_as_string(hide_password=False)
+    open_database(url).dispose()
+    yield name
+    with admin.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    admin.dispose()
+
+
+def _postgres_clone(template: str) -> tuple[str, str]:
+    assert POSTGRES_URL
+    admin = create_engine(POSTGRES_URL, isolation_level="AUTOCOMMIT")
+    name = f"pulse_t_{uuid.uuid4().hex[:12]}"
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}" TEMPLATE "{template}"'))
+    admin.dispose()
+    return name, make_url(POSTGRES_URL).set(database=name).render_as_string(hide_password=False)
+
+
+def _postgres_drop(name: str) -> None:
+    assert POSTGRES_URL
+    admin = create_engine(POSTGRES_URL, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    admin.dispose()
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def database_url(
+    request: pytest.FixtureRequest, tmp_path: Path, postgres_template: str | None
+) -> Iterator[str]:
+    """A fresh database URL: SQLite always, PostgreSQL when PULSE_TEST_POSTGRES_URL is set."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'pulse.db'}"
+        return
+    if postgres_template is None:
+        pytest.skip("PULSE_TEST_POSTGRES_URL is not set")
+    name, url = _postgres_clone(postgres_template)
+    yield url
+    _postgres_drop(name)
+
+
+@pytest.fixture
+def sqlite_url(tmp_path: Path) -> str:
+    return f"sqlite:///{tmp_path / 'pulse.db'}"
+
+
+@dataclass
+class Workspace:
+    """A working directory with its own var/ and outbox, and the env that points there."""
+
+    root: Path
+    env: dict[str, str]
+
+    @property
+    def outbox(self) -> Path:
+        return self.root / "var" / "outbox"
+
+
+@pytest.fixture
+def workspace(tmp_path: Path, database_url: str, monkeypatch: pytest.MonkeyPatch) -> Workspace:
+    monkeypatch.chdir(tmp_path)
+    env = {
+        "PULSE_DATABASE_URL": database_url,
+        "PULSE_VAR_DIR": str(tmp_path / "var"),
+        "PULSE_OUTBOX_DIR": str(tmp_path / "var" / "outbox"),
+        "PULSE_POSTAL_ADDRESS": "AISE Pulse Brief, 100 Example Street, Springfield, IL 62701, USA",
+    }
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    return Workspace(root=tmp_path, env=env)
+
+
+@pytest.fixture
+def pulse(workspace: Workspace) -> Iterator[Pulse]:
+    """The wiring over the workspace's database."""
+    app_ = Pulse(load_settings())
+    yield app_
+    app_.close()
+
+
+@dataclass
+class CliResult:
+    exit_code: int
+    stdout: str
+    stderr: str
+
+
+class Cli:
+    """Runs ``pulse`` in-process."""
+
+    def __init__(self) -> None:
+        self.runner = CliRunner()
+
+    def __call__(self, *args: str, input: str | None = None) -> CliResult:
+        result = self.runner.invoke(app, list(args), input=input, catch_exceptions=False)
+        return CliResult(result.exit_code, result.stdout, result.stderr)
+
+
+@pytest.fixture
+def cli(workspace: Workspace) -> Cli:
+    return Cli()
