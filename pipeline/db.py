@@ -16,8 +16,11 @@ from sqlalchemy.orm import Session, sessionmaker
 # Importing the models registers every table on Base.metadata.
 from pipeline.content import models as _content_models  # noqa: F401
 from pipeline.delivery import models as _delivery_models  # noqa: F401
+from pipeline.events import models as _event_models  # noqa: F401
 from pipeline.issues import models as _issue_models  # noqa: F401
+from subscribers import history as _history_models  # noqa: F401
 from subscribers import models as _subscriber_models  # noqa: F401
+from subscribers import suppression as _suppression_models  # noqa: F401
 from subscribers.database import Base, make_engine, session_factory
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent.parent / "migrations"
@@ -49,6 +52,11 @@ def _alembic_config(engine: Engine) -> Config:
 def upgrade(engine: Engine, revision: str = "head") -> None:
     """Apply migrations up to ``revision``."""
     command.upgrade(_alembic_config(engine), revision)
+
+
+def downgrade(engine: Engine, revision: str) -> None:
+    """Revert migrations down to ``revision`` (``base`` empties the schema)."""
+    command.downgrade(_alembic_config(engine), revision)
 
 
 def is_current(engine: Engine) -> bool:

@@ -1,0 +1,1 @@
+"""Provider events (bounces, complaints, unsubscribes…) flowing back into the list."""

@@ -1,0 +1,75 @@
+"""Status changes with their cause: the subscriber's history."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import ForeignKey, Integer, String, Text, select
+from sqlalchemy.orm import Mapped, Session, mapped_column
+
+from subscribers.database import Base, UTCDateTime, utcnow
+from subscribers.models import Subscriber, SubscriberStatus, status_enum
+
+
+class SubscriberChange(Base):
+    """One change to a subscriber, and why it happened."""
+
+    __tablename__ = "subscriber_history"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    subscriber_id: Mapped[int] = mapped_column(
+        ForeignKey("subscribers.id", ondelete="CASCADE"), index=True
+    )
+    at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    from_status: Mapped[SubscriberStatus | None] = mapped_column(
+        status_enum(SubscriberStatus, "history_from_status")
+    )
+    to_status: Mapped[SubscriberStatus] = mapped_column(
+        status_enum(SubscriberStatus, "history_to_status")
+    )
+    # A short machine-readable cause: "signup", "confirm", "unsubscribe:one-click",
+    # "bounce:hard:postmark", "complaint:ses", "import", "admin", ...
+    cause: Mapped[str] = mapped_column(String(60))
+    detail: Mapped[str | None] = mapped_column(Text)
+
+
+def change_status(
+    session: Session,
+    subscriber: Subscriber,
+    to_status: SubscriberStatus,
+    *,
+    cause: str,
+    detail: str | None = None,
+) -> bool:
+    """Move ``subscriber`` to ``to_status`` and record why; returns False if nothing changed."""
+    if subscriber.status is to_status:
+        return False
+    now = utcnow()
+    session.add(
+        SubscriberChange(
+            subscriber_id=subscriber.id,
+            at=now,
+            from_status=subscriber.status,
+            to_status=to_status,
+            cause=cause,
+            detail=detail,
+        )
+    )
+    subscriber.status = to_status
+    subscriber.updated_at = now
+    if to_status is SubscriberStatus.ACTIVE:
+        subscriber.confirmed_at = now
+    elif to_status is not SubscriberStatus.PENDING:
+        subscriber.unsubscribed_at = now
+    session.flush()
+    return True
+
+
+def history_of(session: Session, subscriber_id: int) -> list[SubscriberChange]:
+    """Every recorded change, oldest first."""
+    query = (
+        select(SubscriberChange)
+        .where(SubscriberChange.subscriber_id == subscriber_id)
+        .order_by(SubscriberChange.at, SubscriberChange.id)
+    )
+    return list(session.scalars(query))

@@ -1,0 +1,67 @@
+"""The suppression list: addresses that must never be mailed again unless they re-confirm.
+
+Entries are keyed hashes of the address (HMAC-SHA256 of its case-folded form), so the list
+can outlive erasure of the subscriber's personal data without keeping the address itself.
+"""
+
+from __future__ import annotations
+
+import enum
+import hashlib
+import hmac
+from collections.abc import Sequence
+from datetime import datetime
+
+from sqlalchemy import Integer, String, delete, select
+from sqlalchemy.orm import Mapped, Session, mapped_column
+
+from subscribers.addresses import email_key
+from subscribers.database import Base, UTCDateTime, utcnow
+from subscribers.models import status_enum
+
+
+class SuppressionReason(enum.StrEnum):
+    UNSUBSCRIBED = "unsubscribed"
+    BOUNCED = "bounced"
+    COMPLAINED = "complained"
+    ERASED = "erased"
+    MANUAL = "manual"
+
+
+class Suppression(Base):
+    """A suppressed address, stored only as a keyed hash."""
+
+    __tablename__ = "suppressions"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    email_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    reason: Mapped[SuppressionReason] = mapped_column(
+        status_enum(SuppressionReason, "suppression_reason")
+    )
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+def address_hash(email: str, key: str) -> str:
+    """The keyed hash under which ``email`` is suppressed."""
+    return hmac.new(key.encode(), email_key(email).encode(), hashlib.sha256).hexdigest()
+
+
+def suppress(session: Session, email: str, reason: SuppressionReason, key: str) -> None:
+    """Add ``email`` to the list (no-op when already there)."""
+    digest = address_hash(email, key)
+    if session.scalar(select(Suppression.id).where(Suppression.email_hash == digest)) is None:
+        session.add(Suppression(email_hash=digest, reason=reason, created_at=utcnow()))
+        session.flush()
+
+
+def is_suppressed(session: Session, email: str, keys: Sequence[str]) -> bool:
+    """Whether ``email`` is suppressed under the current key or any retired one."""
+    digests = [address_hash(email, key) for key in keys]
+    found = session.scalar(select(Suppression.id).where(Suppression.email_hash.in_(digests)))
+    return found is not None
+
+
+def lift(session: Session, email: str, keys: Sequence[str]) -> None:
+    """Remove ``email`` from the list: only after the person confirmed again."""
+    digests = [address_hash(email, key) for key in keys]
+    session.execute(delete(Suppression).where(Suppression.email_hash.in_(digests)))
