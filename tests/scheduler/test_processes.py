@@ -132,3 +132,43 @@ def test_sigterm_mid_send_finishes_the_batch_and_resume_sends_nobody_twice(
     assert len(after) == 1500
     # Nothing sent before the signal was written again: the in-flight batch was recorded.
     assert {name: after[name] for name in before} == before
+
+
+@pytest.mark.slow
+def test_scheduler_process_catches_up_on_start_and_stops_on_sigterm(
+    pulse: Pulse, workspace: Workspace
+) -> None:
+    from datetime import UTC, datetime, timedelta
+
+    from pipeline.config import WEEKDAYS
+    from pipeline.scheduler.plan import WeeklySchedule
+
+    due = datetime.now(UTC) - timedelta(minutes=10)
+    schedule = f"{WEEKDAYS[due.weekday()]} {due:%H:%M}"
+    week = WeeklySchedule.parse(schedule, "UTC").week_at(due)
+    seed(pulse, readers=20, week=week)
+    env = {
+        **os.environ,
+        **workspace.env,
+        "PULSE_SCHEDULE": schedule,
+        "PULSE_TIMEZONE": "UTC",
+        "PULSE_LOG_FORMAT": "json",
+    }
+    process = subprocess.Popen(
+        [*PULSE, "scheduler"],
+        env=env,
+        cwd=workspace.root,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    folder = workspace.outbox / week
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and len(list(folder.glob("*.eml"))) < 20:
+        time.sleep(0.1)
+    time.sleep(0.5)
+    process.send_signal(signal.SIGTERM)
+    _out, err = process.communicate(timeout=30)
+    assert process.returncode == 0, err
+    assert len(list(folder.glob("*.eml"))) == 20
+    assert '"message": "scheduler started' in err
