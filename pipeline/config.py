@@ -82,6 +82,13 @@ class Settings(BaseSettings):
     ses_topic_arns: str = ""
     resend_webhook_secret: SecretStr | None = None
 
+    # --- issue 7: the weekly clock ---
+    catch_up_grace_hours: float = Field(default=6.0, ge=0, le=7 * 24)
+    reminder_hours: float = Field(default=48.0, ge=0, le=7 * 24)
+    hold_deadline_hours: float = Field(default=24.0, ge=0, le=6 * 24)
+    on_deadline: Literal["send", "skip"] = "send"
+    recheck_minutes: int = Field(default=60, ge=1, le=24 * 60)
+
     @field_validator("base_url")
     @classmethod
     def _check_base_url(cls, value: str) -> str:

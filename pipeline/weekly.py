@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from collections import Counter
 from collections.abc import Callable
 from datetime import datetime
@@ -11,6 +12,7 @@ from pipeline.delivery.compose import IssueMailer
 from pipeline.delivery.engine import SendReport, begin_send, run_send
 from pipeline.delivery.message import build_mime
 from pipeline.delivery.outbox import ClaimedDelivery
+from pipeline.delivery.send_lock import send_lock
 from pipeline.issues.build import BuildResult, build_issue, get_issue
 from pipeline.issues.models import Issue, IssueStatus
 from pipeline.issues.weeks import current_week, parse_week
@@ -36,24 +38,35 @@ def send_week(
     week: str,
     *,
     on_progress: Callable[[Counter[str]], None] | None = None,
+    stop: threading.Event | None = None,
 ) -> SendReport:
-    """Send (or continue sending) the week's issue; a sent issue sends nobody again."""
-    issue, created = begin_send(pulse.db.sessions, week)
-    if issue.status is IssueStatus.SENT:
+    """Send (or continue sending) the week's issue; a sent issue sends nobody again.
+
+    The issue's send lock makes this the only process sending the week: a second caller
+    gets :class:`SendInProgress` instead of a second send.
+    """
+    with transaction(pulse.db.sessions) as session:
+        found = get_issue(session, week)
+    if found.status is IssueStatus.SENT:
         return SendReport(week_key=week, finished=True)
-    provider = pulse.provider()
-    try:
-        report = run_send(
-            pulse.db.sessions,
-            issue,
-            provider,
-            pulse.identity,
-            pulse.signer,
-            batch_size=pulse.settings.batch_size,
-            on_progress=on_progress,
-        )
-    finally:
-        provider.close()
+    with send_lock(pulse.db.sessions, found.id, week):
+        issue, created = begin_send(pulse.db.sessions, week)
+        if issue.status is IssueStatus.SENT:
+            return SendReport(week_key=week, finished=True)
+        provider = pulse.provider()
+        try:
+            report = run_send(
+                pulse.db.sessions,
+                issue,
+                provider,
+                pulse.identity,
+                pulse.signer,
+                batch_size=pulse.settings.batch_size,
+                on_progress=on_progress,
+                stop=stop,
+            )
+        finally:
+            provider.close()
     report.created = created
     return report
 

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import signal
 import sys
+import threading
 from collections import Counter
 from pathlib import Path
+from types import FrameType
 from typing import Annotated
 
 import typer
@@ -12,9 +15,11 @@ from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, T
 from rich.table import Table
 
 from pipeline import weekly
-from pipeline.cli.common import console, new_app, pulse
+from pipeline.cli.common import console, errors, new_app, pulse
 from pipeline.delivery.outbox import counts_by_status
+from pipeline.issues import lifecycle
 from pipeline.issues.build import get_issue
+from pipeline.wiring import Pulse
 from subscribers.database import transaction
 
 app = new_app("The week's issue.")
@@ -51,6 +56,20 @@ def preview(
 def _send(week: str | None) -> None:
     app_ = pulse()
     key = weekly.resolve_week(app_, week)
+    stop = threading.Event()
+
+    def finish_batch_then_stop(signum: int, _frame: FrameType | None) -> None:
+        errors.print("stopping after the batch in flight; `pulse issue resume` continues")
+        stop.set()
+
+    previous = signal.signal(signal.SIGTERM, finish_batch_then_stop)
+    try:
+        _send_with_progress(app_, key, stop)
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+def _send_with_progress(app_: Pulse, key: str, stop: threading.Event) -> None:
     with Progress(
         TextColumn("sending {task.description}"),
         BarColumn(),
@@ -66,7 +85,7 @@ def _send(week: str | None) -> None:
             elapsed = progress.tasks[task].elapsed or 1e-9
             progress.update(task, completed=outcome.total(), rate=outcome.total() / elapsed)
 
-        report = weekly.send_week(app_, key, on_progress=on_progress)
+        report = weekly.send_week(app_, key, on_progress=on_progress, stop=stop)
     state = "finished" if report.finished else "unfinished (run `pulse issue resume`)"
     console.print(
         f"{key}: sent {report.sent}, failed {report.outcome['failed']}, "
@@ -84,6 +103,20 @@ def send(week: WeekOption = None) -> None:
 def resume(week: WeekOption = None) -> None:
     """Continue a paused or interrupted send."""
     _send(week)
+
+
+@app.command("approve")
+def approve(
+    week: WeekOption = None,
+    editor: Annotated[str, typer.Option(help="who approves (recorded)")] = "cli",
+) -> None:
+    """Approve a held (or built) issue and send it now."""
+    app_ = pulse()
+    key = weekly.resolve_week(app_, week)
+    with transaction(app_.db.sessions) as session:
+        lifecycle.approve_issue(session, key, editor)
+    console.print(f"{key}: approved by {editor}")
+    _send(key)
 
 
 @app.command("status")

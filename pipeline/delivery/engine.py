@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import threading
 import time
 from collections import Counter
 from collections.abc import Callable
@@ -27,7 +28,8 @@ from subscribers.tokens import TokenSigner
 
 log = logging.getLogger(__name__)
 
-SENDABLE = (IssueStatus.BUILT, IssueStatus.HELD, IssueStatus.SENDING, IssueStatus.PAUSED)
+# A held issue waits for an editor (`pulse issue approve`); a skipped one never goes out.
+SENDABLE = (IssueStatus.BUILT, IssueStatus.SENDING, IssueStatus.PAUSED)
 
 
 @dataclass
@@ -53,6 +55,11 @@ def begin_send(sessions: sessionmaker[Session], week: str) -> tuple[Issue, int]:
             raise IssueError(f"no issue has been built for {week}")
         if issue.status is IssueStatus.SENT:
             return issue, 0
+        if issue.status is IssueStatus.HELD:
+            raise IssueError(
+                f"issue {week} is held ({issue.pause_reason}); "
+                f"send it with `pulse issue approve --week {week}`"
+            )
         if issue.status not in SENDABLE:
             raise IssueError(f"issue {week} is {issue.status.value} and cannot be sent")
         session.execute(
@@ -74,13 +81,18 @@ def run_send(
     *,
     batch_size: int,
     on_progress: Callable[[Counter[str]], None] | None = None,
+    stop: threading.Event | None = None,
 ) -> SendReport:
-    """Send every unfinished delivery of ``issue``; returns when none is left."""
+    """Send every unfinished delivery of ``issue``; returns when none is left.
+
+    When ``stop`` is set (SIGTERM), the batch in flight is finished and recorded, then the
+    loop returns with the send unfinished, to be resumed later.
+    """
     started = time.perf_counter()
     report = SendReport(week_key=issue.week_key)
     mailer = IssueMailer(issue, identity, signer)
     size = min(batch_size, provider.capabilities.max_batch)
-    while True:
+    while stop is None or not stop.is_set():
         with transaction(sessions) as session:
             claimed = claim_next_batch(session, issue.id, size)
         if not claimed:

@@ -4,7 +4,10 @@ from __future__ import annotations
 
 from fastapi import FastAPI
 from fastapi.responses import JSONResponse
+from sqlalchemy import text
+from sqlalchemy.exc import SQLAlchemyError
 
+from pipeline.db import is_current
 from pipeline.wiring import Pulse
 
 
@@ -15,6 +18,20 @@ def create_app(pulse: Pulse) -> FastAPI:
 
     @app.get("/healthz", include_in_schema=False)
     def healthz() -> JSONResponse:
+        """The process is up."""
         return JSONResponse({"status": "ok"})
+
+    @app.get("/readyz", include_in_schema=False)
+    def readyz() -> JSONResponse:
+        """The database answers and its schema is current."""
+        try:
+            with pulse.db.engine.connect() as connection:
+                connection.execute(text("SELECT 1"))
+            current = is_current(pulse.db.engine)
+        except SQLAlchemyError:
+            return JSONResponse({"status": "unavailable", "database": "unreachable"}, 503)
+        if not current:
+            return JSONResponse({"status": "unavailable", "database": "migrations pending"}, 503)
+        return JSONResponse({"status": "ok", "database": "ok"})
 
     return app

@@ -1,0 +1,62 @@
+"""``pulse scheduler`` and ``pulse status``: the weekly clock and the operator's overview."""
+
+from __future__ import annotations
+
+from rich.table import Table
+from sqlalchemy import select, text
+
+from pipeline.cli.common import console, pulse
+from pipeline.db import is_current
+from pipeline.delivery.outbox import counts_by_status
+from pipeline.errors import PulseError
+from pipeline.issues.models import Issue
+from pipeline.logs import configure_logging
+from pipeline.scheduler.plan import WeeklySchedule
+from pipeline.scheduler.runner import run_scheduler
+from subscribers.database import utcnow
+from subscribers.service import count_by_status
+
+
+def scheduler() -> None:
+    """Run the weekly job on PULSE_SCHEDULE in PULSE_TIMEZONE until stopped."""
+    app_ = pulse()
+    configure_logging(app_.settings.log_format)
+    run_scheduler(app_)
+
+
+def status() -> None:
+    """Next run, the last issue and its counts, subscribers by status, provider and database."""
+    app_ = pulse()
+    settings = app_.settings
+    schedule = WeeklySchedule.parse(settings.schedule, settings.timezone)
+    table = Table(show_header=False, title="AISE Pulse Brief status")
+    due = schedule.next_send(utcnow()).astimezone(schedule.zone)
+    table.add_row("next send", f"{schedule.week_at(due)} at {due:%a %d %b %Y %H:%M %Z}")
+    with app_.db.sessions() as session:
+        session.execute(text("SELECT 1"))
+        last = session.scalar(select(Issue).order_by(Issue.number.desc()).limit(1))
+        if last is None:
+            table.add_row("last issue", "none yet")
+        else:
+            counts = counts_by_status(session, last.id)
+            summary = ", ".join(f"{k.value} {v}" for k, v in sorted(counts.items())) or "no sends"
+            table.add_row("last issue", f"{last.week_key} #{last.number} {last.status.value}")
+            table.add_row("deliveries", summary)
+        subscribers = count_by_status(session)
+    table.add_row(
+        "subscribers",
+        ", ".join(f"{k.value} {v}" for k, v in sorted(subscribers.items())) or "none",
+    )
+    table.add_row(
+        "database",
+        "ok, migrations current"
+        if is_current(app_.db.engine)
+        else "reachable, migrations pending (run `pulse db upgrade`)",
+    )
+    try:
+        provider = app_.provider()
+        provider.close()
+        table.add_row("provider", f"{settings.provider}: configured")
+    except PulseError as err:
+        table.add_row("provider", f"{settings.provider}: {err}")
+    console.print(table)

@@ -1,0 +1,200 @@
+"""The weekly job: build → lint and readiness → send, or hold and tell the editors.
+
+Every decision that must happen once per week is claimed through ``issue_milestones``
+first, so several schedulers (or a scheduler and a person) can run the same step and only
+one acts. Every method takes ``now`` so tests can travel in time.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import select
+
+from pipeline import weekly
+from pipeline.delivery.send_lock import SendInProgress
+from pipeline.issues import lifecycle
+from pipeline.issues.build import FROZEN
+from pipeline.issues.models import Issue, IssueStatus
+from pipeline.issues.readiness import Readiness, check_readiness
+from pipeline.scheduler import milestones
+from pipeline.scheduler.plan import WeeklySchedule
+from pipeline.wiring import Pulse
+from subscribers.database import transaction
+
+log = logging.getLogger(__name__)
+
+Notify = Callable[[str, str], int]
+
+
+@dataclass(frozen=True)
+class JobOutcome:
+    """What a step did, for logs and tests."""
+
+    week: str
+    action: str  # sent, held, skipped, already-run, busy, waiting, missed, reminded, nothing
+    detail: str = ""
+
+
+class WeeklyJob:
+    """The scheduler's steps, each safe to run from several processes at once."""
+
+    def __init__(
+        self,
+        pulse: Pulse,
+        schedule: WeeklySchedule,
+        notify: Notify,
+        stop: threading.Event | None = None,
+    ) -> None:
+        self.pulse = pulse
+        self.settings = pulse.settings
+        self.schedule = schedule
+        self.notify = notify
+        self.stop = stop or threading.Event()
+
+    # The steps ---------------------------------------------------------------------------
+
+    def run_due(self, now: datetime) -> JobOutcome:
+        """The cron trigger fired: run this week's issue once."""
+        return self.run_weekly(self.schedule.week_at(now), now)
+
+    def run_weekly(self, week: str, now: datetime) -> JobOutcome:
+        if not milestones.claim(self.pulse.db.sessions, week, milestones.WEEKLY_RUN):
+            return JobOutcome(week, "already-run")
+        issue = self._build(week)
+        if issue.status in FROZEN or issue.status is IssueStatus.SKIPPED:
+            return JobOutcome(week, "nothing", f"issue is {issue.status.value}")
+        readiness = self._readiness(week, now)
+        if readiness.ready or self._approved(week):
+            return self._send(week)
+        with transaction(self.pulse.db.sessions) as session:
+            lifecycle.hold_issue(session, week, "not ready at send time")
+        if milestones.claim(self.pulse.db.sessions, week, milestones.HOLD_REPORT):
+            deadline = self._deadline(week)
+            self.notify(
+                f"{week} is on hold: not ready",
+                readiness.as_text()
+                + f"\n\nChecking again every {self.settings.recheck_minutes} minutes until "
+                f"{deadline.astimezone(self.schedule.zone):%a %d %b %H:%M %Z}; then the issue is "
+                f"{'sent as it is' if self.settings.on_deadline == 'send' else 'skipped'}.\n"
+                f"Send it now with: pulse issue approve --week {week}",
+            )
+        return JobOutcome(week, "held", readiness.as_text())
+
+    def tick(self, now: datetime) -> list[JobOutcome]:
+        """Periodic work: reminders, re-checking held issues, resuming interrupted sends."""
+        outcomes = [self.remind(now), self.recheck(now)]
+        return [o for o in outcomes if o.action != "nothing"]
+
+    def remind(self, now: datetime) -> JobOutcome:
+        due = self.schedule.next_send(now)
+        week = self.schedule.week_at(due)
+        if now < due - timedelta(hours=self.settings.reminder_hours):
+            return JobOutcome(week, "nothing")
+        if not milestones.claim(self.pulse.db.sessions, week, milestones.REMINDER):
+            return JobOutcome(week, "nothing")
+        readiness = self._readiness(week, now)
+        local_due = due.astimezone(self.schedule.zone)
+        self.notify(
+            f"{week} goes out {local_due:%a %d %b %H:%M %Z}"
+            + ("" if readiness.ready else ": not ready yet"),
+            readiness.as_text(),
+        )
+        return JobOutcome(week, "reminded", readiness.as_text())
+
+    def recheck(self, now: datetime) -> JobOutcome:
+        """A held issue is sent once ready; at the deadline it is sent or skipped."""
+        week = self.schedule.week_at(self.schedule.previous_send(now))
+        issue = self._issue(week)
+        if issue is None:
+            return JobOutcome(week, "nothing")
+        if issue.status is IssueStatus.SENDING:
+            return self._send(week)  # an interrupted send (its lock went stale) resumes
+        if issue.status is not IssueStatus.HELD:
+            return JobOutcome(week, "nothing")
+        self._build(week)
+        readiness = self._readiness(week, now)
+        if readiness.ready:
+            with transaction(self.pulse.db.sessions) as session:
+                lifecycle.approve_issue(session, week, "scheduler: ready on re-check")
+            return self._send(week)
+        if now < self._deadline(week):
+            return JobOutcome(week, "waiting", readiness.as_text())
+        if not milestones.claim(self.pulse.db.sessions, week, milestones.DEADLINE):
+            return JobOutcome(week, "nothing")
+        if self.settings.on_deadline == "send":
+            with transaction(self.pulse.db.sessions) as session:
+                lifecycle.approve_issue(session, week, "scheduler: deadline reached")
+            self.notify(f"{week}: deadline reached, sending what is ready", readiness.as_text())
+            return self._send(week)
+        with transaction(self.pulse.db.sessions) as session:
+            lifecycle.skip_issue(session, week, "deadline reached while not ready")
+        self.notify(f"{week}: deadline reached, the week is skipped", readiness.as_text())
+        return JobOutcome(week, "skipped", readiness.as_text())
+
+    def catch_up(self, now: datetime) -> JobOutcome:
+        """On start: run a send missed while down, once, if still within the grace period."""
+        due = self.schedule.previous_send(now)
+        week = self.schedule.week_at(due)
+        with self.pulse.db.sessions() as session:
+            already = milestones.has(session, week, milestones.WEEKLY_RUN)
+        if already:
+            return self.recheck(now)
+        late = now - due
+        if late <= timedelta(hours=self.settings.catch_up_grace_hours):
+            log.info("catching up %s, due %s ago", week, late)
+            return self.run_weekly(week, now)
+        if not milestones.claim(self.pulse.db.sessions, week, milestones.MISSED):
+            return JobOutcome(week, "nothing")
+        self._build(week)
+        issue = self._issue(week)
+        if issue is not None and issue.status is IssueStatus.BUILT:
+            with transaction(self.pulse.db.sessions) as session:
+                lifecycle.hold_issue(session, week, "the scheduler was down at send time")
+        self.notify(
+            f"{week} was not sent: the scheduler was down at send time",
+            f"The send was due {due.astimezone(self.schedule.zone):%a %d %b %H:%M %Z}, "
+            f"more than {self.settings.catch_up_grace_hours:g} hours ago, so it is held.\n"
+            f"Send it with: pulse issue approve --week {week}",
+        )
+        return JobOutcome(week, "missed")
+
+    # Helpers -----------------------------------------------------------------------------
+
+    def _deadline(self, week: str) -> datetime:
+        return self.schedule.send_time(week) + timedelta(hours=self.settings.hold_deadline_hours)
+
+    def _issue(self, week: str) -> Issue | None:
+        with self.pulse.db.sessions() as session:
+            return session.scalar(select(Issue).where(Issue.week_key == week))
+
+    def _build(self, week: str) -> Issue:
+        existing = self._issue(week)
+        # Content added since an earlier build (a preview, a reminder) goes in.
+        rebuild = existing is not None and existing.status in (IssueStatus.BUILT, IssueStatus.HELD)
+        issue = weekly.build_week(self.pulse, week, rebuild=rebuild).issue
+        if existing is not None and existing.status is IssueStatus.HELD:
+            # Rebuilding renders afresh; it must not quietly release a hold.
+            with transaction(self.pulse.db.sessions) as session:
+                issue = lifecycle.hold_issue(session, week, existing.pause_reason or "held")
+        return issue
+
+    def _readiness(self, week: str, now: datetime) -> Readiness:
+        with self.pulse.db.sessions() as session:
+            return check_readiness(session, week=week, settings=self.settings, now=now)
+
+    def _approved(self, week: str) -> bool:
+        with self.pulse.db.sessions() as session:
+            return lifecycle.is_approved(session, week)
+
+    def _send(self, week: str) -> JobOutcome:
+        try:
+            report = weekly.send_week(self.pulse, week, stop=self.stop)
+        except SendInProgress as err:
+            return JobOutcome(week, "busy", str(err))
+        state = "sent" if report.finished else "interrupted"
+        return JobOutcome(week, state, f"{report.sent} messages")

@@ -1,0 +1,40 @@
+"""Tables that make the weekly clock's decisions stick across processes.
+
+``issue_milestones`` records once-per-week facts ("the weekly run happened", "the reminder
+went out", "an editor approved"); its unique (week, kind) key is what lets two schedulers
+race and only one of them act. ``send_locks`` names the one process sending a week.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column
+
+from subscribers.database import Base, UTCDateTime, utcnow
+
+
+class IssueMilestone(Base):
+    """Something that happens at most once per week and kind."""
+
+    __tablename__ = "issue_milestones"
+    __table_args__ = (UniqueConstraint("week_key", "kind", name="uq_issue_milestones_week_kind"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    week_key: Mapped[str] = mapped_column(String(8))
+    kind: Mapped[str] = mapped_column(String(30))
+    at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    detail: Mapped[str | None] = mapped_column(Text)
+
+
+class SendLock(Base):
+    """The process currently sending an issue; stale when its heartbeat stops."""
+
+    __tablename__ = "send_locks"
+
+    issue_id: Mapped[int] = mapped_column(
+        ForeignKey("issues.id", ondelete="CASCADE"), primary_key=True
+    )
+    owner: Mapped[str] = mapped_column(String(200))
+    heartbeat_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -1,0 +1,47 @@
+"""Fixtures for the weekly clock: a seeded week, a recording notifier, a job at any time."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import pytest
+
+from pipeline.demo.seed import seed_week
+from pipeline.issues.weeks import week_monday
+from pipeline.scheduler.job import WeeklyJob
+from pipeline.scheduler.plan import WeeklySchedule
+from pipeline.wiring import Pulse
+from subscribers.database import transaction
+
+WEEK = "2026-W48"
+
+
+@dataclass
+class RecordingNotifier:
+    """Stands in for the editors' inbox and records what they were told."""
+
+    sent: list[tuple[str, str]] = field(default_factory=list)
+
+    def __call__(self, subject: str, body: str) -> int:
+        self.sent.append((subject, body))
+        return 1
+
+
+@pytest.fixture
+def notifier() -> RecordingNotifier:
+    return RecordingNotifier()
+
+
+@pytest.fixture
+def make_job(pulse: Pulse, notifier: RecordingNotifier) -> Callable[[], WeeklyJob]:
+    def make() -> WeeklyJob:
+        schedule = WeeklySchedule.parse(pulse.settings.schedule, pulse.settings.timezone)
+        return WeeklyJob(pulse, schedule, notifier)
+
+    return make
+
+
+def seed(pulse: Pulse, readers: int = 12, week: str = WEEK) -> None:
+    with transaction(pulse.db.sessions) as session:
+        seed_week(session, week_monday(week), readers)
