@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+from collections.abc import Iterator
 
 import pytest
 from fastapi.testclient import TestClient
@@ -41,6 +42,17 @@ def test_readyz_reports_pending_migrations(pulse: Pulse) -> None:
     assert response.json()["database"] == "migrations pending"
 
 
+@pytest.fixture
+def restore_logging() -> Iterator[None]:
+    """configure_logging changes the root logger; put it back for the tests that follow."""
+    root = logging.getLogger()
+    handlers, level = list(root.handlers), root.level
+    yield
+    root.handlers[:] = handlers
+    root.setLevel(level)
+
+
+@pytest.mark.usefixtures("restore_logging")
 def test_json_logs_are_one_object_per_line_without_tokens(
     capsys: pytest.CaptureFixture[str],
 ) -> None:
@@ -53,7 +65,6 @@ def test_json_logs_are_one_object_per_line_without_tokens(
     assert entry["level"] == "warning" and entry["logger"] == "pipeline.test"
     assert "WzEs" not in entry["message"] and "SG.secret" not in entry["message"]
     assert "/u/[token]" in entry["message"]
-    configure_logging("text")
 
 
 def test_redaction_keeps_ordinary_text() -> None:
