@@ -19,6 +19,8 @@ from subscribers.service import ImportSummary, NewSubscriber, import_subscribers
 
 DEMO_SOURCE = "AISE Pulse Brief compensation survey"
 DEMO_COMPARISON = "ai-se-vs-mle"
+# Used by `pulse demo` with the file provider when PULSE_POSTAL_ADDRESS is unset.
+DEMO_POSTAL_ADDRESS = "AISE Pulse Brief (demo), 100 Example Street, Springfield, IL 62701, USA"
 DEMO_CONSENT = "Demo data: example.com readers who asked for weekly career intelligence."
 
 # (level, AI SE low/high, MLE low/high) in USD, per the career guide.

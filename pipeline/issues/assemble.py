@@ -11,7 +11,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date, timedelta
 
-from sqlalchemy import case, or_, select
+from sqlalchemy import ColumnElement, case, or_, select
 from sqlalchemy.orm import Session
 
 from pipeline.content.models import JobListing, Section, Snippet, SnippetStatus
@@ -41,7 +41,7 @@ class Assembly:
 def ready_snippets(session: Session, week: str, issue_id: int | None = None) -> list[Snippet]:
     """Snippets that may go into ``week``: ready and untargeted or aimed at it (plus any the
     week's issue already holds), aimed-at-this-week first, then editor order, oldest first."""
-    available = (Snippet.status == SnippetStatus.READY) & or_(
+    available: ColumnElement[bool] = (Snippet.status == SnippetStatus.READY) & or_(
         Snippet.target_week.is_(None), Snippet.target_week == week
     )
     if issue_id is not None:
@@ -61,7 +61,7 @@ def ready_snippets(session: Session, week: str, issue_id: int | None = None) -> 
 
 def open_jobs(session: Session, today: date, issue_id: int | None = None) -> list[JobListing]:
     """Listings not yet in any issue (or in this one) and not expired, oldest first."""
-    unclaimed = JobListing.issue_id.is_(None)
+    unclaimed: ColumnElement[bool] = JobListing.issue_id.is_(None)
     if issue_id is not None:
         unclaimed = or_(unclaimed, JobListing.issue_id == issue_id)
     query = (

@@ -57,8 +57,7 @@ def salary_text(table: SalaryTable, width: int = TEXT_WIDTH) -> str:
     widths = [max(len(row[i]) for row in rows) for i in range(len(table.columns))]
     if sum(widths) + 2 * (len(widths) - 1) <= width:
         lines = [
-            "  ".join(cell.ljust(widths[i]) for i, cell in enumerate(row)).rstrip()
-            for row in rows
+            "  ".join(cell.ljust(widths[i]) for i, cell in enumerate(row)).rstrip() for row in rows
         ]
         lines.insert(1, "  ".join("-" * w for w in widths))
         return "\n".join(lines)
