@@ -64,6 +64,15 @@ def _trusted_html(value: str) -> Markup:
     return Markup(value)  # noqa: S704 - callers pass nh3-sanitised HTML only
 
 
+def _clean_output(value: object) -> object:
+    """Every value a template prints loses control characters (MJML's parser rejects some)."""
+    if isinstance(value, Markup):
+        return Markup(strip_controls(str(value)))  # noqa: S704 - stays as safe as it was
+    if isinstance(value, str):
+        return strip_controls(value)
+    return value
+
+
 @lru_cache(maxsize=4)
 def environment(templates_dir: Path = TEMPLATES_DIR) -> Environment:
     """The Jinja2 environment: autoescape on for markup templates, strict undefined."""
@@ -74,6 +83,7 @@ def environment(templates_dir: Path = TEMPLATES_DIR) -> Environment:
         trim_blocks=True,
         lstrip_blocks=True,
         keep_trailing_newline=True,
+        finalize=_clean_output,
     )
     env.filters["wrap"] = wrap_text
     env.filters["safe_html"] = _trusted_html
