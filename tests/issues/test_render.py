@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import os
 import re
 from pathlib import Path
@@ -39,9 +40,7 @@ def test_html_is_accessible_dark_mode_aware_and_has_the_footer() -> None:
     assert re.search(r'<meta name="color-scheme" content="light dark"\s*/?>', head)
     assert "prefers-color-scheme: dark" in html
     headings = re.findall(r"<h([1-6])", html)
-    assert headings[0] == "1" and all(
-        int(b) - int(a) <= 1 for a, b in zip(headings, headings[1:], strict=False)
-    )
+    assert headings[0] == "1" and all(int(b) - int(a) <= 1 for a, b in itertools.pairwise(headings))
     # Text sizes as the templates set them (MJML's own 0/1px layout helpers hold no text).
     sizes = [int(px) for px in re.findall(r'font-size[=:]\s*"?(\d+)px', rendered.mjml)]
     assert min(sizes) >= 14
@@ -98,15 +97,13 @@ def test_wrap_keeps_links_whole_and_breaks_other_long_words() -> None:
 
 
 def test_markdown_drops_scripts_and_javascript_links_from_both_parts() -> None:
-    source = "<script>alert(1)</script> [x](javascript:alert(1)) [ok](https://ok.example.com) <img src=x onerror=alert(1)>"
-    html = markdown_to_html(source)
-    assert (
-        "<script" not in html
-        and "<img" not in html
-        and "javascript:" not in html.replace("javascript:alert(1))", "")
+    source = (
+        "<script>alert(1)</script> [x](javascript:alert(1)) "
+        "[ok](https://ok.example.com) <img src=x onerror=alert(1)>"
     )
+    html = markdown_to_html(source)
+    assert "<script" not in html and "<img" not in html
     assert 'href="https://ok.example.com"' in html and 'href="javascript' not in html
     text = markdown_to_text(source)
-    assert "(https://ok.example.com)" in text and "(javascript:" not in text.replace(
-        "](javascript:", ""
-    )
+    assert "ok (https://ok.example.com)" in text
+    assert "x (javascript:" not in text  # the dropped link is not offered in text either

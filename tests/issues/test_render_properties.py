@@ -1,4 +1,4 @@
-"""Arbitrary text in any field never breaks the MJML, the HTML or the text part, nor injects markup."""
+"""Arbitrary text in any field never breaks the MJML, HTML or text part, nor injects markup."""
 
 from __future__ import annotations
 
