@@ -75,7 +75,7 @@ JOBS = (
 SNIPPETS = (
     (
         "editors-note",
-        "This week: pay holds steady, and quarter-end hiring picks up",
+        "Pay holds steady; quarter-end hiring picks up",
         "For the median practitioner at each level, total compensation for AI Sales Engineers "
         "and ML Engineers is **within 10%** of each other. Here is what moved this week.",
         None,
