@@ -107,3 +107,31 @@ def test_markdown_drops_scripts_and_javascript_links_from_both_parts() -> None:
     text = markdown_to_text(source)
     assert "ok (https://ok.example.com)" in text
     assert "x (javascript:" not in text  # the dropped link is not offered in text either
+
+
+def contrast(a: str, b: str) -> float:
+    """WCAG 2 contrast ratio of two #rrggbb colours."""
+
+    def luminance(colour: str) -> float:
+        channels = [int(colour[i : i + 2], 16) / 255 for i in (1, 3, 5)]
+        linear = [c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4 for c in channels]
+        return 0.2126 * linear[0] + 0.7152 * linear[1] + 0.0722 * linear[2]
+
+    high, low = sorted((luminance(a), luminance(b)), reverse=True)
+    return (high + 0.05) / (low + 0.05)
+
+
+def test_text_colours_reach_4_5_to_1_in_light_and_dark_mode() -> None:
+    mjml = render_issue_once(fixed_view(), FOOTER).mjml
+    light, dark = mjml.split("@media (prefers-color-scheme: dark)")
+    dark = dark.split("</mj-style>")[0]
+    text_colour = re.compile(r'(?<![-\w])color[=:]\s*"?(#[0-9a-fA-F]{6})')
+    light_colours = set(text_colour.findall(light))
+    dark_colours = set(text_colour.findall(dark))
+    assert light_colours and dark_colours
+    for colour in light_colours:
+        for background in ("#ffffff", "#f0f3f6"):
+            assert contrast(colour, background) >= 4.5, (colour, background)
+    for colour in dark_colours:
+        for background in ("#1b2026", "#111418"):
+            assert contrast(colour, background) >= 4.5, (colour, background)
