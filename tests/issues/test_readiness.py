@@ -159,3 +159,16 @@ def test_demo_without_a_postal_address_still_sends_a_lint_clean_issue(
     # Outside the demo the placeholder still fails lint.
     lint = cli("issue", "lint")
     assert lint.exit_code == 1 and "postal address is the placeholder" in lint.stdout
+
+
+def test_preview_without_chromium_writes_files_and_says_why_no_screenshots(
+    cli: Cli, pulse: Pulse, workspace: Workspace, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("PULSE_CHROMIUM_PATH", str(workspace.root / "no-such-browser"))
+    seed(pulse)
+    weekly.build_week(pulse, WEEK)
+    out = workspace.root / "preview"
+    result = cli("issue", "preview", "--week", WEEK, "--out", str(out))
+    assert result.exit_code == 0
+    assert "screenshots skipped: no Chromium at" in result.stdout
+    assert (out / "issue.html").exists() and not list(out.glob("*.png"))
