@@ -18,6 +18,7 @@ from pipeline.content.models import JobListing, Section, Snippet, SnippetStatus
 from pipeline.errors import ValidationError
 from pipeline.issues.comparisons import list_comparisons, spec_of
 from pipeline.issues.markdown import markdown_to_html, markdown_to_text, strip_controls
+from pipeline.issues.salary import format_money as format_money  # re-exported for callers
 from pipeline.issues.salary import format_range, salary_table
 from pipeline.issues.slots import DATA_SECTION_NOTES, DEFAULT_RULES, IssueRules
 from pipeline.issues.view import IssueView, Item, Job, SalaryTable, SectionView
