@@ -82,6 +82,20 @@ class Settings(BaseSettings):
     ses_topic_arns: str = ""
     resend_webhook_secret: SecretStr | None = None
 
+    # --- issue 3: the weekly issue (sections, salary data, previews) ---
+    section_limits: str = ""
+    salary_min_points: int = Field(default=3, ge=1, le=1_000_000)
+    salary_stale_days: int = Field(default=45, ge=1, le=3650)
+    chromium_path: Path = Path("/usr/bin/chromium")
+
+    @field_validator("section_limits")
+    @classmethod
+    def _check_section_limits(cls, value: str) -> str:
+        from pipeline.issues.slots import parse_section_limits
+
+        parse_section_limits(value)  # raises ValueError naming the bad entry
+        return value
+
     # --- issue 7: the weekly clock ---
     catch_up_grace_hours: float = Field(default=6.0, ge=0, le=7 * 24)
     reminder_hours: float = Field(default=48.0, ge=0, le=7 * 24)

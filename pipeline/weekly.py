@@ -8,13 +8,18 @@ from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
 
+from sqlalchemy import select
+
 from pipeline.delivery.compose import IssueMailer
 from pipeline.delivery.engine import SendReport, begin_send, run_send
 from pipeline.delivery.message import build_mime
 from pipeline.delivery.outbox import ClaimedDelivery
 from pipeline.delivery.send_lock import send_lock
+from pipeline.errors import IssueError
 from pipeline.issues.build import BuildResult, build_issue, get_issue
+from pipeline.issues.lint import lint_issue
 from pipeline.issues.models import Issue, IssueStatus
+from pipeline.issues.slots import IssueRules
 from pipeline.issues.weeks import current_week, parse_week
 from pipeline.wiring import Pulse
 from subscribers.database import transaction, utcnow
@@ -28,9 +33,42 @@ def resolve_week(pulse: Pulse, week: str | None, now: datetime | None = None) ->
     return current_week(moment)
 
 
-def build_week(pulse: Pulse, week: str, *, rebuild: bool = False) -> BuildResult:
+def build_week(
+    pulse: Pulse,
+    week: str,
+    *,
+    rebuild: bool = False,
+    subject: str | None = None,
+    preheader: str | None = None,
+) -> BuildResult:
     with transaction(pulse.db.sessions) as session:
-        return build_issue(session, week=week, footer=pulse.footer, rebuild=rebuild)
+        return build_issue(
+            session,
+            week=week,
+            footer=pulse.footer,
+            rebuild=rebuild,
+            subject=subject,
+            preheader=preheader,
+            rules=IssueRules.from_settings(pulse.settings),
+        )
+
+
+def lint_week(pulse: Pulse, week: str) -> list[str]:
+    """Lint problems of the week's built issue (empty when it may be sent)."""
+    with pulse.db.sessions() as session:
+        return lint_issue(get_issue(session, week), settings=pulse.settings)
+
+
+def refuse_unlinted_send(pulse: Pulse, week: str) -> None:
+    """Raise before a send begins if the issue fails lint; a send under way is not re-judged."""
+    with pulse.db.sessions() as session:
+        issue = session.scalar(select(Issue).where(Issue.week_key == week))
+        if issue is None or issue.status not in (IssueStatus.BUILT, IssueStatus.HELD):
+            return
+        problems = lint_issue(issue, settings=pulse.settings)
+    if problems:
+        listed = "; ".join(problems)
+        raise IssueError(f"issue {week} fails lint, not sending: {listed}")
 
 
 def send_week(
@@ -49,6 +87,7 @@ def send_week(
         found = get_issue(session, week)
     if found.status is IssueStatus.SENT:
         return SendReport(week_key=week, finished=True)
+    refuse_unlinted_send(pulse, week)
     with send_lock(pulse.db.sessions, found.id, week):
         issue, created = begin_send(pulse.db.sessions, week)
         if issue.status is IssueStatus.SENT:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from pipeline.cli import content, db, demo, issue, scheduler, serve, subscribers
+from pipeline.cli import comparisons, content, db, demo, issue, scheduler, serve, subscribers
 from pipeline.cli.common import PulseGroup, reset
 
 app = typer.Typer(
@@ -24,6 +24,7 @@ def _start(ctx: typer.Context) -> None:
 
 app.add_typer(content.content_app, name="content")
 app.add_typer(content.salary_app, name="salary")
+content.salary_app.add_typer(comparisons.app, name="comparison")
 app.add_typer(content.jobs_app, name="jobs")
 app.add_typer(issue.app, name="issue")
 app.add_typer(subscribers.app, name="subscribers")

@@ -10,8 +10,10 @@ from rich.table import Table
 
 from pipeline import weekly
 from pipeline.cli.common import console, pulse
-from pipeline.demo.seed import seed_week
+from pipeline.config import PLACEHOLDER_POSTAL_ADDRESS
+from pipeline.demo.seed import DEMO_POSTAL_ADDRESS, seed_week
 from pipeline.issues.weeks import week_monday
+from pipeline.wiring import Pulse
 from subscribers.database import transaction
 
 
@@ -22,6 +24,19 @@ def demo(
     """Seed a realistic week, build this week's issue, send it, and summarise."""
     started = time.perf_counter()
     app_ = pulse()
+    settings = app_.settings
+    if settings.postal_address == PLACEHOLDER_POSTAL_ADDRESS and settings.provider == "file":
+        # The file provider mails nobody, so the demo may stand in an example address and
+        # pass lint; a real provider still needs PULSE_POSTAL_ADDRESS.
+        app_ = Pulse(settings.model_copy(update={"postal_address": DEMO_POSTAL_ADDRESS}))
+    try:
+        _run_demo(app_, subscribers, no_send, started)
+    finally:
+        if app_ is not pulse():
+            app_.close()
+
+
+def _run_demo(app_: Pulse, subscribers: int, no_send: bool, started: float) -> None:
     week = weekly.resolve_week(app_, None)
     with transaction(app_.db.sessions) as session:
         seeded = seed_week(session, week_monday(week), subscribers)

@@ -19,8 +19,10 @@ from pipeline.cli.common import console, errors, new_app, pulse
 from pipeline.delivery.outbox import counts_by_status
 from pipeline.issues import lifecycle
 from pipeline.issues.build import get_issue
+from pipeline.issues.readiness import check_readiness
+from pipeline.issues.screenshots import chromium_available, take_screenshots
 from pipeline.wiring import Pulse
-from subscribers.database import transaction
+from subscribers.database import transaction, utcnow
 
 app = new_app("The week's issue.")
 
@@ -29,17 +31,58 @@ WeekOption = Annotated[
 ]
 
 
+def _print_lint(key: str, problems: list[str]) -> None:
+    if not problems:
+        console.print(f"{key}: lint clean")
+        return
+    console.print(f"{key}: lint found {len(problems)} problem(s); `send` will refuse:")
+    for problem in problems:
+        console.print(f"  - {problem}", markup=False)
+
+
 @app.command("build")
 def build(
     week: WeekOption = None,
     rebuild: Annotated[bool, typer.Option(help="re-assemble an unsent issue")] = False,
+    subject: Annotated[str | None, typer.Option(help="at most 70 characters")] = None,
+    preheader: Annotated[str | None, typer.Option(help="at most 110 characters")] = None,
 ) -> None:
-    """Assemble and render the week's issue (the same issue if it already exists)."""
+    """Assemble and render the week's issue (the same issue if it already exists), then lint."""
     app_ = pulse()
     key = weekly.resolve_week(app_, week)
-    result = weekly.build_week(app_, key, rebuild=rebuild)
+    result = weekly.build_week(app_, key, rebuild=rebuild, subject=subject, preheader=preheader)
     state = "built" if result.created else ("rebuilt" if rebuild else "already built")
-    console.print(f"{key}: {state} issue #{result.issue.number} “{result.issue.subject}”")
+    console.print(
+        f"{key}: {state} issue #{result.issue.number} “{result.issue.subject}”", markup=False
+    )
+    problems = weekly.lint_week(app_, key)
+    _print_lint(key, problems)
+    if problems:
+        raise typer.Exit(1)
+
+
+@app.command("lint")
+def lint(week: WeekOption = None) -> None:
+    """Check the built issue: size, links, alt text, footer, text part, MJML."""
+    app_ = pulse()
+    key = weekly.resolve_week(app_, week)
+    problems = weekly.lint_week(app_, key)
+    _print_lint(key, problems)
+    if problems:
+        raise typer.Exit(1)
+
+
+@app.command("check")
+def check(week: WeekOption = None) -> None:
+    """Per section what is there and what is missing, plus lint problems; non-zero if not ready."""
+    app_ = pulse()
+    key = weekly.resolve_week(app_, week)
+    with app_.db.sessions() as session:
+        report = check_readiness(session, week=key, settings=app_.settings, now=utcnow())
+        session.rollback()  # assembling a candidate must leave nothing behind
+    console.print(report.as_text(), markup=False)
+    if not report.ready:
+        raise typer.Exit(1)
 
 
 @app.command("preview")
@@ -47,10 +90,27 @@ def preview(
     out: Annotated[Path, typer.Option(help="folder to write the files into")],
     week: WeekOption = None,
 ) -> None:
-    """Write issue.mjml, issue.html, issue.txt and a sample issue.eml."""
+    """Write issue.mjml, issue.html, issue.txt, a sample issue.eml and (with Chromium) PNGs."""
     app_ = pulse()
-    for path in weekly.write_preview(app_, weekly.resolve_week(app_, week), out):
+    written = weekly.write_preview(app_, weekly.resolve_week(app_, week), out)
+    for path in written:
         console.print(str(path))
+    chromium = app_.settings.chromium_path
+    if not chromium_available(chromium):
+        console.print(f"screenshots skipped: no Chromium at {chromium} (or no Playwright)")
+        return
+    html = (out / "issue.html").read_text(encoding="utf-8")
+    shots = take_screenshots(html, out, chromium=chromium)
+    for shot in shots:
+        console.print(str(shot.path))
+    wide = [s for s in shots if s.scrolls_sideways]
+    for shot in wide:
+        console.print(
+            f"warning: at {shot.width}px the issue scrolls sideways "
+            f"(content is {shot.scroll_width}px wide)"
+        )
+    if wide:
+        raise typer.Exit(1)
 
 
 def _send(week: str | None) -> None:

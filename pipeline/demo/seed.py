@@ -14,9 +14,13 @@ from sqlalchemy.orm import Session
 
 from pipeline.content import queue
 from pipeline.content.models import JobListing, SalaryPoint
+from pipeline.issues.comparisons import SalaryComparison, save_comparison
 from subscribers.service import ImportSummary, NewSubscriber, import_subscribers
 
 DEMO_SOURCE = "AISE Pulse Brief compensation survey"
+DEMO_COMPARISON = "ai-se-vs-mle"
+# Used by `pulse demo` with the file provider when PULSE_POSTAL_ADDRESS is unset.
+DEMO_POSTAL_ADDRESS = "AISE Pulse Brief (demo), 100 Example Street, Springfield, IL 62701, USA"
 DEMO_CONSENT = "Demo data: example.com readers who asked for weekly career intelligence."
 
 # (level, AI SE low/high, MLE low/high) in USD, per the career guide.
@@ -71,7 +75,7 @@ JOBS = (
 SNIPPETS = (
     (
         "editors-note",
-        "This week: pay holds steady, and quarter-end hiring picks up",
+        "Pay holds steady; quarter-end hiring picks up",
         "For the median practitioner at each level, total compensation for AI Sales Engineers "
         "and ML Engineers is **within 10%** of each other. Here is what moved this week.",
         None,
@@ -160,8 +164,23 @@ def _salary_points(as_of: date) -> list[queue.SalaryInput]:
     return inputs
 
 
+def seed_comparison(session: Session) -> None:
+    """The demo's Salary Pulse table, unless editors already defined it."""
+    if session.scalar(select(SalaryComparison.id).where(SalaryComparison.key == DEMO_COMPARISON)):
+        return
+    save_comparison(
+        session,
+        key=DEMO_COMPARISON,
+        title="Total compensation by level",
+        levels=[level for level, _se, _mle in SALARY_BANDS],
+        columns=["AI Sales Engineer=AI SE total comp", "ML Engineer=MLE total comp"],
+        region="US",
+    )
+
+
 def seed_content(session: Session, week_monday: date) -> tuple[int, int, int]:
     """Salary points, jobs and snippets for the week starting ``week_monday``."""
+    seed_comparison(session)
     if session.scalar(select(SalaryPoint.id).where(SalaryPoint.source == DEMO_SOURCE).limit(1)):
         return 0, 0, 0
     points = [queue.add_salary_point(session, data) for data in _salary_points(week_monday)]

@@ -1,140 +1,209 @@
-"""Gather the week's ready content into an :class:`IssueView`."""
+"""Gather the week's ready content into an :class:`IssueView`, filling each section's slots.
+
+Ready items fill a section's slots in editor-set order (``position``), oldest first; items
+aimed at this week go before untargeted ones, because they cannot wait. What does not fit
+stays ready for next week. Items aimed at another week are never taken.
+"""
 
 from __future__ import annotations
 
 from collections import defaultdict
+from dataclasses import dataclass
 from datetime import date, timedelta
 
-from sqlalchemy import or_, select
+from sqlalchemy import ColumnElement, case, or_, select
 from sqlalchemy.orm import Session
 
-from pipeline.content.models import JobListing, SalaryPoint, Section, Snippet, SnippetStatus
-from pipeline.issues.markdown import markdown_to_html, markdown_to_text
-from pipeline.issues.view import (
-    IssueView,
-    Item,
-    Job,
-    SalaryCell,
-    SalaryRow,
-    SalaryTable,
-    SectionView,
-)
+from pipeline.content.models import JobListing, Section, Snippet, SnippetStatus
+from pipeline.errors import ValidationError
+from pipeline.issues.comparisons import list_comparisons, spec_of
+from pipeline.issues.markdown import markdown_to_html, markdown_to_text, strip_controls
+from pipeline.issues.salary import format_money as format_money  # re-exported for callers
+from pipeline.issues.salary import format_range, salary_table
+from pipeline.issues.slots import DATA_SECTION_NOTES, DEFAULT_RULES, IssueRules
+from pipeline.issues.view import IssueView, Item, Job, SalaryTable, SectionView
 from pipeline.issues.weeks import week_monday
 
-LEVELS = ("Mid-level", "Senior", "Staff / Principal")
-COMPARED_ROLES = (("AI Sales Engineer", "AI SE total comp"), ("ML Engineer", "MLE total comp"))
-SALARY_WINDOW_DAYS = 120
+SUBJECT_MAX = 70
+PREHEADER_MAX = 110
+DEFAULT_PREHEADER = "Salary trends, who's hiring and role insights for AI Sales Engineers."
+DATA_SECTIONS = (Section.SALARY_PULSE, Section.WHOS_HIRING)
 
 
-def ready_snippets(session: Session, week: str) -> list[Snippet]:
-    """Ready snippets for ``week``: untargeted or targeted at it, in editor order."""
+@dataclass(frozen=True)
+class Assembly:
+    """A week's view, the queue rows it uses, and what each section had to choose from."""
+
+    view: IssueView
+    snippets: list[Snippet]
+    jobs: list[JobListing]
+
+
+def ready_snippets(session: Session, week: str, issue_id: int | None = None) -> list[Snippet]:
+    """Snippets that may go into ``week``: ready and untargeted or aimed at it (plus any the
+    week's issue already holds), aimed-at-this-week first, then editor order, oldest first."""
+    available: ColumnElement[bool] = (Snippet.status == SnippetStatus.READY) & or_(
+        Snippet.target_week.is_(None), Snippet.target_week == week
+    )
+    if issue_id is not None:
+        available = or_(available, Snippet.issue_id == issue_id)
     query = (
         select(Snippet)
-        .where(Snippet.status == SnippetStatus.READY)
-        .where(or_(Snippet.target_week.is_(None), Snippet.target_week == week))
-        .order_by(Snippet.position, Snippet.created_at, Snippet.id)
+        .where(available)
+        .order_by(
+            case((Snippet.target_week.is_(None), 1), else_=0),
+            Snippet.position,
+            Snippet.created_at,
+            Snippet.id,
+        )
     )
     return list(session.scalars(query))
 
 
-def open_jobs(session: Session, today: date) -> list[JobListing]:
-    """Listings not yet in an issue and not expired."""
+def open_jobs(session: Session, today: date, issue_id: int | None = None) -> list[JobListing]:
+    """Listings not yet in any issue (or in this one) and not expired, oldest first."""
+    unclaimed: ColumnElement[bool] = JobListing.issue_id.is_(None)
+    if issue_id is not None:
+        unclaimed = or_(unclaimed, JobListing.issue_id == issue_id)
     query = (
         select(JobListing)
-        .where(JobListing.issue_id.is_(None))
+        .where(unclaimed)
         .where(or_(JobListing.expires_on.is_(None), JobListing.expires_on >= today))
         .order_by(JobListing.created_at, JobListing.id)
     )
     return list(session.scalars(query))
 
 
-def format_money(amount: int, currency: str) -> str:
-    symbol = "$" if currency == "USD" else f"{currency} "
-    return f"{symbol}{round(amount / 1000)}K"
-
-
-def salary_table(session: Session, as_of: date) -> SalaryTable | None:
-    """AI SE vs MLE total compensation by level, from recent data points."""
-    since = as_of - timedelta(days=SALARY_WINDOW_DAYS)
-    points = session.scalars(
-        select(SalaryPoint).where(SalaryPoint.as_of >= since).where(SalaryPoint.as_of <= as_of)
-    ).all()
-    if not points:
-        return None
-    grouped: dict[tuple[str, str], list[SalaryPoint]] = defaultdict(list)
-    for point in points:
-        grouped[(point.role, point.level)].append(point)
-    rows = []
-    for level in LEVELS:
-        cells = []
-        for role, _column in COMPARED_ROLES:
-            group = grouped.get((role, level), [])
-            if not group:
-                cells.append(SalaryCell("not enough data"))
-                continue
-            low = round(sum(p.low for p in group) / len(group))
-            high = round(sum(p.high for p in group) / len(group))
-            currency = group[0].currency
-            cells.append(
-                SalaryCell(f"{format_money(low, currency)}–{format_money(high, currency)}")
-            )
-        rows.append(SalaryRow(level=level, cells=tuple(cells)))
-    sources = sorted({p.source for p in points})
-    return SalaryTable(
-        title="Total compensation by level",
-        columns=("Level", *(column for _role, column in COMPARED_ROLES)),
-        rows=tuple(rows),
-        source="Source: " + "; ".join(sources),
+def job_view(job: JobListing) -> Job:
+    location = strip_controls(job.location)
+    remote_noted = "remote" in location.lower()
+    where = f"{location} (remote)" if job.remote and not remote_noted else location
+    comp = None
+    if job.comp_low is not None and job.comp_high is not None:
+        comp = format_range(job.comp_low, job.comp_high, job.currency)
+    return Job(
+        company=strip_controls(job.company),
+        title=strip_controls(job.title),
+        where=where,
+        comp=comp,
+        url=job.url,
     )
 
 
-def job_view(job: JobListing) -> Job:
-    remote_noted = "remote" in job.location.lower()
-    where = f"{job.location} (remote)" if job.remote and not remote_noted else job.location
-    comp = None
-    if job.comp_low is not None and job.comp_high is not None:
-        low, high = (format_money(v, job.currency) for v in (job.comp_low, job.comp_high))
-        comp = f"{low}–{high}"
-    return Job(company=job.company, title=job.title, where=where, comp=comp, url=job.url)
+def item_view(snippet: Snippet) -> Item:
+    return Item(
+        title=strip_controls(snippet.title),
+        body_html=markdown_to_html(snippet.body_md),
+        body_text=markdown_to_text(snippet.body_md),
+        link=snippet.link,
+    )
 
 
-def assemble_issue(
-    session: Session, *, week: str, number: int, subject: str | None, preheader: str | None
-) -> tuple[IssueView, list[Snippet], list[JobListing]]:
-    """Build the view of ``week`` and return the snippets and jobs it uses."""
+def salary_tables(
+    session: Session, *, as_of: date, rules: IssueRules, limit: int
+) -> tuple[SalaryTable, ...]:
+    """Tables of the editors' comparisons that have at least one figure to show."""
+    tables = [
+        salary_table(session, spec_of(row), as_of=as_of, min_points=rules.salary_min_points)
+        for row in list_comparisons(session)
+    ]
+    return tuple(table for table in tables if table.has_figures)[:limit]
+
+
+def shorten(text: str, limit: int) -> str:
+    """Cut ``text`` at a word boundary so it fits ``limit`` characters, with an ellipsis."""
+    text = " ".join(text.split())
+    if len(text) <= limit:
+        return text
+    cut = text[: limit - 1].rsplit(" ", 1)[0].rstrip(" ,;:–-")
+    return cut + "…"
+
+
+def default_subject(number: int, lead: str | None) -> str:
+    """``AISE Pulse Brief #12: <lead item>``, at most 70 characters."""
+    base = f"AISE Pulse Brief #{number}"
+    return shorten(f"{base}: {lead}", SUBJECT_MAX) if lead else base
+
+
+def checked_subject(value: str | None, number: int, lead: str | None) -> str:
+    if not value or not value.strip():
+        return default_subject(number, lead)
+    subject = " ".join(strip_controls(value).split())
+    if len(subject) > SUBJECT_MAX:
+        raise ValidationError("subject", f"must be at most {SUBJECT_MAX} characters")
+    return subject
+
+
+def checked_preheader(value: str | None, lead_text: str | None) -> str:
+    if not value or not value.strip():
+        return shorten(lead_text, PREHEADER_MAX) if lead_text else DEFAULT_PREHEADER
+    preheader = " ".join(strip_controls(value).split())
+    if len(preheader) > PREHEADER_MAX:
+        raise ValidationError("preheader", f"must be at most {PREHEADER_MAX} characters")
+    return preheader
+
+
+def assemble(
+    session: Session,
+    *,
+    week: str,
+    number: int,
+    subject: str | None = None,
+    preheader: str | None = None,
+    rules: IssueRules = DEFAULT_RULES,
+    issue_id: int | None = None,
+) -> Assembly:
+    """Fill the week's slots from the queue; nothing is claimed here (see ``build``)."""
     monday = week_monday(week)
-    snippets = ready_snippets(session, week)
     by_section: dict[Section, list[Snippet]] = defaultdict(list)
-    for snippet in snippets:
+    for snippet in ready_snippets(session, week, issue_id):
         by_section[snippet.section].append(snippet)
+    chosen: dict[Section, list[Snippet]] = {}
+    for section in Section:
+        cap = DATA_SECTION_NOTES if section in DATA_SECTIONS else rules.limits[section].maximum
+        chosen[section] = by_section.get(section, [])[:cap]
+    jobs = open_jobs(session, monday, issue_id)[: rules.limits[Section.WHOS_HIRING].maximum]
+    tables = salary_tables(
+        session,
+        as_of=monday + timedelta(days=6),
+        rules=rules,
+        limit=rules.limits[Section.SALARY_PULSE].maximum,
+    )
     sections = tuple(
         SectionView(
             section=section,
             title=section.title,
-            items=tuple(
-                Item(
-                    title=s.title,
-                    body_html=markdown_to_html(s.body_md),
-                    body_text=markdown_to_text(s.body_md),
-                    link=s.link,
-                )
-                for s in by_section.get(section, [])
-            ),
+            items=tuple(item_view(s) for s in chosen[section]),
         )
         for section in Section
     )
-    jobs = open_jobs(session, monday)
-    table = salary_table(session, monday + timedelta(days=6))
-    lead = next((s.title for s in snippets if s.section is not Section.EDITORS_NOTE), None)
-    default_subject = f"AISE Pulse Brief #{number}" + (f": {lead}" if lead else "")
+    note = sections[0].items[0] if sections[0].items else None
+    others = [item for s in sections[1:] for item in s.items]
+    lead = note or (others[0] if others else None)
     view = IssueView(
         week_key=week,
         number=number,
-        subject=subject or default_subject[:70],
-        preheader=preheader
-        or "Salary trends, who's hiring and role insights for AI Sales Engineers.",
+        subject=checked_subject(subject, number, lead.title if lead else None),
+        preheader=checked_preheader(preheader, lead.body_text if lead else None),
         sections=sections,
-        salary_tables=(table,) if table else (),
+        salary_tables=tables,
         jobs=tuple(job_view(job) for job in jobs),
     )
-    return view, snippets, jobs
+    used = [s for section in Section for s in chosen[section]]
+    return Assembly(view=view, snippets=used, jobs=jobs)
+
+
+def assemble_issue(
+    session: Session,
+    *,
+    week: str,
+    number: int,
+    subject: str | None,
+    preheader: str | None,
+    rules: IssueRules = DEFAULT_RULES,
+) -> tuple[IssueView, list[Snippet], list[JobListing]]:
+    """Build the view of ``week`` and return the snippets and jobs it uses."""
+    result = assemble(
+        session, week=week, number=number, subject=subject, preheader=preheader, rules=rules
+    )
+    return result.view, result.snippets, result.jobs

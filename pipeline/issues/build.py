@@ -9,9 +9,11 @@ from sqlalchemy.orm import Session
 
 from pipeline.content.models import JobListing, Snippet, SnippetStatus
 from pipeline.errors import IssueError, NotFoundError
-from pipeline.issues.assemble import assemble_issue
+from pipeline.issues.assemble import assemble
 from pipeline.issues.models import Issue, IssueStatus
 from pipeline.issues.render import Footer, RenderedIssue, render_issue_once
+from pipeline.issues.slots import DEFAULT_RULES, IssueRules
+from pipeline.issues.view import IssueView, view_to_json
 from subscribers.database import utcnow
 
 # An issue whose send has begun is frozen: rebuilding it would change what half the list got.
@@ -39,6 +41,7 @@ def build_issue(
     rebuild: bool = False,
     subject: str | None = None,
     preheader: str | None = None,
+    rules: IssueRules = DEFAULT_RULES,
 ) -> BuildResult:
     """Return the week's issue, building it if it does not exist (or ``rebuild`` is set)."""
     existing = session.scalar(select(Issue).where(Issue.week_key == week))
@@ -51,30 +54,27 @@ def build_issue(
         number = existing.number
     else:
         number = (session.scalar(select(func.max(Issue.number))) or 0) + 1
-    view, snippets, jobs = assemble_issue(
-        session,
-        week=week,
-        number=number,
-        subject=subject,
-        preheader=preheader,
+    assembly = assemble(
+        session, week=week, number=number, subject=subject, preheader=preheader, rules=rules
     )
-    rendered = render_issue_once(view, footer)
+    rendered = render_issue_once(assembly.view, footer)
     issue = existing or Issue(week_key=week, number=number)
-    _store(issue, view.subject, view.preheader, rendered)
+    _store(issue, assembly.view, rendered)
     session.add(issue)
     session.flush()
-    for snippet in snippets:
+    for snippet in assembly.snippets:
         snippet.issue_id = issue.id
         snippet.status = SnippetStatus.USED
-    for job in jobs:
+    for job in assembly.jobs:
         job.issue_id = issue.id
     session.flush()
     return BuildResult(issue, created=existing is None)
 
 
-def _store(issue: Issue, subject: str, preheader: str, rendered: RenderedIssue) -> None:
-    issue.subject = subject
-    issue.preheader = preheader
+def _store(issue: Issue, view: IssueView, rendered: RenderedIssue) -> None:
+    issue.subject = view.subject
+    issue.preheader = view.preheader
+    issue.view_json = view_to_json(view)
     issue.status = IssueStatus.BUILT
     issue.mjml = rendered.mjml
     issue.html = rendered.html

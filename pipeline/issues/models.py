@@ -42,3 +42,5 @@ class Issue(Base):
     send_started_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     pause_reason: Mapped[str | None] = mapped_column(Text)
+    # The assembled IssueView as JSON: the web archive and salary downloads read it.
+    view_json: Mapped[str | None] = mapped_column(Text)

@@ -1,32 +1,33 @@
-"""Is the week's issue ready to go out? Per section: what is there, what is missing."""
+"""Is the week's issue ready? Per section what is there and what is missing, plus problems."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from pipeline.config import Settings
-from pipeline.content.models import JobListing, SalaryPoint, Section, Snippet, SnippetStatus
+from pipeline.content.models import SalaryPoint, Section
+from pipeline.errors import PulseError
+from pipeline.issues.assemble import assemble
+from pipeline.issues.comparisons import list_comparisons
+from pipeline.issues.lint import lint_issue
 from pipeline.issues.models import Issue
+from pipeline.issues.render import Footer, render_issue_once
+from pipeline.issues.slots import IssueRules
+from pipeline.issues.view import IssueView, view_from_json
 
-MINIMUMS = {
-    Section.EDITORS_NOTE: 1,
-    Section.SALARY_PULSE: 1,
-    Section.WHOS_HIRING: 1,
-    Section.ROLE_INSIGHTS: 1,
-    Section.QUICK_LINKS: 0,
+# What an editor adds to fill each section, for the report.
+HOW_TO_ADD = {
+    Section.EDITORS_NOTE: "pulse content add --section editors-note",
+    Section.SALARY_PULSE: "pulse salary add/import (and `pulse salary comparison add`)",
+    Section.WHOS_HIRING: "pulse jobs add",
+    Section.ROLE_INSIGHTS: "pulse content add --section role-insights",
+    Section.QUICK_LINKS: "pulse content add --section quick-links",
 }
-MAXIMUMS = {
-    Section.EDITORS_NOTE: 1,
-    Section.SALARY_PULSE: 3,
-    Section.WHOS_HIRING: 8,
-    Section.ROLE_INSIGHTS: 4,
-    Section.QUICK_LINKS: 6,
-}
-STALE_SALARY_DAYS = 45
+NOUNS = {Section.SALARY_PULSE: "salary table", Section.WHOS_HIRING: "job listing"}
 
 
 @dataclass(frozen=True)
@@ -49,47 +50,103 @@ class Readiness:
         return not self.problems and all(s.missing == 0 for s in self.sections)
 
     def as_text(self) -> str:
-        lines = [f"Readiness of {self.week}: {'READY' if self.ready else 'NOT READY'}"]
+        """A report for editors: each section's count against its limits, then problems."""
+        lines = [f"Issue {self.week}: {'ready' if self.ready else 'NOT ready'}"]
         for s in self.sections:
-            state = f"missing {s.missing}" if s.missing else "ok"
-            lines.append(f"  {s.section.title:<15} {s.have} of min {s.minimum} ({state})")
-        lines += [f"  problem: {problem}" for problem in self.problems]
+            noun = NOUNS.get(s.section, "item")
+            state = "ok" if s.missing == 0 else f"missing {s.missing} {noun}(s)"
+            lines.append(
+                f"  {s.section.title:<14} {s.have} of {s.minimum}–{s.maximum} {noun}s: {state}"
+            )
+            if s.missing:
+                lines.append(f"    add with: {HOW_TO_ADD[s.section]}")
+        if self.problems:
+            lines.append("Problems:")
+            lines += [f"  - {problem}" for problem in self.problems]
         return "\n".join(lines)
 
 
-def check_readiness(session: Session, *, week: str, settings: Settings, now: datetime) -> Readiness:
-    """Count the week's content against each section's minimum."""
-    issue_id = session.scalar(select(Issue.id).where(Issue.week_key == week))
-    in_issue = Snippet.issue_id == issue_id if issue_id is not None else None
-    waiting = (Snippet.status == SnippetStatus.READY) & or_(
-        Snippet.target_week.is_(None), Snippet.target_week == week
-    )
-    condition = waiting if in_issue is None else or_(in_issue, waiting)
-    counts = dict(
-        session.execute(
-            select(Snippet.section, func.count()).where(condition).group_by(Snippet.section)
-        ).all()
-    )
-    jobs = session.scalar(
-        select(func.count())
-        .select_from(JobListing)
-        .where(or_(JobListing.issue_id.is_(None), JobListing.issue_id == issue_id))
-    )
-    counts[Section.WHOS_HIRING] = counts.get(Section.WHOS_HIRING, 0) + int(jobs or 0)
-    latest = session.scalar(select(func.max(SalaryPoint.as_of)))
-    if latest is not None:
-        counts[Section.SALARY_PULSE] = counts.get(Section.SALARY_PULSE, 0) + 1
-    problems = []
-    if latest is not None and latest < (now - timedelta(days=STALE_SALARY_DAYS)).date():
-        problems.append(f"salary data is stale: newest point is from {latest.isoformat()}")
-    sections = tuple(
-        SectionReadiness(
-            section=section,
-            have=counts.get(section, 0),
-            minimum=MINIMUMS[section],
-            maximum=MAXIMUMS[section],
-            missing=max(0, MINIMUMS[section] - counts.get(section, 0)),
+def count_items(view: IssueView, section: Section) -> int:
+    """How many items ``section`` holds in ``view`` (tables and listings for data sections)."""
+    if section is Section.SALARY_PULSE:
+        return sum(1 for table in view.salary_tables if table.has_figures)
+    if section is Section.WHOS_HIRING:
+        return len(view.jobs)
+    return len(view.section(section).items)
+
+
+def section_readiness(view: IssueView, rules: IssueRules) -> tuple[SectionReadiness, ...]:
+    out = []
+    for section in Section:
+        limits = rules.limits[section]
+        have = count_items(view, section)
+        out.append(
+            SectionReadiness(
+                section=section,
+                have=have,
+                minimum=limits.minimum,
+                maximum=limits.maximum,
+                missing=max(limits.minimum - have, 0),
+            )
         )
-        for section in Section
+    return tuple(out)
+
+
+def stale_salary_problem(session: Session, rules: IssueRules, now: datetime) -> str | None:
+    """Salary data whose newest point is older than the configured age is a problem."""
+    roles = {role for row in list_comparisons(session) for role, _heading in row.columns}
+    query = select(func.max(SalaryPoint.as_of))
+    if roles:
+        query = query.where(SalaryPoint.role.in_(roles))
+    newest = session.scalar(query)
+    if newest is None:
+        return "no salary data recorded yet"
+    age = (now.date() - newest).days
+    if age > rules.salary_stale_days:
+        return (
+            f"salary data is stale: newest point is from {newest.isoformat()} ({age} days old; "
+            f"PULSE_SALARY_STALE_DAYS is {rules.salary_stale_days})"
+        )
+    if not roles:
+        return "no salary comparison defined; add one with `pulse salary comparison add`"
+    return None
+
+
+def _candidate(
+    session: Session, week: str, settings: Settings, rules: IssueRules
+) -> tuple[Issue, IssueView]:
+    """The issue as it would be built now, rendered but not stored (nothing is claimed)."""
+    number = (session.scalar(select(func.max(Issue.number))) or 0) + 1
+    assembly = assemble(session, week=week, number=number, rules=rules)
+    footer = Footer(base_url=settings.base_url, postal_address=settings.postal_address)
+    rendered = render_issue_once(assembly.view, footer)
+    issue = Issue(
+        week_key=week,
+        number=number,
+        subject=assembly.view.subject,
+        preheader=assembly.view.preheader,
+        mjml=rendered.mjml,
+        html=rendered.html,
+        text=rendered.text,
     )
-    return Readiness(week=week, sections=sections, problems=tuple(problems))
+    return issue, assembly.view
+
+
+def check_readiness(session: Session, *, week: str, settings: Settings, now: datetime) -> Readiness:
+    """Check the built issue of ``week`` or, if none is built yet, the one that would be."""
+    rules = IssueRules.from_settings(settings)
+    problems: list[str] = []
+    stale = stale_salary_problem(session, rules, now)
+    if stale:
+        problems.append(stale)
+    built = session.scalar(select(Issue).where(Issue.week_key == week))
+    try:
+        if built is not None and built.view_json:
+            issue, view = built, view_from_json(built.view_json)
+        else:
+            issue, view = _candidate(session, week, settings, rules)
+    except PulseError as err:
+        problems.append(str(err))
+        return Readiness(week=week, sections=(), problems=tuple(problems))
+    problems += lint_issue(issue, settings=settings)
+    return Readiness(week=week, sections=section_readiness(view, rules), problems=tuple(problems))

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import textwrap
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -13,11 +12,24 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoes
 from markupsafe import Markup
 
 from pipeline.errors import IssueError
+from pipeline.issues.markdown import strip_controls
 from pipeline.issues.merge import MERGE_FIELDS, MergeTemplate, placeholder
-from pipeline.issues.view import IssueView, SalaryTable
+from pipeline.issues.plaintext import TEXT_WIDTH, salary_text, wrap_text
+from pipeline.issues.view import IssueView
+
+__all__ = [
+    "TEMPLATES_DIR",
+    "TEXT_WIDTH",
+    "Footer",
+    "RenderedIssue",
+    "compile_mjml",
+    "environment",
+    "render_issue_once",
+    "salary_text",
+    "wrap_text",
+]
 
 TEMPLATES_DIR = Path(__file__).resolve().parent.parent.parent / "templates"
-TEXT_WIDTH = 78
 
 
 @dataclass(frozen=True)
@@ -47,35 +59,18 @@ class RenderedIssue:
         return MergeTemplate.parse(self.text)
 
 
-def wrap_text(value: str, width: int = TEXT_WIDTH, indent: str = "") -> str:
-    """Wrap each paragraph to ``width``; long unbreakable words such as URLs stay whole."""
-    paragraphs = str(value).split("\n")
-    wrapped = [
-        textwrap.fill(
-            paragraph,
-            width=width,
-            initial_indent=indent,
-            subsequent_indent=indent,
-            break_long_words=False,
-            break_on_hyphens=False,
-        )
-        if paragraph.strip()
-        else ""
-        for paragraph in paragraphs
-    ]
-    return "\n".join(wrapped)
+def _trusted_html(value: str) -> Markup:
+    """Mark HTML as safe; only for output of :func:`markdown_to_html` (already sanitised)."""
+    return Markup(value)  # noqa: S704 - callers pass nh3-sanitised HTML only
 
 
-def salary_text(table: SalaryTable) -> str:
-    """A salary table as aligned plain-text columns."""
-    rows = [list(table.columns)]
-    rows += [[row.level, *(f"{c.text} {c.trend}".strip() for c in row.cells)] for row in table.rows]
-    widths = [max(len(row[i]) for row in rows) for i in range(len(table.columns))]
-    lines = [
-        "  ".join(cell.ljust(widths[i]) for i, cell in enumerate(row)).rstrip() for row in rows
-    ]
-    lines.insert(1, "  ".join("-" * width for width in widths))
-    return "\n".join(lines)
+def _clean_output(value: object) -> object:
+    """Every value a template prints loses control characters (MJML's parser rejects some)."""
+    if isinstance(value, Markup):
+        return Markup(strip_controls(str(value)))  # noqa: S704 - stays as safe as it was
+    if isinstance(value, str):
+        return strip_controls(value)
+    return value
 
 
 @lru_cache(maxsize=4)
@@ -88,18 +83,27 @@ def environment(templates_dir: Path = TEMPLATES_DIR) -> Environment:
         trim_blocks=True,
         lstrip_blocks=True,
         keep_trailing_newline=True,
+        finalize=_clean_output,
     )
     env.filters["wrap"] = wrap_text
-    env.filters["safe_html"] = Markup
+    env.filters["safe_html"] = _trusted_html
     env.filters["salary_text"] = salary_text
     return env
+
+
+def issue_url(base_url: str, week_key: str) -> str:
+    return f"{base_url}/issues/{week_key}"
 
 
 def _context(view: IssueView, footer: Footer) -> dict[str, Any]:
     return {
         "issue": view,
-        "footer": footer,
-        "web_url": f"{footer.base_url}/issues/{view.week_key}",
+        "footer": Footer(
+            base_url=footer.base_url,
+            postal_address=strip_controls(footer.postal_address),
+            reason=footer.reason,
+        ),
+        "web_url": issue_url(footer.base_url, view.week_key),
         "merge": {name: placeholder(name) for name in MERGE_FIELDS},
     }
 

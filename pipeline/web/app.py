@@ -8,6 +8,7 @@ from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 
 from pipeline.db import is_current
+from pipeline.web.archive import archive_router
 from pipeline.wiring import Pulse
 
 
@@ -15,6 +16,7 @@ def create_app(pulse: Pulse) -> FastAPI:
     """Build the web app around ``pulse``'s settings and database."""
     app = FastAPI(title="AISE Pulse Brief", docs_url=None, redoc_url=None)
     app.state.pulse = pulse
+    app.include_router(archive_router(pulse))
 
     @app.get("/healthz", include_in_schema=False)
     def healthz() -> JSONResponse:

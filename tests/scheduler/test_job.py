@@ -148,7 +148,7 @@ def test_reminder_goes_out_once_before_the_send(
     assert reminded.action == "reminded" and reminded.week == WEEK
     assert job.remind(due - timedelta(hours=46)).action == "nothing"
     assert len(notifier.sent) == 1
-    assert "READY" in notifier.sent[0][1]
+    assert "2026-W48: ready" in notifier.sent[0][1]
 
 
 def test_editor_report_is_emailed_through_the_provider(

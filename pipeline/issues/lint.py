@@ -1,0 +1,140 @@
+"""Checks an issue must pass before it is sent; each returns plain-language problems."""
+
+from __future__ import annotations
+
+import re
+from html import unescape
+from html.parser import HTMLParser
+from urllib.parse import urlsplit
+
+from pipeline.config import PLACEHOLDER_POSTAL_ADDRESS, Settings
+from pipeline.errors import IssueError
+from pipeline.issues.assemble import PREHEADER_MAX, SUBJECT_MAX
+from pipeline.issues.markdown import strip_controls
+from pipeline.issues.merge import MergeTemplate, html_values
+from pipeline.issues.mjml_check import mjml_warnings
+from pipeline.issues.models import Issue
+from pipeline.issues.plaintext import TEXT_WIDTH
+from pipeline.issues.render import compile_mjml
+
+GMAIL_CLIP_BYTES = 102 * 1024
+# Jinja2 and MJML syntax that should never survive rendering.
+_TEMPLATE_SYNTAX = re.compile(r"\{\{|\}\}|\{%|%\}|\{#|#\}|</?mj-[a-z]|%%pulse:")
+LOCAL_HOSTS = ("localhost", "127.0.0.1", "::1")
+
+
+def sample_values(settings: Settings) -> dict[str, str]:
+    """Merge values as long as real ones, so size and link checks see the real thing."""
+    token = "x" * 96
+    return {
+        "unsubscribe_url": f"{settings.base_url}/u/{token}",
+        "preferences_url": f"{settings.base_url}/preferences/{token}",
+        "first_name": "Alexandra",
+    }
+
+
+class _Links(HTMLParser):
+    """Collects links and images from compiled HTML."""
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.hrefs: list[str] = []
+        self.images_without_alt: list[str] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        values = dict(attrs)
+        if tag in ("a", "area") and values.get("href") is not None:
+            self.hrefs.append(values["href"] or "")
+        if tag == "img" and values.get("alt") is None:
+            self.images_without_alt.append(values.get("src") or "(no src)")
+
+
+def is_local_base(url: str, settings: Settings) -> bool:
+    """Links into a local-development base URL are allowed to be plain http."""
+    base = urlsplit(settings.base_url)
+    return base.hostname in LOCAL_HOSTS and url.startswith(settings.base_url + "/")
+
+
+def link_problem(url: str, settings: Settings) -> str | None:
+    if url.startswith("mailto:"):
+        return None
+    parts = urlsplit(url)
+    if parts.scheme == "https" and parts.hostname:
+        return None
+    if is_local_base(url, settings):
+        return None
+    return f"link is not an absolute https URL: {url[:120]}"
+
+
+def _syntax_problems(label: str, body: str) -> list[str]:
+    match = _TEMPLATE_SYNTAX.search(body)
+    if match is None:
+        return []
+    around = body[max(match.start() - 20, 0) : match.end() + 20].replace("\n", " ")
+    return [f"{label} contains unrendered template syntax near {around!r}"]
+
+
+def _text_problems(text: str) -> list[str]:
+    problems = []
+    for number, line in enumerate(text.splitlines(), start=1):
+        if len(line) <= TEXT_WIDTH:
+            continue
+        # Only a link may push a line past 78 columns: breaking it would break the link.
+        longest_link = max((len(w) for w in line.split() if "://" in w), default=0)
+        if len(line) - longest_link > TEXT_WIDTH:
+            problems.append(f"text line {number} is {len(line)} characters (max {TEXT_WIDTH})")
+    return problems
+
+
+def lint_issue(issue: Issue, *, settings: Settings) -> list[str]:
+    """Every reason the issue must not go out; an empty list means it is clean."""
+    problems: list[str] = []
+    if len(issue.subject) > SUBJECT_MAX:
+        problems.append(f"subject is {len(issue.subject)} characters (max {SUBJECT_MAX})")
+    if len(issue.preheader) > PREHEADER_MAX:
+        problems.append(f"preheader is {len(issue.preheader)} characters (max {PREHEADER_MAX})")
+    try:
+        compile_mjml(issue.mjml)
+    except IssueError as err:
+        problems.append(str(err))
+    problems += mjml_warnings(issue.mjml)
+    try:
+        html_template = MergeTemplate.parse(issue.html)
+        text_template = MergeTemplate.parse(issue.text)
+    except ValueError as err:
+        return [*problems, f"issue has an unknown merge field: {err}"]
+    for label, template in (("HTML", html_template), ("text part", text_template)):
+        if "unsubscribe_url" not in template.fields:
+            problems.append(f"{label} has no unsubscribe link")
+    values = sample_values(settings)
+    html = html_template.merge(html_values(values))
+    text = text_template.merge(values)
+    size = len(html.encode("utf-8"))
+    if size >= GMAIL_CLIP_BYTES:
+        problems.append(f"HTML is {size / 1024:.1f} KB; Gmail clips messages from 102 KB")
+    problems += _syntax_problems("HTML", html) + _syntax_problems("text part", text)
+    links = _Links()
+    links.feed(html)
+    links.close()
+    for url in dict.fromkeys(links.hrefs):
+        problem = link_problem(url, settings)
+        if problem:
+            problems.append(problem)
+        elif url not in text:
+            problems.append(f"text part lacks the link {url[:120]}")
+    problems += [f"image without alt text: {src[:120]}" for src in links.images_without_alt]
+    problems += _postal_problems(html, text, settings)
+    problems += _text_problems(text)
+    return problems
+
+
+def _postal_problems(html: str, text: str, settings: Settings) -> list[str]:
+    address = " ".join(strip_controls(settings.postal_address).split())
+    if not address or address == PLACEHOLDER_POSTAL_ADDRESS:
+        return ["postal address is the placeholder; set PULSE_POSTAL_ADDRESS"]
+    problems = []
+    if address not in " ".join(unescape(html).split()):
+        problems.append("HTML lacks the postal address")
+    if address not in " ".join(text.split()):
+        problems.append("text part lacks the postal address")
+    return problems
