@@ -196,6 +196,10 @@ def confirm(ctx: SubscriberContext, token: str) -> ConfirmOutcome:
         subscriber.paused_until = None
         # Confirming again is the one thing that lifts a suppression.
         lift(session, subscriber.email, ctx.hash_keys)
+        # The owner proved the inbox is theirs: the anti-flood throttle starts afresh.
+        session.execute(
+            delete(ConfirmationSend).where(ConfirmationSend.subscriber_id == subscriber.id)
+        )
         welcome = (subscriber.id, subscriber.email, subscriber.first_name)
     if ctx.policy.welcome_email:
         _send_welcome(ctx, *welcome)
