@@ -87,8 +87,10 @@ def read_subscriber_csv(
     reader = csv.DictReader(stream)
     try:
         fields = [name.strip().lower() for name in reader.fieldnames or []]
-    except (csv.Error, UnicodeDecodeError) as err:
-        raise ImportFileError(1, "file", f"is not readable CSV text ({err})") from err
+    except UnicodeDecodeError as err:
+        raise _not_utf8(err) from err
+    except csv.Error as err:
+        raise ImportFileError(1, "file", f"is not readable CSV ({err})") from err
     if "email" not in fields:
         raise ImportFileError(1, "email", "the header row must have an 'email' column")
     reader.fieldnames = fields
@@ -97,7 +99,9 @@ def read_subscriber_csv(
             row = next(reader)
         except StopIteration:
             return
-        except (csv.Error, UnicodeDecodeError) as err:
+        except UnicodeDecodeError as err:
+            raise _not_utf8(err) from err
+        except csv.Error as err:
             raise ImportFileError(reader.line_num + 1, "file", f"unreadable ({err})") from err
         line = reader.line_num
         if None in row:
@@ -112,6 +116,11 @@ def read_subscriber_csv(
             yield line, LineError(line, err.field, err.message)
             continue
         yield line, NewSubscriber(address, name)
+
+
+def _not_utf8(err: UnicodeDecodeError) -> ValidationError:
+    # Decoding happens a buffer at a time, so the line is unknown; the byte is not.
+    return ValidationError("file", f"is not UTF-8 text ({err.reason} near byte {err.start})")
 
 
 def import_subscribers(
