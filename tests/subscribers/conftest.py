@@ -39,7 +39,7 @@ class Outbox:
         ]
 
     def to(self, address: str) -> list[EmailMessage]:
-        return [m for m in self.messages() if address in str(m["To"])]
+        return [m for m in self.messages() if address.lower() in str(m["To"]).lower()]
 
     @staticmethod
     def text(message: EmailMessage) -> str:
