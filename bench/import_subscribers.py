@@ -70,9 +70,15 @@ def orm_baseline(path: Path, url: str) -> str:
             now = utcnow()
             chunk.append(
                 Subscriber(
-                    email=item.email, email_key=key, first_name=item.first_name,
-                    status=SubscriberStatus.ACTIVE, created_at=now, updated_at=now,
-                    consent_text="bench", consent_at=now, consent_source="bench",
+                    email=item.email,
+                    email_key=key,
+                    first_name=item.first_name,
+                    status=SubscriberStatus.ACTIVE,
+                    created_at=now,
+                    updated_at=now,
+                    consent_text="bench",
+                    consent_at=now,
+                    consent_source="bench",
                 )
             )
             if len(chunk) >= 1000:
@@ -116,8 +122,10 @@ def main() -> int:
         timed("floor", lambda: floor(path))
         base = timed("baseline", lambda: orm_baseline(path, f"sqlite:///{folder / 'orm.db'}"))
         ours = timed("import", lambda: real_import(path, f"sqlite:///{folder / 'pulse.db'}"))
-    print(f"import vs baseline: {base / ours:.2f}x faster; target < {TARGET_SECONDS:.0f} s: "
-          f"{'met' if ours < TARGET_SECONDS else 'MISSED'}")
+    print(
+        f"import vs baseline: {base / ours:.2f}x faster; target < {TARGET_SECONDS:.0f} s: "
+        f"{'met' if ours < TARGET_SECONDS else 'MISSED'}"
+    )
     return 0 if ours < TARGET_SECONDS else 1
 
 

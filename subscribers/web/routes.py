@@ -15,7 +15,7 @@ from subscribers.context import SubscriberContext
 from subscribers.web.forms import WebPolicy
 from subscribers.web.leaving_routes import add_leaving_routes
 from subscribers.web.pages import Pages
-from subscribers.web.security import SecurityHeadersMiddleware
+from subscribers.web.security import SecurityHeadersMiddleware, redact_access_log
 from subscribers.web.signup_routes import Limits, add_signup_routes
 
 log = logging.getLogger("subscribers.web")
@@ -53,6 +53,7 @@ def install_subscriber_web(
     """Mount the subscriber pages, security headers on every response, and error pages."""
     app.include_router(subscriber_router(ctx, policy, templates_dir))
     app.add_middleware(SecurityHeadersMiddleware)
+    redact_access_log()
     pages = Pages(templates_dir)
 
     def error_page(request: Request, status_code: int, detail: str) -> Response:

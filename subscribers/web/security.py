@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import logging
+import re
+
 from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -46,3 +49,28 @@ class SecurityHeadersMiddleware:
             await send(message)
 
         await self.app(scope, receive, send_with_headers)
+
+
+_TOKEN_PATH = re.compile(r"^(/(?:u|confirm|preferences)/)[^/?\s]+")
+
+
+class RedactTokensFilter(logging.Filter):
+    """Replaces personal tokens in access-log paths: tokens never reach the logs."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        args = record.args
+        if isinstance(args, tuple) and len(args) >= 3 and isinstance(args[2], str):
+            record.args = (*args[:2], redact_path(args[2]), *args[3:])
+        return True
+
+
+def redact_path(path: str) -> str:
+    """``/u/<token>`` → ``/u/…`` (and the same for confirm and preferences links)."""
+    return _TOKEN_PATH.sub(r"\1…", path)
+
+
+def redact_access_log(logger_name: str = "uvicorn.access") -> None:
+    """Install :class:`RedactTokensFilter` on the access logger once."""
+    logger = logging.getLogger(logger_name)
+    if not any(isinstance(f, RedactTokensFilter) for f in logger.filters):
+        logger.addFilter(RedactTokensFilter())

@@ -206,3 +206,30 @@ def test_download_and_delete_my_data(client: TestClient, site: Pulse, outbox: Ou
     with transaction(site.db.sessions) as session:
         assert list(session.scalars(select(Delivery))) == []
         assert history_of(session, sid) == []
+
+
+def test_pausing_mid_send_skips_the_rest_of_that_issue(
+    client: TestClient, site: Pulse, outbox: Outbox
+) -> None:
+    sid = confirmed(client, site, outbox, "vic@example.com")
+    with transaction(site.db.sessions) as session:
+        issue = Issue(
+            week_key="2026-W50",
+            number=3,
+            subject="s",
+            preheader="p",
+            status=IssueStatus.SENDING,
+            mjml="",
+            html="",
+            text="",
+        )
+        session.add(issue)
+        session.flush()
+        issue_id = issue.id
+        assert create_deliveries(session, issue_id) == 1
+    url = f"/preferences/{site.signer.preferences_token(sid)}"
+    assert client.post(url, data={"action": "pause", "weeks": "1"}).status_code == 200
+    with transaction(site.db.sessions) as session:
+        assert claim_next_batch(session, issue_id, 10) == []
+        [row] = session.scalars(select(Delivery).where(Delivery.issue_id == issue_id))
+        assert row.status.value == "skipped"

@@ -105,3 +105,27 @@ def test_sliding_window_limiter_allows_n_per_window_then_reports_the_wait() -> N
     limiter.hit("c")
     limiter.hit("d")
     assert len(limiter._hits) == 2  # bounded memory
+
+
+def test_access_log_lines_never_carry_tokens(
+    client: TestClient, site: Pulse, caplog: pytest.LogCaptureFixture
+) -> None:
+    import logging
+
+    from subscribers.web.security import RedactTokensFilter
+
+    token = site.signer.unsubscribe_token(7)
+    record = logging.LogRecord(
+        "uvicorn.access",
+        logging.INFO,
+        __file__,
+        1,
+        '%s - "%s %s HTTP/%s" %d',
+        ("127.0.0.1:5", "POST", f"/u/{token}", "1.1", 200),
+        None,
+    )
+    RedactTokensFilter().filter(record)
+    assert token not in record.getMessage() and "/u/…" in record.getMessage()
+    assert any(
+        isinstance(f, RedactTokensFilter) for f in logging.getLogger("uvicorn.access").filters
+    )
