@@ -225,3 +225,38 @@ def test_a_token_signed_with_a_retired_key_still_confirms(
     assert subscriber(rotated, "kim@example.com").status is SubscriberStatus.ACTIVE  # type: ignore[union-attr]
     unknown = make_pulse(secret_key="other-key-" + "z" * 40)
     assert TestClient(create_app(unknown)).post(link).status_code == 400
+
+
+def test_welcome_email_links_the_latest_sent_issue(
+    client: TestClient, site: Pulse, outbox: Outbox
+) -> None:
+    from pipeline.issues.models import Issue, IssueStatus
+
+    with transaction(site.db.sessions) as session:
+        for number, (week, status) in enumerate(
+            [
+                ("2026-W46", IssueStatus.SENT),
+                ("2026-W47", IssueStatus.SENT),
+                ("2026-W48", IssueStatus.BUILT),
+            ],
+            start=1,
+        ):
+            session.add(
+                Issue(
+                    week_key=week,
+                    number=number,
+                    subject="s",
+                    preheader="p",
+                    status=status,
+                    mjml="",
+                    html="",
+                    text="",
+                    sent_at=utcnow() + timedelta(minutes=number)
+                    if status is IssueStatus.SENT
+                    else None,
+                )
+            )
+    sign_up(client, "liv@example.com")
+    client.post(outbox.link("liv@example.com", "confirm"))
+    welcome = Outbox.text(outbox.to("liv@example.com")[-1])
+    assert f"{site.settings.base_url}/issues/2026-W47" in welcome
