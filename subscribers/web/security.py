@@ -9,9 +9,10 @@ from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 # Styles may be inline because the web version of an issue is email HTML (inline styles by
-# nature); no scripts are allowed anywhere, and forms may only post back to this site.
+# nature); scripts only from this origin (never inline, so injected markup cannot run),
+# and forms may only post back to this site.
 CONTENT_SECURITY_POLICY = (
-    "default-src 'self'; script-src 'none'; style-src 'self' 'unsafe-inline'; "
+    "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
     "img-src 'self' data: https:; font-src 'self'; object-src 'none'; base-uri 'none'; "
     "form-action 'self'; frame-ancestors 'none'"
 )

@@ -115,3 +115,9 @@ def test_preferences_form_fields_never_5xx_or_echo_markup(
     assert_safe(response.text, response.status_code)
     page = client.get(url)
     assert_safe(page.text, page.status_code)
+    one_click = client.post(
+        f"/u/{pulse.signer.unsubscribe_token(subscriber_id)}",
+        data={"List-Unsubscribe": value, "source": value},
+    )
+    assert_safe(one_click.text, one_click.status_code)
+    assert one_click.status_code == 200

@@ -37,7 +37,8 @@ def test_every_response_carries_the_security_headers(
     response = client.request(method, path, headers={"accept": "text/html"})
     assert response.status_code < 500
     csp = response.headers["content-security-policy"]
-    assert "frame-ancestors 'none'" in csp and "script-src 'none'" in csp
+    assert "frame-ancestors 'none'" in csp and "script-src 'self'" in csp
+    assert "unsafe-inline" not in csp.split("script-src")[1].split(";")[0]
     assert response.headers["x-frame-options"] == "DENY"
     assert response.headers["referrer-policy"] == "no-referrer"
     assert response.headers["x-content-type-options"] == "nosniff"
