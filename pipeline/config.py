@@ -103,6 +103,15 @@ class Settings(BaseSettings):
     on_deadline: Literal["send", "skip"] = "send"
     recheck_minutes: int = Field(default=60, ge=1, le=24 * 60)
 
+    # --- issue 4: subscribers (double opt-in, welcome, abuse limits) ---
+    check_deliverability: bool = False
+    welcome_email: bool = True
+    signup_min_fill_seconds: float = Field(default=2.0, ge=0, le=600)
+    signup_per_ip_per_hour: int = Field(default=20, ge=1)
+    signup_per_address_per_hour: int = Field(default=5, ge=1)
+    confirm_interval_minutes: int = Field(default=10, ge=0)
+    confirm_max_per_day: int = Field(default=3, ge=1)
+
     @field_validator("base_url")
     @classmethod
     def _check_base_url(cls, value: str) -> str:

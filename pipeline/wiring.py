@@ -11,6 +11,8 @@ from pipeline.delivery.compose import ListIdentity
 from pipeline.delivery.providers.base import Provider
 from pipeline.delivery.providers.registry import make_provider
 from pipeline.issues.render import Footer
+from pipeline.subscriber_wiring import subscriber_context
+from subscribers.context import SubscriberContext
 from subscribers.tokens import TokenSigner
 
 
@@ -39,6 +41,11 @@ class Pulse:
     @cached_property
     def footer(self) -> Footer:
         return Footer(base_url=self.settings.base_url, postal_address=self.settings.postal_address)
+
+    @cached_property
+    def subscribers(self) -> SubscriberContext:
+        """What the subscriber flows need, sending through the configured provider."""
+        return subscriber_context(self.settings, self.db, self.signer, self.provider)
 
     def provider(self) -> Provider:
         return make_provider(self.settings)

@@ -18,6 +18,8 @@ def normalise_email(raw: str, *, field: str = "email", check_deliverability: boo
         result = validate_email(candidate, check_deliverability=check_deliverability)
     except EmailNotValidError as err:
         raise ValidationError(field, f"{candidate!r} is not a valid email address ({err})") from err
+    if len(result.normalized) > 320:
+        raise ValidationError(field, "the address is too long")
     return result.normalized
 
 

@@ -65,6 +65,22 @@ def change_status(
     return True
 
 
+def record_joined(
+    session: Session, subscriber: Subscriber, *, cause: str, detail: str | None = None
+) -> None:
+    """Record the status a new subscriber starts in (a change from nothing)."""
+    session.add(
+        SubscriberChange(
+            subscriber_id=subscriber.id,
+            at=subscriber.created_at,
+            from_status=None,
+            to_status=subscriber.status,
+            cause=cause,
+            detail=detail,
+        )
+    )
+
+
 def history_of(session: Session, subscriber_id: int) -> list[SubscriberChange]:
     """Every recorded change, oldest first."""
     query = (

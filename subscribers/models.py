@@ -5,7 +5,7 @@ from __future__ import annotations
 import enum
 from datetime import datetime
 
-from sqlalchemy import Enum, Integer, String, Text
+from sqlalchemy import Enum, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from subscribers.database import Base, UTCDateTime, utcnow
@@ -34,6 +34,10 @@ def status_enum(enum_class: type[enum.Enum], name: str) -> Enum:
     )
 
 
+# Erasure keeps the row (so ids are never reused by a new person) but not the address.
+ERASED_KEY_PREFIX = "erased:"
+
+
 class Subscriber(Base):
     """One address on the list, with the consent record that put it there."""
 
@@ -56,3 +60,25 @@ class Subscriber(Base):
     consent_ip: Mapped[str | None] = mapped_column(String(64))
     consent_user_agent: Mapped[str | None] = mapped_column(String(500))
     consent_source: Mapped[str | None] = mapped_column(String(200))
+    # A paused subscriber stays active but is not mailed until this moment has passed.
+    paused_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    @property
+    def erased(self) -> bool:
+        """Whether this row's personal data was erased (it stays as a tombstone)."""
+        return self.email_key.startswith(ERASED_KEY_PREFIX)
+
+    def is_paused(self, now: datetime) -> bool:
+        """Whether issues are on hold for this subscriber at ``now``."""
+        return self.paused_until is not None and self.paused_until > now
+
+
+class ConfirmationSend(Base):
+    """One confirmation email sent, kept to throttle how often an address is asked."""
+
+    __tablename__ = "confirmation_sends"
+    __table_args__ = (Index("ix_confirmation_sends_subscriber_sent", "subscriber_id", "sent_at"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    subscriber_id: Mapped[int] = mapped_column(ForeignKey("subscribers.id", ondelete="CASCADE"))
+    sent_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -1,52 +1,46 @@
-"""Adding, importing and listing subscribers."""
+"""Adding and listing subscribers from the operator's side."""
 
 from __future__ import annotations
 
-import csv
-from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
-from typing import TextIO
+from collections.abc import Sequence
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from subscribers.addresses import email_key, normalise_email
 from subscribers.database import utcnow
-from subscribers.errors import ImportFileError, ValidationError
+from subscribers.errors import ValidationError
+from subscribers.fields import MAX_NAME_LENGTH, clean_first_name
+from subscribers.history import record_joined
+from subscribers.importer import (
+    ImportRejected,
+    ImportSummary,
+    LineError,
+    NewSubscriber,
+    import_subscribers,
+    read_subscriber_csv,
+)
 from subscribers.models import Subscriber, SubscriberStatus
+from subscribers.suppression import is_suppressed
 
-MAX_NAME_LENGTH = 100
-
-
-@dataclass(frozen=True)
-class NewSubscriber:
-    """A validated address with the consent under which it joins."""
-
-    email: str
-    first_name: str | None
-
-
-@dataclass(frozen=True)
-class ImportSummary:
-    """What an import did."""
-
-    added: int
-    already_present: int
-    duplicates_in_file: int
+__all__ = [
+    "MAX_NAME_LENGTH",
+    "ImportRejected",
+    "ImportSummary",
+    "LineError",
+    "NewSubscriber",
+    "SuppressedAddress",
+    "add_subscriber",
+    "clean_first_name",
+    "count_by_status",
+    "import_subscribers",
+    "list_subscribers",
+    "read_subscriber_csv",
+]
 
 
-def clean_first_name(raw: str | None, *, field: str = "first_name") -> str | None:
-    """Strip a first name; reject control characters and overlong values."""
-    if raw is None:
-        return None
-    name = raw.strip()
-    if not name:
-        return None
-    if len(name) > MAX_NAME_LENGTH:
-        raise ValidationError(field, f"must be at most {MAX_NAME_LENGTH} characters")
-    if any(ord(ch) < 32 or ord(ch) == 127 for ch in name):
-        raise ValidationError(field, "must not contain control characters")
-    return name
+class SuppressedAddress(ValidationError):
+    """The address left (or was erased) and may only come back by confirming again."""
 
 
 def add_subscriber(
@@ -57,8 +51,13 @@ def add_subscriber(
     consent_text: str,
     consent_source: str,
     status: SubscriberStatus = SubscriberStatus.ACTIVE,
+    hash_keys: Sequence[str] = (),
 ) -> tuple[Subscriber, bool]:
-    """Add one subscriber; returns the row and whether it was new."""
+    """Add one subscriber; returns the row and whether it was new.
+
+    A suppressed address is refused as ``active``: only its owner's confirmation
+    (``status=pending`` plus a confirmation email) can bring it back.
+    """
     if not consent_text.strip():
         raise ValidationError("consent", "a consent text is required")
     address = normalise_email(email)
@@ -66,21 +65,14 @@ def add_subscriber(
     existing = session.scalar(select(Subscriber).where(Subscriber.email_key == email_key(address)))
     if existing is not None:
         return existing, False
-    subscriber = _new_row(address, name, status, consent_text, consent_source)
-    session.add(subscriber)
-    session.flush()
-    return subscriber, True
-
-
-def _new_row(
-    address: str,
-    name: str | None,
-    status: SubscriberStatus,
-    consent_text: str,
-    consent_source: str,
-) -> Subscriber:
+    if status is SubscriberStatus.ACTIVE and is_suppressed(session, address, hash_keys):
+        raise SuppressedAddress(
+            "email",
+            f"{address} is on the suppression list (it unsubscribed, bounced, complained or "
+            "was erased); use --require-confirmation to ask its owner to confirm",
+        )
     now = utcnow()
-    return Subscriber(
+    subscriber = Subscriber(
         email=address,
         email_key=email_key(address),
         first_name=name,
@@ -92,71 +84,10 @@ def _new_row(
         consent_at=now,
         consent_source=consent_source,
     )
-
-
-def read_subscriber_csv(stream: TextIO) -> Iterator[tuple[int, NewSubscriber]]:
-    """Yield (line number, subscriber) for each row; raise on the first bad line."""
-    reader = csv.DictReader(stream)
-    fields = [name.strip().lower() for name in reader.fieldnames or []]
-    if "email" not in fields:
-        raise ImportFileError(1, "email", "the header row must have an 'email' column")
-    reader.fieldnames = fields
-    for row in reader:
-        line = reader.line_num
-        if None in row:
-            raise ImportFileError(line, "row", "has more cells than the header")
-        try:
-            address = normalise_email(row.get("email") or "")
-            name = clean_first_name(row.get("first_name"))
-        except ValidationError as err:
-            raise ImportFileError(line, err.field, err.message) from err
-        yield line, NewSubscriber(address, name)
-
-
-def import_subscribers(
-    session: Session,
-    rows: Iterable[tuple[int, NewSubscriber]],
-    *,
-    consent_text: str,
-    consent_source: str,
-    status: SubscriberStatus = SubscriberStatus.ACTIVE,
-    chunk_size: int = 1000,
-) -> ImportSummary:
-    """Insert new addresses in chunks inside the caller's transaction (all or nothing)."""
-    if not consent_text.strip():
-        raise ValidationError("consent", "a consent text is required")
-    added = present = duplicates = 0
-    seen: set[str] = set()
-    chunk: dict[str, NewSubscriber] = {}
-
-    def flush_chunk() -> None:
-        nonlocal added, present
-        existing = set(
-            session.scalars(select(Subscriber.email_key).where(Subscriber.email_key.in_(chunk)))
-        )
-        present += len(existing)
-        fresh = [
-            _new_row(new.email, new.first_name, status, consent_text, consent_source)
-            for key, new in chunk.items()
-            if key not in existing
-        ]
-        session.add_all(fresh)
-        session.flush()
-        added += len(fresh)
-        chunk.clear()
-
-    for _line, new in rows:
-        key = email_key(new.email)
-        if key in seen:
-            duplicates += 1
-            continue
-        seen.add(key)
-        chunk[key] = new
-        if len(chunk) >= chunk_size:
-            flush_chunk()
-    if chunk:
-        flush_chunk()
-    return ImportSummary(added=added, already_present=present, duplicates_in_file=duplicates)
+    session.add(subscriber)
+    session.flush()
+    record_joined(session, subscriber, cause="admin", detail=consent_source)
+    return subscriber, True
 
 
 def list_subscribers(

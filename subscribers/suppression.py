@@ -41,6 +41,18 @@ class Suppression(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
+def suppression_keys(secret_keys: Sequence[str]) -> list[str]:
+    """Hash keys derived from the signing keys, newest first (old ones still match).
+
+    A derived key rather than the signing key itself, so the suppression table never
+    holds anything computed directly with the key that signs links.
+    """
+    return [
+        hmac.new(key.encode(), b"pulse.suppression", hashlib.sha256).hexdigest()
+        for key in secret_keys
+    ]
+
+
 def address_hash(email: str, key: str) -> str:
     """The keyed hash under which ``email`` is suppressed."""
     return hmac.new(key.encode(), email_key(email).encode(), hashlib.sha256).hexdigest()
@@ -59,6 +71,17 @@ def is_suppressed(session: Session, email: str, keys: Sequence[str]) -> bool:
     digests = [address_hash(email, key) for key in keys]
     found = session.scalar(select(Suppression.id).where(Suppression.email_hash.in_(digests)))
     return found is not None
+
+
+def suppressed_among(session: Session, emails: Sequence[str], keys: Sequence[str]) -> set[str]:
+    """Which of ``emails`` are suppressed, in one query (for imports)."""
+    by_digest = {address_hash(email, key): email for email in emails for key in keys}
+    if not by_digest:
+        return set()
+    found = session.scalars(
+        select(Suppression.email_hash).where(Suppression.email_hash.in_(by_digest))
+    )
+    return {by_digest[digest] for digest in found}
 
 
 def lift(session: Session, email: str, keys: Sequence[str]) -> None:

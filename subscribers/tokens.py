@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import datetime
 
 from itsdangerous import BadSignature, SignatureExpired, URLSafeSerializer, URLSafeTimedSerializer
 
@@ -42,6 +43,7 @@ class TokenSigner:
         self._unsubscribe = URLSafeSerializer(self._keys, salt="pulse.unsubscribe")
         self._preferences = URLSafeSerializer(self._keys, salt="pulse.preferences")
         self._confirm = URLSafeTimedSerializer(self._keys, salt="pulse.confirm")
+        self._form = URLSafeTimedSerializer(self._keys, salt="pulse.form")
 
     def unsubscribe_token(self, subscriber_id: int) -> str:
         """A never-expiring token for one-click unsubscribe."""
@@ -69,6 +71,30 @@ class TokenSigner:
         except BadSignature as err:
             raise InvalidToken("the link is not valid") from err
         return self._subject(payload)
+
+    def read_confirm_ignoring_age(self, token: str) -> TokenSubject:
+        """A genuine confirmation token of any age: enough to offer an expired link anew."""
+        try:
+            payload = self._confirm.loads(token)
+        except BadSignature as err:
+            raise InvalidToken("the link is not valid") from err
+        return self._subject(payload)
+
+    def form_token(self, nonce: str) -> str:
+        """A signed, timestamped token for a web form, bound to the browser's ``nonce`` cookie."""
+        return self._form.dumps(nonce)
+
+    def read_form_token(self, token: str, max_age_seconds: int) -> tuple[str, datetime]:
+        """The nonce and issue time of a form token; :class:`InvalidToken` when not genuine."""
+        try:
+            nonce, issued = self._form.loads(token, max_age=max_age_seconds, return_timestamp=True)
+        except SignatureExpired as err:
+            raise ExpiredToken("the form has expired") from err
+        except BadSignature as err:
+            raise InvalidToken("the form is not valid") from err
+        if not isinstance(nonce, str):
+            raise InvalidToken("the form is not valid")
+        return nonce, issued
 
     def _read(self, serializer: URLSafeSerializer, token: str) -> TokenSubject:
         try:

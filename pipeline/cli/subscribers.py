@@ -2,23 +2,34 @@
 
 from __future__ import annotations
 
+import json
+import sys
 from pathlib import Path
 from typing import Annotated
 
 import typer
 from rich.table import Table
 
-from pipeline.cli.common import console, new_app, pulse
+from pipeline.cli.common import console, errors, new_app, pulse
 from pipeline.cli.content import read_csv_path
 from pipeline.errors import ValidationError
 from subscribers import service
-from subscribers.database import transaction
+from subscribers.database import transaction, utcnow
 from subscribers.models import SubscriberStatus
+from subscribers.privacy import erase, find_by_email, subscriber_record, write_export_csv
+from subscribers.signup import request_confirmation
 
 app = new_app("Subscribers.")
 
 ConsentOption = Annotated[
     str, typer.Option(help="the consent text these people agreed to (you vouch for it)")
+]
+RequireConfirmation = Annotated[
+    bool,
+    typer.Option(
+        "--require-confirmation",
+        help="add as pending and email each a confirmation link instead of activating",
+    ),
 ]
 
 
@@ -27,34 +38,93 @@ def add(
     email: Annotated[str, typer.Argument()],
     consent: ConsentOption,
     name: Annotated[str | None, typer.Option("--name", help="first name")] = None,
+    require_confirmation: RequireConfirmation = False,
 ) -> None:
-    """Add one active subscriber."""
-    with transaction(pulse().db.sessions) as session:
+    """Add one subscriber (active, or pending with --require-confirmation)."""
+    wiring = pulse()
+    status = SubscriberStatus.PENDING if require_confirmation else SubscriberStatus.ACTIVE
+    with transaction(wiring.db.sessions) as session:
         subscriber, created = service.add_subscriber(
-            session, email, first_name=name, consent_text=consent, consent_source="cli:add"
+            session,
+            email,
+            first_name=name,
+            consent_text=consent,
+            consent_source="cli:add",
+            status=status,
+            hash_keys=wiring.subscribers.hash_keys,
         )
         verb = "added" if created else "already present:"
         console.print(f"{verb} {subscriber.email} ({subscriber.status.value})")
+        subscriber_id = subscriber.id
+    if created and require_confirmation:
+        sent = request_confirmation(wiring.subscribers, subscriber_id)
+        console.print("confirmation sent" if sent else "confirmation throttled (sent recently)")
 
 
 @app.command("import")
 def import_csv(
-    path: Annotated[Path, typer.Argument(help="CSV with an 'email' column")],
+    path: Annotated[Path, typer.Argument(help="CSV with an 'email' column (and 'first_name')")],
     consent: ConsentOption,
+    require_confirmation: RequireConfirmation = False,
+    skip_invalid: Annotated[
+        bool, typer.Option("--skip-invalid", help="import the valid lines, report the others")
+    ] = False,
 ) -> None:
-    """Import subscribers from CSV; any bad line aborts the whole file."""
+    """Import subscribers from CSV, streamed; suppressed addresses are skipped.
+
+    Without --skip-invalid any bad line aborts the whole file (nothing is kept).
+    """
+    wiring = pulse()
     read_csv_path(path)
-    with transaction(pulse().db.sessions) as session, path.open(newline="", encoding="utf-8") as f:
-        summary = service.import_subscribers(
-            session,
-            service.read_subscriber_csv(f),
-            consent_text=consent,
-            consent_source=f"cli:import:{path.name}",
-        )
-    console.print(
-        f"imported {summary.added} new, {summary.already_present} already present, "
-        f"{summary.duplicates_in_file} duplicates in the file"
-    )
+    status = SubscriberStatus.PENDING if require_confirmation else SubscriberStatus.ACTIVE
+    try:
+        with (
+            transaction(wiring.db.sessions) as session,
+            path.open(newline="", encoding="utf-8") as stream,
+        ):
+            summary = service.import_subscribers(
+                session,
+                service.read_subscriber_csv(
+                    stream, check_deliverability=wiring.settings.check_deliverability
+                ),
+                consent_text=consent,
+                consent_source=f"cli:import:{path.name}",
+                status=status,
+                hash_keys=wiring.subscribers.hash_keys,
+                skip_invalid=skip_invalid,
+                collect_ids=require_confirmation,
+            )
+    except UnicodeDecodeError as err:
+        raise ValidationError("file", f"{path} is not UTF-8 text ({err.reason})") from err
+    for error in summary.errors:
+        errors.print(f"skipped {error}", markup=False)
+    console.print(summary.describe())
+    if require_confirmation:
+        sent = sum(request_confirmation(wiring.subscribers, i) for i in summary.added_ids)
+        console.print(f"confirmations sent: {sent}")
+
+
+@app.command("export")
+def export(
+    email: Annotated[str | None, typer.Argument(help="one address (JSON); omit for CSV")] = None,
+) -> None:
+    """Print one subscriber as JSON (consent and history included), or everyone as CSV."""
+    with transaction(pulse().db.sessions) as session:
+        if email is not None:
+            record = subscriber_record(session, find_by_email(session, email))
+            typer.echo(json.dumps(record, indent=2, ensure_ascii=False))
+            return
+        write_export_csv(session, sys.stdout)
+
+
+@app.command("forget")
+def forget(email: Annotated[str, typer.Argument()]) -> None:
+    """Erase a subscriber's personal data; only a keyed hash stays, suppressing the address."""
+    wiring = pulse()
+    with transaction(wiring.db.sessions) as session:
+        subscriber = find_by_email(session, email)
+        erase(session, subscriber, wiring.subscribers.hash_keys[0])
+    console.print("erased: the address is suppressed and its personal data removed")
 
 
 @app.command("list")
@@ -73,12 +143,11 @@ def list_command(
     with transaction(pulse().db.sessions) as session:
         table = Table("id", "email", "name", "status", "since")
         for s in service.list_subscribers(session, status=wanted, limit=limit):
+            status_text = s.status.value
+            if s.paused_until is not None and s.is_paused(utcnow()):
+                status_text += f" (paused until {s.paused_until.date().isoformat()})"
             table.add_row(
-                str(s.id),
-                s.email,
-                s.first_name or "",
-                s.status.value,
-                s.created_at.date().isoformat(),
+                str(s.id), s.email, s.first_name or "", status_text, s.created_at.date().isoformat()
             )
         counts = service.count_by_status(session)
     console.print(table)

@@ -11,10 +11,11 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from sqlalchemy import and_, exists, func, insert, literal, or_, select, update
 from sqlalchemy.orm import Session
+from sqlalchemy.sql.elements import ColumnElement
 
 from pipeline.delivery.models import Delivery, DeliveryStatus
 from pipeline.delivery.providers.base import SendResult
@@ -50,7 +51,7 @@ def create_deliveries(session: Session, issue_id: int) -> int:
         literal(DeliveryStatus.PENDING.value),
         literal(0),
         literal(now, Delivery.created_at.type),
-    ).where(Subscriber.status == SubscriberStatus.ACTIVE, ~already)
+    ).where(Subscriber.status == SubscriberStatus.ACTIVE, _not_paused(now), ~already)
     before = _count_rows(session, issue_id)
     session.execute(
         insert(Delivery).from_select(
@@ -59,6 +60,11 @@ def create_deliveries(session: Session, issue_id: int) -> int:
     )
     # Counted rather than read from rowcount, which drivers report unreliably here.
     return _count_rows(session, issue_id) - before
+
+
+def _not_paused(now: datetime) -> ColumnElement[bool]:
+    """A paused subscriber stays active but gets no issue until the pause ends."""
+    return or_(Subscriber.paused_until.is_(None), Subscriber.paused_until <= now)
 
 
 def _count_rows(session: Session, issue_id: int) -> int:
@@ -98,18 +104,29 @@ def claim_next_batch(
         return []
     rows = session.execute(
         select(
-            Delivery.id, Subscriber.id, Subscriber.email, Subscriber.first_name, Subscriber.status
+            Delivery.id,
+            Subscriber.id,
+            Subscriber.email,
+            Subscriber.first_name,
+            Subscriber.status,
+            Subscriber.paused_until,
         )
         .join(Subscriber, Subscriber.id == Delivery.subscriber_id)
         .where(Delivery.id.in_(ids))
         .order_by(Delivery.id)
     ).all()
+    # Paused since the rows were created counts as gone for this issue, like leaving.
+    mailable = {
+        row[0]
+        for row in rows
+        if row[4] is SubscriberStatus.ACTIVE and (row[5] is None or row[5] <= now)
+    }
     claimed = [
         ClaimedDelivery(delivery_id, subscriber_id, email, first_name)
-        for delivery_id, subscriber_id, email, first_name, status in rows
-        if status is SubscriberStatus.ACTIVE
+        for delivery_id, subscriber_id, email, first_name, _status, _paused in rows
+        if delivery_id in mailable
     ]
-    gone = [row[0] for row in rows if row[4] is not SubscriberStatus.ACTIVE]
+    gone = [row[0] for row in rows if row[0] not in mailable]
     if gone:
         session.execute(
             update(Delivery)

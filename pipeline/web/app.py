@@ -8,8 +8,11 @@ from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 
 from pipeline.db import is_current
+from pipeline.issues.render import TEMPLATES_DIR
+from pipeline.subscriber_wiring import web_policy
 from pipeline.web.archive import archive_router
 from pipeline.wiring import Pulse
+from subscribers.web.routes import install_subscriber_web
 
 
 def create_app(pulse: Pulse) -> FastAPI:
@@ -17,6 +20,7 @@ def create_app(pulse: Pulse) -> FastAPI:
     app = FastAPI(title="AISE Pulse Brief", docs_url=None, redoc_url=None)
     app.state.pulse = pulse
     app.include_router(archive_router(pulse))
+    install_subscriber_web(app, pulse.subscribers, web_policy(pulse.settings), TEMPLATES_DIR)
 
     @app.get("/healthz", include_in_schema=False)
     def healthz() -> JSONResponse:

@@ -1,0 +1,59 @@
+"""What the subscriber flows need from the outside world, handed in by the wiring."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import timedelta
+
+from sqlalchemy.orm import Session, sessionmaker
+
+from subscribers.emails import TransactionalMail
+from subscribers.outgoing import SendEmail
+from subscribers.suppression import suppression_keys
+from subscribers.tokens import TokenSigner
+
+# Shown next to the signup form and stored verbatim with every web signup.
+WEB_CONSENT_TEXT = (
+    "Yes, send me AISE Pulse Brief: one email a week with salary trends, who's hiring and "
+    "role insights for AI Sales Engineers. I can unsubscribe with one click at any time."
+)
+
+
+@dataclass(frozen=True)
+class SubscriptionPolicy:
+    """The knobs of double opt-in (defaults are the product's promises)."""
+
+    confirm_lifetime: timedelta = timedelta(days=7)
+    # Nobody can flood a stranger's inbox: one confirmation per interval, a few per day.
+    confirm_min_interval: timedelta = timedelta(minutes=10)
+    confirm_max_per_day: int = 3
+    welcome_email: bool = True
+    check_deliverability: bool = False
+
+
+@dataclass(frozen=True)
+class SubscriberContext:
+    """The database, token signer, mail and settings the subscriber flows work with."""
+
+    sessions: sessionmaker[Session]
+    signer: TokenSigner
+    secret_keys: Sequence[str]
+    mail: TransactionalMail
+    send_email: SendEmail
+    base_url: str
+    policy: SubscriptionPolicy = field(default_factory=SubscriptionPolicy)
+
+    @property
+    def hash_keys(self) -> list[str]:
+        """Suppression hash keys, newest first."""
+        return suppression_keys(self.secret_keys)
+
+    def confirm_url(self, subscriber_id: int) -> str:
+        return f"{self.base_url}/confirm/{self.signer.confirm_token(subscriber_id)}"
+
+    def unsubscribe_url(self, subscriber_id: int) -> str:
+        return f"{self.base_url}/u/{self.signer.unsubscribe_token(subscriber_id)}"
+
+    def preferences_url(self, subscriber_id: int) -> str:
+        return f"{self.base_url}/preferences/{self.signer.preferences_token(subscriber_id)}"

@@ -1,0 +1,142 @@
+"""Leaving and changing: unsubscribe, pause, rename, resubscribe, as the subscriber asks."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy.orm import Session
+
+from subscribers.context import SubscriberContext
+from subscribers.database import transaction, utcnow
+from subscribers.errors import ValidationError
+from subscribers.fields import clean_first_name
+from subscribers.history import change_status
+from subscribers.models import Subscriber, SubscriberStatus
+from subscribers.signup import deliver_confirmation, reserve_confirmation
+from subscribers.suppression import SuppressionReason, suppress
+from subscribers.tokens import InvalidToken
+
+MAX_PAUSE_WEEKS = 8
+
+
+@dataclass(frozen=True)
+class SubscriberView:
+    """What the preferences page shows: no more than the subscriber's own data."""
+
+    id: int
+    email: str
+    first_name: str | None
+    status: SubscriberStatus
+    paused_until: datetime | None
+
+    @classmethod
+    def of(cls, subscriber: Subscriber) -> SubscriberView:
+        now = utcnow()
+        paused = subscriber.paused_until if subscriber.is_paused(now) else None
+        return cls(
+            subscriber.id, subscriber.email, subscriber.first_name, subscriber.status, paused
+        )
+
+
+def _locked(session: Session, subscriber_id: int) -> Subscriber:
+    subscriber = session.get(Subscriber, subscriber_id, with_for_update=True)
+    if subscriber is None or subscriber.erased:
+        raise InvalidToken("this link is no longer valid")
+    return subscriber
+
+
+def subscriber_for_unsubscribe(ctx: SubscriberContext, token: str) -> SubscriberView:
+    """The subscriber an unsubscribe token names (raises :class:`InvalidToken`)."""
+    subject = ctx.signer.read_unsubscribe(token)
+    with transaction(ctx.sessions) as session:
+        return SubscriberView.of(_locked(session, subject.subscriber_id))
+
+
+def subscriber_for_preferences(ctx: SubscriberContext, token: str) -> SubscriberView:
+    """The subscriber a preferences token names (raises :class:`InvalidToken`)."""
+    subject = ctx.signer.read_preferences(token)
+    with transaction(ctx.sessions) as session:
+        return SubscriberView.of(_locked(session, subject.subscriber_id))
+
+
+def subscriber_view(ctx: SubscriberContext, subscriber_id: int) -> SubscriberView:
+    """The subscriber as the preferences page shows them."""
+    with transaction(ctx.sessions) as session:
+        return SubscriberView.of(_locked(session, subscriber_id))
+
+
+def unsubscribe(ctx: SubscriberContext, subscriber_id: int, *, cause: str) -> SubscriberView:
+    """Stop all mail to the subscriber and suppress the address; repeating it is harmless.
+
+    Takes effect before the next batch: the send engine re-checks status when it claims.
+    """
+    with transaction(ctx.sessions) as session:
+        subscriber = _locked(session, subscriber_id)
+        if subscriber.status in (SubscriberStatus.ACTIVE, SubscriberStatus.PENDING):
+            change_status(session, subscriber, SubscriberStatus.UNSUBSCRIBED, cause=cause)
+            subscriber.paused_until = None
+            suppress(session, subscriber.email, SuppressionReason.UNSUBSCRIBED, ctx.hash_keys[0])
+        return SubscriberView.of(subscriber)
+
+
+def unsubscribe_by_token(ctx: SubscriberContext, token: str, *, cause: str) -> SubscriberView:
+    """Unsubscribe whoever an unsubscribe token names (raises :class:`InvalidToken`)."""
+    return unsubscribe(ctx, ctx.signer.read_unsubscribe(token).subscriber_id, cause=cause)
+
+
+def rename(ctx: SubscriberContext, subscriber_id: int, first_name: str | None) -> SubscriberView:
+    """Change the first name used in greetings (empty clears it)."""
+    name = clean_first_name(first_name)
+    with transaction(ctx.sessions) as session:
+        subscriber = _locked(session, subscriber_id)
+        subscriber.first_name = name
+        subscriber.updated_at = utcnow()
+        return SubscriberView.of(subscriber)
+
+
+def parse_pause_weeks(raw: str) -> int:
+    """Weeks to pause, 1–8, from a form value; :class:`ValidationError` names the field."""
+    try:
+        weeks = int(raw.strip())
+    except ValueError as err:
+        raise ValidationError("weeks", f"choose 1 to {MAX_PAUSE_WEEKS} weeks") from err
+    if not 1 <= weeks <= MAX_PAUSE_WEEKS:
+        raise ValidationError("weeks", f"choose 1 to {MAX_PAUSE_WEEKS} weeks")
+    return weeks
+
+
+def pause(ctx: SubscriberContext, subscriber_id: int, weeks: int) -> SubscriberView:
+    """Hold issues for ``weeks`` weeks; the subscriber stays active and resumes by itself."""
+    if not 1 <= weeks <= MAX_PAUSE_WEEKS:
+        raise ValidationError("weeks", f"choose 1 to {MAX_PAUSE_WEEKS} weeks")
+    with transaction(ctx.sessions) as session:
+        subscriber = _locked(session, subscriber_id)
+        if subscriber.status is not SubscriberStatus.ACTIVE:
+            raise ValidationError("weeks", "only an active subscription can be paused")
+        subscriber.paused_until = utcnow() + timedelta(weeks=weeks)
+        subscriber.updated_at = utcnow()
+        return SubscriberView.of(subscriber)
+
+
+def resume(ctx: SubscriberContext, subscriber_id: int) -> SubscriberView:
+    """End a pause now."""
+    with transaction(ctx.sessions) as session:
+        subscriber = _locked(session, subscriber_id)
+        subscriber.paused_until = None
+        subscriber.updated_at = utcnow()
+        return SubscriberView.of(subscriber)
+
+
+def resubscribe(ctx: SubscriberContext, subscriber_id: int) -> SubscriberView:
+    """Ask to come back: the address becomes pending and gets a fresh confirmation."""
+    with transaction(ctx.sessions) as session:
+        subscriber = _locked(session, subscriber_id)
+        if subscriber.status is SubscriberStatus.ACTIVE:
+            return SubscriberView.of(subscriber)
+        change_status(session, subscriber, SubscriberStatus.PENDING, cause="preferences")
+        target = reserve_confirmation(session, ctx, subscriber)
+        view = SubscriberView.of(subscriber)
+    if target is not None:
+        deliver_confirmation(ctx, target)
+    return view

@@ -1,0 +1,1 @@
+"""The subscriber-facing web pages: signup, confirm, unsubscribe, preferences."""

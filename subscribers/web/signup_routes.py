@@ -1,0 +1,191 @@
+"""``/``, ``POST /subscribe`` and ``/confirm/{token}``: signing up with double opt-in."""
+
+from __future__ import annotations
+
+import logging
+
+from fastapi import APIRouter
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, Response
+
+from subscribers.addresses import email_key, normalise_email
+from subscribers.context import WEB_CONSENT_TEXT, SubscriberContext
+from subscribers.errors import ValidationError
+from subscribers.fields import clean_first_name
+from subscribers.ratelimit import SlidingWindowLimiter
+from subscribers.signup import ConfirmOutcome, Consent, confirm, renew_confirmation, sign_up
+from subscribers.tokens import ExpiredToken, InvalidToken
+from subscribers.web.forms import (
+    HONEYPOT_FIELD,
+    FormGuard,
+    FormRejected,
+    WebPolicy,
+    client_ip,
+    field,
+    read_form,
+)
+from subscribers.web.pages import Pages
+
+log = logging.getLogger("subscribers.web")
+
+HOUR = 3600.0
+MAX_TOKEN_LENGTH = 400
+SIGNUP_SOURCE = "web:/ signup form"
+
+
+class Limits:
+    """The per-IP and per-address limiters of one app."""
+
+    def __init__(self, policy: WebPolicy) -> None:
+        self.per_ip = SlidingWindowLimiter(policy.per_ip_per_hour, HOUR)
+        self.per_address = SlidingWindowLimiter(policy.per_address_per_hour, HOUR)
+
+
+def too_many(pages: Pages, retry_after: float) -> HTMLResponse:
+    """The friendly 429 page."""
+    minutes = max(1, round(retry_after / 60))
+    return pages.message(
+        "Too many tries",
+        f"That was a lot of requests in a short time. Please wait about {minutes} minute(s) "
+        "and try again.",
+        429,
+        headers={"Retry-After": str(int(retry_after))},
+    )
+
+
+def add_signup_routes(
+    router: APIRouter,
+    ctx: SubscriberContext,
+    pages: Pages,
+    policy: WebPolicy,
+    limits: Limits,
+) -> None:
+    """Register the landing page, the signup form's POST and the confirmation pages."""
+    guard = FormGuard(ctx.signer, policy)
+
+    def form_page(
+        request: Request,
+        status_code: int = 200,
+        *,
+        errors: dict[str, str] | None = None,
+        values: dict[str, str] | None = None,
+        notice: str | None = None,
+    ) -> Response:
+        nonce, token = guard.issue(request)
+        response = pages.render(
+            "landing",
+            status_code,
+            form_token=token,
+            errors=errors or {},
+            values=values or {},
+            notice=notice,
+        )
+        guard.set_cookie(response, nonce)
+        return response
+
+    def check_inbox() -> Response:
+        return pages.render("check_inbox")
+
+    @router.get("/", include_in_schema=False)
+    async def landing(request: Request) -> Response:
+        return form_page(request)
+
+    @router.post("/subscribe", include_in_schema=False)
+    async def subscribe(request: Request) -> Response:
+        form = await read_form(request)
+        values = {"email": field(form, "email"), "first_name": field(form, "first_name")}
+        try:
+            check = guard.check(request, form)
+        except FormRejected:
+            notice = "The form expired or your browser blocked its cookie. Please send it again."
+            return form_page(request, 400, values=values, notice=notice)
+        if field(form, HONEYPOT_FIELD) or check.fill_seconds < policy.min_fill_seconds:
+            # A bot: answer exactly as for a person, and do nothing.
+            return check_inbox()
+        retry = limits.per_ip.hit(client_ip(request))
+        if retry is not None:
+            return too_many(pages, retry)
+        try:
+            address = normalise_email(
+                values["email"], check_deliverability=ctx.policy.check_deliverability
+            )
+            clean_first_name(values["first_name"])
+        except ValidationError as err:
+            return form_page(request, 400, errors={err.field: err.message}, values=values)
+        retry = limits.per_address.hit(email_key(address))
+        if retry is not None:
+            return too_many(pages, retry)
+        consent = Consent(
+            text=WEB_CONSENT_TEXT,
+            source=SIGNUP_SOURCE,
+            ip=client_ip(request),
+            user_agent=request.headers.get("user-agent"),
+        )
+        try:
+            await run_in_threadpool(sign_up, ctx, address, values["first_name"], consent)
+        except ValidationError as err:
+            return form_page(request, 400, errors={err.field: err.message}, values=values)
+        except Exception:
+            # The provider failed; the person sees the same page (no enumeration) and the
+            # operator sees the log. The throttle slot was released, so a retry can work.
+            log.exception("could not send a confirmation email")
+        return check_inbox()
+
+    def invalid_link(expired: bool, token: str = "") -> Response:
+        if expired:
+            return pages.render("link_expired", 400, renew_action=f"/confirm/{token}/renew")
+        return pages.message(
+            "This link does not work",
+            "The link is incomplete or was changed. Sign up again below and we will send "
+            "you a fresh one.",
+            400,
+            actions=[("/", "Go to the signup form")],
+        )
+
+    @router.get("/confirm/{token}", include_in_schema=False)
+    async def confirm_page(token: str) -> Response:
+        # GET never confirms: link scanners prefetch links, people press the button.
+        if len(token) > MAX_TOKEN_LENGTH:
+            return invalid_link(False)
+        try:
+            ctx.signer.read_confirm(token, int(ctx.policy.confirm_lifetime.total_seconds()))
+        except ExpiredToken:
+            return invalid_link(True, token)
+        except InvalidToken:
+            return invalid_link(False)
+        return pages.render("confirm", action=f"/confirm/{token}")
+
+    @router.post("/confirm/{token}", include_in_schema=False)
+    async def confirm_action(token: str) -> Response:
+        if len(token) > MAX_TOKEN_LENGTH:
+            return invalid_link(False)
+        try:
+            outcome = await run_in_threadpool(confirm, ctx, token)
+        except ExpiredToken:
+            return invalid_link(True, token)
+        except InvalidToken:
+            return invalid_link(False)
+        if outcome is ConfirmOutcome.NOT_PENDING:
+            return pages.message(
+                "This link is no longer valid",
+                "This address left the list after the link was sent. To come back, sign up "
+                "again and confirm the new link.",
+                actions=[("/", "Sign up again")],
+            )
+        return pages.render("confirmed", already=outcome is ConfirmOutcome.ALREADY_ACTIVE)
+
+    @router.post("/confirm/{token}/renew", include_in_schema=False)
+    async def renew(request: Request, token: str) -> Response:
+        if len(token) > MAX_TOKEN_LENGTH:
+            return invalid_link(False)
+        retry = limits.per_ip.hit(client_ip(request))
+        if retry is not None:
+            return too_many(pages, retry)
+        try:
+            await run_in_threadpool(renew_confirmation, ctx, token)
+        except InvalidToken:
+            return invalid_link(False)
+        except Exception:  # the provider's failure is logged; the page stays the same
+            log.exception("could not send a renewed confirmation email")
+        return check_inbox()

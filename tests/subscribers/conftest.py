@@ -1,0 +1,117 @@
+"""Fixtures for the subscriber flows: a web client over the workspace, and the file outbox."""
+
+from __future__ import annotations
+
+import email
+import email.policy
+import re
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from email.message import EmailMessage
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+
+from pipeline.config import load_settings
+from pipeline.web.app import create_app
+from pipeline.wiring import Pulse
+from subscribers.database import transaction
+from subscribers.models import Subscriber
+from tests.conftest import Workspace
+
+FORM_TOKEN = re.compile(r'name="form_token" value="([^"]+)"')
+
+
+@dataclass
+class Outbox:
+    """The transactional messages the ``file`` provider wrote."""
+
+    folder: Path
+
+    def messages(self) -> list[EmailMessage]:
+        if not self.folder.exists():
+            return []
+        paths = sorted(self.folder.glob("*.eml"), key=lambda p: p.stat().st_mtime_ns)
+        return [
+            email.message_from_bytes(p.read_bytes(), policy=email.policy.default)  # type: ignore[misc]
+            for p in paths
+        ]
+
+    def to(self, address: str) -> list[EmailMessage]:
+        return [m for m in self.messages() if address.lower() in str(m["To"]).lower()]
+
+    @staticmethod
+    def text(message: EmailMessage) -> str:
+        part = message.get_body(preferencelist=("plain",))
+        assert part is not None
+        return str(part.get_content())
+
+    def link(self, address: str, path: str) -> str:
+        """The last ``/path/...`` link mailed to ``address``, as a site-relative URL."""
+        texts = "\n".join(self.text(message) for message in self.to(address))
+        found = re.findall(rf"https?://[^/\s]+(/{path}/[A-Za-z0-9._-]+)", texts)
+        assert found, f"no /{path}/ link mailed to {address}"
+        return str(found[-1])
+
+
+MakePulse = Callable[..., Pulse]
+
+
+@pytest.fixture
+def make_pulse(workspace: Workspace) -> Iterator[MakePulse]:
+    """Build a :class:`Pulse` over the workspace with settings overrides."""
+    built: list[Pulse] = []
+
+    def make(**overrides: object) -> Pulse:
+        overrides.setdefault("signup_min_fill_seconds", 0)
+        pulse = Pulse(load_settings(**overrides))
+        built.append(pulse)
+        return pulse
+
+    yield make
+    for pulse in built:
+        pulse.close()
+
+
+@pytest.fixture
+def site(make_pulse: MakePulse) -> Pulse:
+    return make_pulse()
+
+
+@pytest.fixture
+def client(site: Pulse) -> TestClient:
+    return TestClient(create_app(site))
+
+
+@pytest.fixture
+def outbox(workspace: Workspace) -> Outbox:
+    return Outbox(workspace.outbox / "transactional")
+
+
+def form_token(client: TestClient) -> str:
+    page = client.get("/")
+    match = FORM_TOKEN.search(page.text)
+    assert match, "the landing page has no form token"
+    return match.group(1)
+
+
+def sign_up(client: TestClient, address: str, name: str = "", **extra: str):  # type: ignore[no-untyped-def]
+    """Fill in and send the landing page's form as a browser would."""
+    data = {"form_token": form_token(client), "email": address, "first_name": name, "website": ""}
+    data.update(extra)
+    return client.post("/subscribe", data=data)
+
+
+def subscriber(pulse: Pulse, address: str) -> Subscriber | None:
+    from sqlalchemy import select
+
+    with transaction(pulse.db.sessions) as session:
+        return session.scalar(select(Subscriber).where(Subscriber.email_key == address.lower()))
+
+
+def all_subscribers(pulse: Pulse) -> list[Subscriber]:
+    from sqlalchemy import select
+
+    with transaction(pulse.db.sessions) as session:
+        return list(session.scalars(select(Subscriber).order_by(Subscriber.id)))
