@@ -11,7 +11,7 @@ import io
 from datetime import datetime
 from typing import Any
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 from sqlalchemy import select
 
@@ -20,7 +20,9 @@ from pipeline.issues.models import Issue, IssueStatus
 from pipeline.issues.render import environment
 from pipeline.issues.view import IssueView, SalaryTable, view_from_json
 from pipeline.issues.weeks import parse_week
+from pipeline.subscriber_wiring import web_policy
 from pipeline.wiring import Pulse
+from subscribers.web.forms import FormGuard
 
 PUBLISHED = (IssueStatus.SENDING, IssueStatus.PAUSED, IssueStatus.SENT)
 FEED_SIZE = 20
@@ -114,6 +116,7 @@ def archive_router(pulse: Pulse) -> APIRouter:
     router = APIRouter()
     env = environment()
     base_url = pulse.settings.base_url
+    signup_guard = FormGuard(pulse.signer, web_policy(pulse.settings))
 
     def published() -> list[Issue]:
         with pulse.db.sessions() as session:
@@ -145,12 +148,18 @@ def archive_router(pulse: Pulse) -> APIRouter:
         return page("archive.html", title="Archive", issues=published())
 
     @router.get("/issues/{key}", response_class=HTMLResponse)
-    def web_version(key: str) -> HTMLResponse:
+    def web_version(key: str, request: Request) -> HTMLResponse:
         found = find(key)
         if found is None:
             return not_found()
         issue, view = found
-        return page("issue.html", title=issue.subject, issue=issue, view=view)
+        # The signup form under the issue is the same CSRF-protected form as on `/`.
+        nonce, form_token = signup_guard.issue(request)
+        response = page(
+            "issue.html", title=issue.subject, issue=issue, view=view, form_token=form_token
+        )
+        signup_guard.set_cookie(response, nonce)
+        return response
 
     @router.get("/issues/{key}/salaries.csv")
     def salaries_as_csv(key: str) -> Response:

@@ -4,17 +4,21 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 import xml.etree.ElementTree as ET
 
+import pytest
 from fastapi.testclient import TestClient
 
 from pipeline import weekly
+from pipeline.config import load_settings
 from pipeline.content import queue
 from pipeline.demo.seed import seed_week
 from pipeline.issues.weeks import week_monday
 from pipeline.web.app import create_app
 from pipeline.wiring import Pulse
 from subscribers.database import transaction
+from tests.conftest import Workspace
 from tests.issues.test_render_properties import markup_of
 
 WEEK = "2026-W48"
@@ -57,6 +61,30 @@ def test_web_version_shows_the_issue_without_subscriber_data(pulse: Pulse) -> No
     assert '<form method="post" action="http://127.0.0.1:8000/subscribe">' in page
     assert "/u/" not in page and "/preferences/" not in page and "%%pulse" not in page
     assert "Hi " not in page  # no greeting, no first name
+
+
+def test_signup_form_under_the_web_version_works_first_time(
+    pulse: Pulse, workspace: Workspace, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("PULSE_SIGNUP_MIN_FILL_SECONDS", "0")
+    sent_issue(pulse)
+    fresh = Pulse(load_settings())
+    client = TestClient(create_app(fresh))
+    page = client.get(f"/issues/{WEEK}").text
+    token = re.search(r'name="form_token" value="([^"]+)"', page)
+    assert token is not None
+    response = client.post(
+        "/subscribe",
+        data={
+            "email": "archive-reader@example.com",
+            "first_name": "",
+            "website": "",
+            "form_token": token.group(1),
+        },
+    )
+    assert response.status_code == 200 and "inbox" in response.text
+    assert list((workspace.outbox / "transactional").glob("*.eml"))
+    fresh.close()
 
 
 def test_editor_markup_is_inert_on_the_web(pulse: Pulse) -> None:
