@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from pipeline.content import models as _content_models  # noqa: F401
 from pipeline.delivery import models as _delivery_models  # noqa: F401
 from pipeline.events import models as _event_models  # noqa: F401
+from pipeline.events import replay as _event_replay_models  # noqa: F401
 from pipeline.issues import models as _issue_models  # noqa: F401
 from subscribers import history as _history_models  # noqa: F401
 from subscribers import models as _subscriber_models  # noqa: F401
