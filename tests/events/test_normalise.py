@@ -120,12 +120,20 @@ def test_postmark_delivery_without_an_id_is_keyed_by_its_content() -> None:
     ("provider", "payload", "field"),
     [
         ("postmark", ["not", "an", "object"], "record"),
-        ("postmark", {"RecordType": "Bounce", "Type": "HardBounce", "BouncedAt": "yesterday"}, "BouncedAt"),
+        (
+            "postmark",
+            {"RecordType": "Bounce", "Type": "HardBounce", "BouncedAt": "yesterday"},
+            "BouncedAt",
+        ),
         ("sendgrid", [{"event": "bounce", "email": 5}], "email"),
         ("sendgrid", [{"event": "open", "timestamp": "soon"}], "timestamp"),
         ("mailgun", {"event-data": "nope"}, "event-data"),
         ("ses", {"Type": "Notification", "Message": "{not json"}, "Message"),
-        ("ses", {"notificationType": "Bounce", "bounce": {"bouncedRecipients": "x"}}, "bouncedRecipients"),
+        (
+            "ses",
+            {"notificationType": "Bounce", "bounce": {"bouncedRecipients": "x"}},
+            "bouncedRecipients",
+        ),
         ("resend", {"type": "email.bounced", "data": {"to": [1, 2]}}, "data.to"),
     ],
 )
