@@ -23,7 +23,12 @@ from pathlib import Path
 
 from pipeline.errors import ValidationError
 from pipeline.events.models import BounceKind, EventType
-from pipeline.events.normalised import NormalisedEvent, clean_recipient, event_key
+from pipeline.events.normalised import (
+    NormalisedEvent,
+    clean_recipient,
+    event_key,
+    is_plausible_time,
+)
 from subscribers.database import utcnow
 from subscribers.tokens import InvalidToken, TokenSigner
 
@@ -218,11 +223,13 @@ def _address_field(value: object) -> str | None:
 
 
 def _date(message: Message) -> datetime:
+    """The report's Date header; now when it is missing, unreadable or implausible."""
     try:
         moment = parsedate_to_datetime(str(message.get("Date", "")))
-    except (TypeError, ValueError, IndexError):
+        moment = (moment if moment.tzinfo else moment.replace(tzinfo=UTC)).astimezone(UTC)
+    except (TypeError, ValueError, IndexError, OverflowError):
         return utcnow()
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+    return moment if is_plausible_time(moment) else utcnow()
 
 
 def _key(message: Message, raw: bytes, suffix: str) -> str:

@@ -18,6 +18,9 @@ from pipeline.events.errors import MalformedEvent
 from pipeline.events.models import BounceKind, EventType
 
 EVENT_KEY_LENGTH = 200
+# Event times outside this range are not mail events but broken payloads.
+_EARLIEST = datetime(2000, 1, 1, tzinfo=UTC)
+_LATEST = datetime(2100, 1, 1, tzinfo=UTC)
 
 
 @dataclass(frozen=True)
@@ -104,11 +107,10 @@ def parse_iso_time(value: str | None, field: str) -> datetime:
         text = text[:-1] + "+00:00"
     try:
         moment = datetime.fromisoformat(text)
-    except ValueError as err:
+        moment = (moment if moment.tzinfo else moment.replace(tzinfo=UTC)).astimezone(UTC)
+    except (ValueError, OverflowError) as err:
         raise MalformedEvent(field, f"{value!r} is not an ISO 8601 time") from err
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=UTC)
-    return moment.astimezone(UTC)
+    return _plausible(moment, field)
 
 
 def parse_unix_time(value: object, field: str) -> datetime:
@@ -118,10 +120,21 @@ def parse_unix_time(value: object, field: str) -> datetime:
     if isinstance(value, bool) or not isinstance(value, int | float | str):
         raise MalformedEvent(field, "must be a Unix timestamp")
     try:
-        seconds = float(value)
-        return datetime.fromtimestamp(seconds, UTC)
+        moment = datetime.fromtimestamp(float(value), UTC)
     except (ValueError, OverflowError, OSError) as err:
         raise MalformedEvent(field, f"{value!r} is not a Unix timestamp") from err
+    return _plausible(moment, field)
+
+
+def is_plausible_time(moment: datetime) -> bool:
+    """Whether a mail event could have happened then (also keeps the policy's windows sane)."""
+    return _EARLIEST <= moment < _LATEST
+
+
+def _plausible(moment: datetime, field: str) -> datetime:
+    if not is_plausible_time(moment):
+        raise MalformedEvent(field, f"{moment.isoformat()} is not a plausible event time")
+    return moment
 
 
 def clean_recipient(value: str | None) -> str | None:
