@@ -3,14 +3,21 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
+from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from pipeline.config import load_settings
+from pipeline.events.webhooks import webhook_router
+from pipeline.wiring import Pulse
 from tests.events.conftest import (
+    FakeFetcher,
     Keys,
     mailgun_body,
     postmark_auth,
@@ -61,10 +68,23 @@ FUZZ = settings(
 )
 
 
-def sqlite_only(request: pytest.FixtureRequest) -> None:
-    # Property tests explore the parsers; one backend is enough and keeps the suite quick.
-    if "postgres" in request.node.name:
-        pytest.skip("fuzzing runs on SQLite only")
+@pytest.fixture
+def client(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, keys: Keys, fetcher: FakeFetcher
+) -> Iterator[TestClient]:
+    """Property tests explore the parsers: one backend (SQLite) is enough and keeps them quick."""
+    monkeypatch.chdir(tmp_path)
+    wiring = Pulse(
+        load_settings(
+            database_url=f"sqlite:///{tmp_path / 'pulse.db'}",
+            var_dir=tmp_path / "var",
+            **keys.settings(),
+        )
+    )
+    app = FastAPI()
+    app.include_router(webhook_router(wiring, http_get=fetcher))
+    yield TestClient(app)
+    wiring.close()
 
 
 def assert_client_error_at_most(response: Any) -> None:
@@ -74,9 +94,8 @@ def assert_client_error_at_most(response: Any) -> None:
 @FUZZ
 @given(body=st.one_of(json_values, objects, st.lists(objects, max_size=3)))
 def test_postmark_bodies_never_cause_a_server_error(
-    request: pytest.FixtureRequest, client: TestClient, keys: Keys, body: object
+    client: TestClient, keys: Keys, body: object
 ) -> None:
-    sqlite_only(request)
     auth = postmark_auth(keys.postmark_user, keys.postmark_password)
     assert_client_error_at_most(client.post("/webhooks/postmark", json=body, headers=auth))
 
@@ -84,9 +103,8 @@ def test_postmark_bodies_never_cause_a_server_error(
 @FUZZ
 @given(body=st.one_of(st.lists(objects, max_size=3), json_values, st.binary(max_size=64)))
 def test_sendgrid_bodies_never_cause_a_server_error(
-    request: pytest.FixtureRequest, client: TestClient, keys: Keys, body: object
+    client: TestClient, keys: Keys, body: object
 ) -> None:
-    sqlite_only(request)
     raw = body if isinstance(body, bytes) else json.dumps(body).encode()
     headers = sendgrid_headers(keys.sendgrid_private, raw)
     assert_client_error_at_most(client.post("/webhooks/sendgrid", content=raw, headers=headers))
@@ -95,13 +113,11 @@ def test_sendgrid_bodies_never_cause_a_server_error(
 @FUZZ
 @given(event_data=st.one_of(objects, json_values), extra=objects)
 def test_mailgun_bodies_never_cause_a_server_error(
-    request: pytest.FixtureRequest,
     client: TestClient,
     keys: Keys,
     event_data: object,
     extra: dict[str, Any],
 ) -> None:
-    sqlite_only(request)
     body = mailgun_body(keys.mailgun_key, {**extra, "event-data": event_data})
     assert_client_error_at_most(client.post("/webhooks/mailgun", content=body))
 
@@ -111,9 +127,8 @@ def test_mailgun_bodies_never_cause_a_server_error(
     message=st.one_of(objects.map(json.dumps), st.text(max_size=40)), version=st.sampled_from("12")
 )
 def test_ses_notifications_never_cause_a_server_error(
-    request: pytest.FixtureRequest, client: TestClient, keys: Keys, message: str, version: str
+    client: TestClient, keys: Keys, message: str, version: str
 ) -> None:
-    sqlite_only(request)
     envelope = sns_envelope(keys.sns_private, message, version=version)
     assert_client_error_at_most(client.post("/webhooks/ses", json=envelope))
 
@@ -121,9 +136,8 @@ def test_ses_notifications_never_cause_a_server_error(
 @FUZZ
 @given(envelope=objects)
 def test_unsigned_sns_envelopes_are_refused_without_a_server_error(
-    request: pytest.FixtureRequest, client: TestClient, envelope: dict[str, Any]
+    client: TestClient, envelope: dict[str, Any]
 ) -> None:
-    sqlite_only(request)
     response = client.post("/webhooks/ses", json=envelope)
     assert response.status_code in (400, 401, 403)
 
@@ -131,9 +145,8 @@ def test_unsigned_sns_envelopes_are_refused_without_a_server_error(
 @FUZZ
 @given(body=st.one_of(objects, json_values, st.binary(max_size=64)))
 def test_resend_bodies_never_cause_a_server_error(
-    request: pytest.FixtureRequest, client: TestClient, keys: Keys, body: object
+    client: TestClient, keys: Keys, body: object
 ) -> None:
-    sqlite_only(request)
     raw = body if isinstance(body, bytes) else json.dumps(body).encode()
     headers = resend_headers(keys.resend_secret, raw)
     assert_client_error_at_most(client.post("/webhooks/resend", content=raw, headers=headers))
