@@ -39,9 +39,12 @@ def webhook_router(
     """The provider webhook routes; ``http_get`` and ``clock`` are seams for tests."""
     router = APIRouter()
     cache: dict[str, object] = {}
+    policies: list[EventPolicy] = []  # built on first use: it reads the local secret key
 
     def handle(source: EventSource, request: WebhookRequest) -> JSONResponse:
-        policy = EventPolicy.from_settings(pulse.settings)
+        if not policies:
+            policies.append(EventPolicy.from_settings(pulse.settings))
+        policy = policies[0]
         try:
             with transaction(pulse.db.sessions) as session:
                 context = VerifyContext(pulse.settings, session, http_get, clock, cache)

@@ -61,6 +61,8 @@ def authenticate(request: WebhookRequest, context: VerifyContext) -> object:
     check_fresh(NAME, timestamp, context)
     if len(token) > 200 or not remember_token(context.session, NAME, token):
         raise WebhookRejected(NAME, "token already used (replay)")
+    # A token accepted at seen_at came with a timestamp within the tolerance of it, so a
+    # replay can only verify within twice the tolerance: older tokens need not be kept.
     tolerance = timedelta(seconds=context.settings.webhook_tolerance_seconds)
     forget_tokens_before(context.session, NAME, datetime.now(UTC) - 2 * tolerance)
     return payload
