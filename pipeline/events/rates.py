@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import and_, func, select
+from sqlalchemy import ColumnElement, and_, func, select
 from sqlalchemy.orm import Session
 
 from pipeline.delivery.models import Delivery, DeliveryStatus
@@ -36,11 +36,11 @@ def send_rates(session: Session, issue_id: int) -> SendRates:
         .where(Delivery.issue_id == issue_id, Delivery.status == DeliveryStatus.SENT)
     )
 
-    def deliveries_with(*conditions: object) -> int:
+    def deliveries_with(*conditions: ColumnElement[bool]) -> int:
         query = (
             select(func.count(func.distinct(ProviderEvent.delivery_id)))
             .join(Delivery, Delivery.id == ProviderEvent.delivery_id)
-            .where(Delivery.issue_id == issue_id, and_(*conditions))  # type: ignore[arg-type]
+            .where(Delivery.issue_id == issue_id, and_(*conditions))
         )
         return int(session.scalar(query) or 0)
 

@@ -240,6 +240,7 @@ def test_ses_refuses_a_signature_by_another_key(client: TestClient, pulse_events
         "https://sns.us-east-1.amazonaws.com.evil.example/cert.pem",
         "https://evil.example/sns.us-east-1.amazonaws.com/cert.pem",
         "https://sns.us-east-1.amazonaws.com@evil.example/cert.pem",
+        "https://sns.us-east-1.amazonaws.com/?Action=GetCertificate",
     ],
 )
 def test_ses_never_fetches_a_certificate_from_elsewhere(
@@ -387,3 +388,15 @@ def test_failures_are_logged_without_secrets(
     assert "refused" in text
     for secret in (keys.postmark_password, "guess", keys.mailgun_key, keys.resend_secret):
         assert secret not in text
+
+
+def test_the_same_event_twice_in_one_batch_is_stored_once(
+    client: TestClient, keys: Keys, pulse_events: Pulse
+) -> None:
+    body = json.dumps(fixture("sendgrid", "bounce") * 2).encode()
+    response = client.post(
+        "/webhooks/sendgrid", content=body, headers=sendgrid_headers(keys.sendgrid_private, body)
+    )
+    assert response.status_code == 200
+    assert (response.json()["stored"], response.json()["duplicates"]) == (1, 1)
+    assert stored(pulse_events) == 1

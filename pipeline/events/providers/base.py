@@ -17,8 +17,9 @@ HttpGet = Callable[[str], bytes]
 
 
 def fetch_url(url: str) -> bytes:
-    """The real fetcher: a plain GET with a timeout, non-2xx is an error."""
-    response = requests.get(url, timeout=10)
+    """The real fetcher: a plain GET with a timeout; redirects are not followed (the caller
+    vetted this URL's host, not wherever it might redirect); non-2xx is an error."""
+    response = requests.get(url, timeout=10, allow_redirects=False)
     response.raise_for_status()
     return response.content
 

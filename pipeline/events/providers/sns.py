@@ -78,8 +78,8 @@ def signing_key(url: str, context: VerifyContext) -> rsa.RSAPublicKey:
     cached = context.cache.get(cache_key)
     if isinstance(cached, rsa.RSAPublicKey):
         return cached
-    if not is_sns_url(url):
-        raise WebhookRejected(NAME, "signing certificate is not on an SNS https host")
+    if not is_sns_url(url) or not urlsplit(url).path.endswith(".pem"):
+        raise WebhookRejected(NAME, "signing certificate is not a .pem on an SNS https host")
     try:
         certificate = x509.load_pem_x509_certificate(context.http_get(url))
     except ValueError as err:
