@@ -12,10 +12,11 @@ from __future__ import annotations
 import hashlib
 import mailbox
 import re
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from email import policy as email_policy
+from email.errors import MessageError
+from email.header import decode_header, make_header
 from email.message import Message
 from email.parser import BytesParser, HeaderParser
 from email.utils import parseaddr, parsedate_to_datetime
@@ -35,6 +36,7 @@ from subscribers.tokens import InvalidToken, TokenSigner
 NAME = "mailbox"
 _UNSUBSCRIBE = re.compile(r"^\s*unsubscribe\s+(\S+)\s*$", re.IGNORECASE)
 _STATUS = re.compile(r"^([245])\.\d{1,3}\.\d{1,3}")
+_MESSAGE_SURPRISES = (ValueError, TypeError, AttributeError, LookupError, MessageError)
 
 
 @dataclass
@@ -66,7 +68,10 @@ def scan_mailbox(path: Path, signer: TokenSigner) -> MailboxScan:
             scan.messages += 1
             raw = box.get_bytes(key)
             message = BytesParser(policy=email_policy.compat32).parsebytes(raw)
-            events, why_not = parse_message(message, raw, signer)
+            try:
+                events, why_not = parse_message(message, raw, signer)
+            except _MESSAGE_SURPRISES as err:  # a mailbox holds any mail; never stop on one
+                events, why_not = [], f"unreadable ({type(err).__name__})"
             scan.events.extend(events)
             if why_not:
                 scan.skipped.append(f"message {scan.messages}: {why_not}")
@@ -87,11 +92,12 @@ def parse_message(
     if content_type == "multipart/report" and report_type == "feedback-report":
         events = _feedback_report(message, raw)
         return events, None if events else "a feedback report without a recipient"
-    subject = str(message.get("Subject", ""))
+    subject = str(make_header(decode_header(str(message.get("Subject", "")))))
     match = _UNSUBSCRIBE.match(subject)
     if match:
+        token = match.group(1)
         try:
-            subject_of = signer.read_unsubscribe(match.group(1))
+            subject_of = signer.read_unsubscribe(token)
         except InvalidToken:
             return [], "an unsubscribe request with an invalid token"
         event = NormalisedEvent(
@@ -101,7 +107,8 @@ def parse_message(
             recipient=None,
             provider_message_id=None,
             occurred_at=_date(message),
-            raw=_text(raw),
+            # The token would unsubscribe this person again: not kept in the stored copy.
+            raw=_text(raw).replace(token, "[unsubscribe token]"),
             detail="mailto unsubscribe from " + (parseaddr(str(message.get("From", "")))[1] or "?"),
             subscriber_id=subject_of.subscriber_id,
         )
@@ -185,12 +192,8 @@ def _feedback_report(report: Message, raw: bytes) -> list[NormalisedEvent]:
     ]
 
 
-def _parts(message: Message) -> Iterator[Message]:
-    yield from message.walk()
-
-
 def _first_part(message: Message, content_type: str) -> Message | None:
-    return next((p for p in _parts(message) if p.get_content_type() == content_type), None)
+    return next((p for p in message.walk() if p.get_content_type() == content_type), None)
 
 
 def _original_headers(report: Message) -> Message | None:

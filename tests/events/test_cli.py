@@ -182,6 +182,8 @@ def check_mailbox_effects(pulse: Pulse, stdout: str) -> None:
         # DSN and ARF name the original Message-ID: matched to the delivery it reports on.
         reports = [row for row in rows if row.type is not EventType.UNSUBSCRIBED]
         assert all(row.delivery_id is not None for row in reports)
+        [unsubscribe] = [row for row in rows if row.type is EventType.UNSUBSCRIBED]
+        assert "[unsubscribe token]" in unsubscribe.raw  # the token itself is not kept
 
 
 def test_mailbox_applies_bounces_complaints_and_unsubscribes_from_an_mbox(
