@@ -96,7 +96,8 @@ def parse(payload: object) -> list[NormalisedEvent]:
             recipient=clean_recipient(get_str(data, "recipient", field="event-data.recipient")),
             provider_message_id=_message_id(data),
             occurred_at=parse_unix_time(data.get("timestamp"), "event-data.timestamp"),
-            raw=raw_json(body),
+            # The signature block is request authentication, not the event: not kept.
+            raw=raw_json({k: v for k, v in body.items() if k != "signature"}),
             detail=f"{name}: {detail}" if detail else name or None,
         )
     ]
