@@ -112,6 +112,12 @@ class Settings(BaseSettings):
     confirm_interval_minutes: int = Field(default=10, ge=0)
     confirm_max_per_day: int = Field(default=3, ge=1)
 
+    # --- issue 6: provider events ---
+    soft_bounce_limit: int = Field(default=3, ge=1, le=100)
+    soft_bounce_window_days: int = Field(default=30, ge=1, le=365)
+    webhook_tolerance_seconds: int = Field(default=300, ge=30, le=3600)
+    webhook_max_body_bytes: int = Field(default=5_000_000, ge=10_000, le=100_000_000)
+
     @field_validator("base_url")
     @classmethod
     def _check_base_url(cls, value: str) -> str:

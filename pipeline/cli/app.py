@@ -4,7 +4,17 @@ from __future__ import annotations
 
 import typer
 
-from pipeline.cli import comparisons, content, db, demo, issue, scheduler, serve, subscribers
+from pipeline.cli import (
+    comparisons,
+    content,
+    db,
+    demo,
+    events,
+    issue,
+    scheduler,
+    serve,
+    subscribers,
+)
 from pipeline.cli.common import PulseGroup, reset
 
 app = typer.Typer(
@@ -29,6 +39,7 @@ app.add_typer(content.jobs_app, name="jobs")
 app.add_typer(issue.app, name="issue")
 app.add_typer(subscribers.app, name="subscribers")
 app.add_typer(db.app, name="db")
+app.add_typer(events.app, name="events")
 app.command("demo")(demo.demo)
 app.command("serve")(serve.serve)
 app.command("scheduler")(scheduler.scheduler)

@@ -8,6 +8,7 @@ from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 
 from pipeline.db import is_current
+from pipeline.events.webhooks import webhook_router
 from pipeline.issues.render import TEMPLATES_DIR
 from pipeline.subscriber_wiring import web_policy
 from pipeline.web.archive import archive_router
@@ -21,6 +22,7 @@ def create_app(pulse: Pulse) -> FastAPI:
     app.state.pulse = pulse
     app.include_router(archive_router(pulse))
     install_subscriber_web(app, pulse.subscribers, web_policy(pulse.settings), TEMPLATES_DIR)
+    app.include_router(webhook_router(pulse))
 
     @app.get("/healthz", include_in_schema=False)
     def healthz() -> JSONResponse:

@@ -1,0 +1,62 @@
+"""``pulse events``: provider events applied from files and mailboxes."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from pipeline.cli.common import console, new_app, pulse
+from pipeline.events.ingest import apply_events, event_source, read_backfill
+from pipeline.events.mailbox import scan_mailbox
+from pipeline.events.policy import EventPolicy, IngestReport
+from subscribers.database import transaction
+
+app = new_app("Provider events: bounces, complaints and unsubscribes.")
+
+
+@app.command("import")
+def import_events(
+    provider: Annotated[str, typer.Argument(help="postmark, sendgrid, mailgun, ses or resend")],
+    path: Annotated[Path, typer.Argument(help="a saved webhook body, or a JSON array of them")],
+) -> None:
+    """Apply saved events (e.g. after a web-app outage) exactly as the webhook would."""
+    source = event_source(provider)
+    events = read_backfill(path, source)
+    wiring = pulse()
+    policy = EventPolicy.from_settings(wiring.settings)
+    with transaction(wiring.db.sessions) as session:
+        report = apply_events(session, events, policy)
+    _print_report(f"{len(events)} events read from {path.name}", report)
+
+
+@app.command("mailbox")
+def mailbox_command(
+    path: Annotated[Path, typer.Argument(help="an mbox file or a Maildir folder")],
+    verbose: Annotated[bool, typer.Option(help="list the messages that were skipped")] = False,
+) -> None:
+    """Apply bounce reports, ARF complaints and mailto: unsubscribes found in a mailbox."""
+    wiring = pulse()
+    scan = scan_mailbox(path, wiring.signer)
+    policy = EventPolicy.from_settings(wiring.settings)
+    with transaction(wiring.db.sessions) as session:
+        report = apply_events(session, scan.events, policy)
+    _print_report(
+        f"{scan.messages} messages, {len(scan.events)} events, {len(scan.skipped)} skipped",
+        report,
+    )
+    if verbose:
+        for reason in scan.skipped:
+            console.print(f"  skipped {reason}", markup=False)
+
+
+def _print_report(heading: str, report: IngestReport) -> None:
+    console.print(heading, markup=False)
+    console.print(
+        f"stored {report.stored}, duplicates {report.duplicates}, "
+        f"without a matching delivery {report.unmatched}",
+        markup=False,
+    )
+    changes = ", ".join(f"{name} {count}" for name, count in sorted(report.changes.items()))
+    console.print(f"list changes: {changes or 'none'}", markup=False)

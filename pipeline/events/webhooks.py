@@ -1,0 +1,83 @@
+"""``POST /webhooks/{provider}``: verify first, then normalise and apply, in one transaction.
+
+401/403 when verification fails, 400 when an authentic body cannot be read, 404 for a
+provider we do not know, 413 for an oversized body; never a 5xx for anything a caller sends.
+Logs name the provider and the reason, never headers, credentials or bodies.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+
+from fastapi import APIRouter, Request
+from fastapi.responses import JSONResponse
+from starlette.concurrency import run_in_threadpool
+
+from pipeline.events.errors import MalformedEvent, WebhookRejected
+from pipeline.events.ingest import ingest_payload
+from pipeline.events.policy import EventPolicy
+from pipeline.events.providers import SOURCES, EventSource
+from pipeline.events.providers.base import HttpGet, VerifyContext, WebhookRequest, fetch_url
+from pipeline.wiring import Pulse
+from subscribers.database import transaction
+
+log = logging.getLogger(__name__)
+
+# What a provider's payload can throw at a parser that a MalformedEvent check missed:
+# still the caller's fault, so still a 400.
+_PAYLOAD_SURPRISES = (KeyError, TypeError, ValueError, AttributeError, IndexError)
+
+
+def webhook_router(
+    pulse: Pulse,
+    *,
+    http_get: HttpGet = fetch_url,
+    clock: Callable[[], float] = time.time,
+) -> APIRouter:
+    """The provider webhook routes; ``http_get`` and ``clock`` are seams for tests."""
+    router = APIRouter()
+    cache: dict[str, object] = {}
+    policies: list[EventPolicy] = []  # built on first use: it reads the local secret key
+
+    def handle(source: EventSource, request: WebhookRequest) -> JSONResponse:
+        if not policies:
+            policies.append(EventPolicy.from_settings(pulse.settings))
+        policy = policies[0]
+        try:
+            with transaction(pulse.db.sessions) as session:
+                context = VerifyContext(pulse.settings, session, http_get, clock, cache)
+                payload = source.authenticate(request, context)
+                try:
+                    report = ingest_payload(session, source, payload, policy)
+                except _PAYLOAD_SURPRISES as err:
+                    surprise = type(err).__name__
+                    log.warning("webhook %s: unreadable payload (%s)", source.name, surprise)
+                    raise MalformedEvent("body", "not in the provider's documented shape") from err
+        except WebhookRejected as err:
+            log.warning("webhook %s refused: %s", source.name, err.reason)
+            challenge = err.status_code == 401
+            headers = {"WWW-Authenticate": 'Basic realm="webhooks"'} if challenge else {}
+            return JSONResponse({"error": err.reason}, status_code=err.status_code, headers=headers)
+        except MalformedEvent as err:
+            log.warning("webhook %s malformed: %s", source.name, err)
+            return JSONResponse({"error": str(err)}, status_code=400)
+        return JSONResponse({"status": "ok", **report.as_dict()})
+
+    @router.post("/webhooks/{provider}", include_in_schema=False)
+    async def receive_webhook(provider: str, request: Request) -> JSONResponse:
+        source = SOURCES.get(provider)
+        if source is None:
+            return JSONResponse({"error": f"unknown provider {provider!r}"}, status_code=404)
+        limit = pulse.settings.webhook_max_body_bytes
+        declared = request.headers.get("content-length", "")
+        if declared.isdigit() and int(declared) > limit:
+            return JSONResponse({"error": "body too large"}, status_code=413)
+        body = await request.body()
+        if len(body) > limit:
+            return JSONResponse({"error": "body too large"}, status_code=413)
+        headers = {name.lower(): value for name, value in request.headers.items()}
+        return await run_in_threadpool(handle, source, WebhookRequest(headers, body))
+
+    return router
