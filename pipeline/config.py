@@ -82,6 +82,11 @@ class Settings(BaseSettings):
     ses_topic_arns: str = ""
     resend_webhook_secret: SecretStr | None = None
 
+    # --- issue 8: the editors' desk ---
+    test_send_addresses: str = ""
+    admin_session_hours: int = Field(default=12, ge=1, le=24 * 30)
+    admin_login_attempts_per_minute: int = Field(default=10, ge=1, le=10_000)
+
     @field_validator("base_url")
     @classmethod
     def _check_base_url(cls, value: str) -> str:
@@ -161,6 +166,10 @@ class Settings(BaseSettings):
     @property
     def editor_email_list(self) -> list[str]:
         return [item.strip() for item in self.editor_emails.split(",") if item.strip()]
+
+    @property
+    def test_send_address_list(self) -> list[str]:
+        return [item.strip() for item in self.test_send_addresses.split(",") if item.strip()]
 
     @property
     def ses_topic_arn_list(self) -> list[str]:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from pipeline.cli import content, db, demo, issue, serve, subscribers
+from pipeline.cli import content, db, demo, editors, issue, serve, subscribers
 from pipeline.cli.common import PulseGroup, reset
 
 app = typer.Typer(
@@ -28,6 +28,7 @@ app.add_typer(content.jobs_app, name="jobs")
 app.add_typer(issue.app, name="issue")
 app.add_typer(subscribers.app, name="subscribers")
 app.add_typer(db.app, name="db")
+app.add_typer(editors.app, name="editors")
 app.command("demo")(demo.demo)
 app.command("serve")(serve.serve)
 

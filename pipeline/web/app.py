@@ -5,6 +5,7 @@ from __future__ import annotations
 from fastapi import FastAPI
 from fastapi.responses import JSONResponse
 
+from pipeline.admin.desk import install_desk
 from pipeline.wiring import Pulse
 
 
@@ -16,5 +17,7 @@ def create_app(pulse: Pulse) -> FastAPI:
     @app.get("/healthz", include_in_schema=False)
     def healthz() -> JSONResponse:
         return JSONResponse({"status": "ok"})
+
+    install_desk(app)
 
     return app
