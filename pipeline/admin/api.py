@@ -62,6 +62,9 @@ def api_editor(
     return actor
 
 
+ApiEditor = Annotated[Actor, Depends(api_editor)]
+
+
 def _invalid(err: ValidationError, prefix: str = "") -> HTTPException:
     return HTTPException(422, {"field": prefix + err.field, "message": err.message})
 
@@ -180,16 +183,15 @@ def _job_out(job: JobListing, weeks: dict[int, str]) -> JobOut:
 
 def api_router() -> APIRouter:
     router = APIRouter(prefix="/api/v1", tags=["editors' API"])
-    Editor = Annotated[Actor, Depends(api_editor)]
 
     @router.get("/snippets", response_model=list[SnippetOut], summary="List queued snippets")
-    def get_snippets(request: Request, _actor: Editor) -> list[SnippetOut]:
+    def get_snippets(request: Request, _actor: ApiEditor) -> list[SnippetOut]:
         with transaction(pulse_of(request).db.sessions) as session:
             weeks = issue_weeks(session)
             return [_snippet_out(s, weeks) for s in list_snippets(session)]
 
     @router.post("/snippets", response_model=SnippetOut, status_code=201, summary="Queue a snippet")
-    def post_snippet(request: Request, body: SnippetIn, _actor: Editor) -> SnippetOut:
+    def post_snippet(request: Request, body: SnippetIn, _actor: ApiEditor) -> SnippetOut:
         if any(ord(ch) < 32 and ch not in "\n\t\r" for ch in body.body):
             raise HTTPException(422, {"field": "body", "message": "contains control characters"})
         try:
@@ -208,7 +210,7 @@ def api_router() -> APIRouter:
             raise _invalid(err) from err
 
     @router.get("/salary-points", response_model=list[SalaryPointOut], summary="Recent points")
-    def get_salary(request: Request, _actor: Editor) -> list[SalaryPointOut]:
+    def get_salary(request: Request, _actor: ApiEditor) -> list[SalaryPointOut]:
         with transaction(pulse_of(request).db.sessions) as session:
             return [
                 SalaryPointOut.model_validate(p, from_attributes=True)
@@ -224,7 +226,7 @@ def api_router() -> APIRouter:
     def post_salary(
         request: Request,
         body: Annotated[list[SalaryPointIn], Field(min_length=1, max_length=5000)],
-        _actor: Editor,
+        _actor: ApiEditor,
     ) -> ImportResult:
         rows = []
         for index, item in enumerate(body):
@@ -237,13 +239,13 @@ def api_router() -> APIRouter:
         return ImportResult(imported=len(rows))
 
     @router.get("/jobs", response_model=list[JobOut], summary="List job listings")
-    def get_jobs(request: Request, _actor: Editor) -> list[JobOut]:
+    def get_jobs(request: Request, _actor: ApiEditor) -> list[JobOut]:
         with transaction(pulse_of(request).db.sessions) as session:
             weeks = issue_weeks(session)
             return [_job_out(job, weeks) for job in list_jobs(session)]
 
     @router.post("/jobs", response_model=JobOut, status_code=201, summary="Add a job listing")
-    def post_job(request: Request, body: JobIn, _actor: Editor) -> JobOut:
+    def post_job(request: Request, body: JobIn, _actor: ApiEditor) -> JobOut:
         try:
             with transaction(pulse_of(request).db.sessions) as session:
                 job = add_job(session, **body.model_dump())
@@ -256,7 +258,7 @@ def api_router() -> APIRouter:
         response_model=IssueStatusOut,
         summary="An issue's status and readiness ('next' for the next scheduled one)",
     )
-    def get_issue_status(request: Request, week: str, _actor: Editor) -> IssueStatusOut:
+    def get_issue_status(request: Request, week: str, _actor: ApiEditor) -> IssueStatusOut:
         pulse = pulse_of(request)
         now = utcnow()
         try:

@@ -82,17 +82,23 @@ def auth_router() -> APIRouter:
         if not throttle.allow(client):
             return _login_page(request, destination, "Too many attempts; wait a minute.", 429)
         now = utcnow()
-        try:
-            with transaction(pulse.db.sessions) as session:
+        refused: LoginRefused | None = None
+        with transaction(pulse.db.sessions) as session:
+            try:
                 editor = authenticate(session, email, password, now)
+            except LoginRefused as err:
+                # Caught inside the transaction: the failure count must be committed.
+                refused = err
+            else:
                 # Whatever session id the browser brought is dropped: a fresh one is issued.
                 old = request.cookies.get(SESSION_COOKIE)
                 if old:
                     end_session(session, old)
                 lifetime = timedelta(hours=pulse.settings.admin_session_hours)
                 token, _actor = start_session(session, editor, now, lifetime)
-        except LoginRefused as err:
-            return _login_page(request, destination, str(err), 429 if err.locked else 401)
+        if refused is not None:
+            status = 429 if refused.locked else 401
+            return _login_page(request, destination, str(refused), status)
         response = redirect(destination)
         response.set_cookie(
             SESSION_COOKIE,

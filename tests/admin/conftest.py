@@ -7,9 +7,11 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 import pytest
+from argon2 import PasswordHasher
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
+from pipeline.admin import accounts
 from pipeline.admin.accounts import add_editor, create_api_token, set_password_with_token
 from pipeline.admin.models import Editor
 from pipeline.web.app import create_app
@@ -59,6 +61,14 @@ def csrf_of(client: TestClient, path: str = "/admin") -> str:
     match = _CSRF.search(client.get(path).text)
     assert match, "no CSRF token on the page (not logged in?)"
     return match.group(1)
+
+
+@pytest.fixture(autouse=True)
+def cheap_password_hashing(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Argon2 with minimal cost: these tests are about the flows, not the hash's strength."""
+    monkeypatch.setattr(
+        accounts, "_hasher", PasswordHasher(time_cost=1, memory_cost=64, parallelism=1)
+    )
 
 
 @dataclass
