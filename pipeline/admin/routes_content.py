@@ -5,8 +5,9 @@ from __future__ import annotations
 import io
 from typing import Any
 
-from fastapi import APIRouter, Form, Request, UploadFile
+from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, Response
+from starlette.datastructures import UploadFile
 
 from pipeline.admin.content import (
     get_snippet,
@@ -218,7 +219,10 @@ def content_router() -> APIRouter:
         upload = (await request.form()).get("file")
         if not isinstance(upload, UploadFile) or not upload.filename:
             return salary_page(request, actor, 400, import_error="choose a CSV file to upload")
-        raw = await upload.read(MAX_CSV_BYTES + 1)
+        try:
+            raw = await upload.read(MAX_CSV_BYTES + 1)
+        finally:
+            await upload.close()
         if len(raw) > MAX_CSV_BYTES:
             return salary_page(request, actor, 400, import_error="the file is larger than 5 MB")
         try:
