@@ -118,7 +118,8 @@ def set_password_with_token(session: Session, token: str, password: str, now: da
 
 def authenticate(session: Session, email: str, password: str, now: datetime) -> Editor:
     """The editor whose password this is; count failures and lock after too many."""
-    editor = find_editor(session, email) if email.strip() else None
+    usable = email.strip() and email.isprintable() and len(email) <= 320
+    editor = find_editor(session, email) if usable else None
     if editor is None or editor.password_hash is None:
         _verify(_DUMMY_HASH, password)
         raise LoginRefused("wrong email address or password")

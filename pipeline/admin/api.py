@@ -13,7 +13,7 @@ from fastapi import APIRouter, Depends, HTTPException, Request, Security
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import AfterValidator, BaseModel, Field
 
-from pipeline.admin.content import issue_weeks
+from pipeline.admin.content import clean_body, issue_weeks
 from pipeline.admin.preview import stored_issue
 from pipeline.admin.routes_dashboard import desk_week
 from pipeline.admin.sessions import Actor
@@ -192,15 +192,13 @@ def api_router() -> APIRouter:
 
     @router.post("/snippets", response_model=SnippetOut, status_code=201, summary="Queue a snippet")
     def post_snippet(request: Request, body: SnippetIn, _actor: ApiEditor) -> SnippetOut:
-        if any(ord(ch) < 32 and ch not in "\n\t\r" for ch in body.body):
-            raise HTTPException(422, {"field": "body", "message": "contains control characters"})
         try:
             with transaction(pulse_of(request).db.sessions) as session:
                 snippet = add_snippet(
                     session,
                     section=body.section,
                     title=body.title,
-                    body=body.body,
+                    body=clean_body(body.body),
                     link=body.link,
                     status=body.status,
                     target_week=body.target_week,

@@ -17,6 +17,16 @@ from pipeline.issues.weeks import parse_week
 MAX_BODY = 20_000
 
 
+def clean_body(body: str) -> str:
+    """Snippet Markdown: bounded, and free of control characters no database stores well."""
+    text = body.strip()
+    if len(text) > MAX_BODY:
+        raise ValidationError("body", "must be at most 20,000 characters")
+    if any((ord(ch) < 32 and ch not in "\n\r\t") or 0xD800 <= ord(ch) <= 0xDFFF for ch in text):
+        raise ValidationError("body", "must not contain control characters")
+    return text
+
+
 def get_snippet(session: Session, snippet_id: int) -> Snippet:
     snippet = session.get(Snippet, snippet_id)
     if snippet is None:
@@ -44,9 +54,7 @@ def update_snippet(
     _editable(snippet)
     new_section = parse_section(section)
     new_title = required_text(title, "title", max_length=200)
-    new_body = body.strip()
-    if len(new_body) > MAX_BODY:
-        raise ValidationError("body", "must be at most 20,000 characters")
+    new_body = clean_body(body)
     new_link = optional_url(link, "link")
     new_status = parse_snippet_status(status)
     week = (

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import threading
 
-from fastapi import FastAPI
-from fastapi.responses import Response
+from fastapi import FastAPI, Request
+from fastapi.exception_handlers import request_validation_exception_handler
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse, Response
 
 from pipeline.admin.api import api_router
 from pipeline.admin.routes_auth import auth_router
@@ -16,6 +18,17 @@ from pipeline.admin.routes_people import people_router
 from pipeline.admin.web import TEMPLATES_DIR, LoginThrottle, install_error_pages
 
 
+async def _invalid_request(request: Request, exc: Exception) -> Response:
+    """FastAPI's 422, except that input it cannot encode (lone surrogates) is left out."""
+    assert isinstance(exc, RequestValidationError)
+    try:
+        return await request_validation_exception_handler(request, exc)
+    except UnicodeEncodeError:
+        # The default handler echoes the input back; a lone surrogate cannot be encoded.
+        errors = [{"loc": list(e["loc"]), "msg": e["msg"], "type": e["type"]} for e in exc.errors()]
+        return JSONResponse({"detail": errors}, status_code=422)
+
+
 def install_desk(app: FastAPI) -> None:
     """Add the desk's routes, error pages and per-process state to ``app``."""
     settings = app.state.pulse.settings
@@ -24,6 +37,7 @@ def install_desk(app: FastAPI) -> None:
     send_threads: list[threading.Thread] = []
     app.state.send_threads = send_threads
     install_error_pages(app)
+    app.add_exception_handler(RequestValidationError, _invalid_request)
     script = (TEMPLATES_DIR / "admin" / "desk.js").read_text(encoding="utf-8")
 
     @app.get("/admin/static/desk.js", include_in_schema=False)

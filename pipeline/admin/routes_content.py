@@ -10,6 +10,7 @@ from fastapi.responses import HTMLResponse, Response
 from starlette.datastructures import UploadFile
 
 from pipeline.admin.content import (
+    clean_body,
     get_snippet,
     issue_weeks,
     move_snippet,
@@ -88,7 +89,7 @@ def content_router() -> APIRouter:
                     session,
                     section=values["section"],
                     title=values["title"],
-                    body=values["body"],
+                    body=clean_body(values["body"]),
                     link=values["link"],
                     status=values["status"] or "ready",
                     target_week=values["target_week"] or None,

@@ -36,7 +36,8 @@ def people_router() -> APIRouter:
     @router.get("/subscribers")
     def subscribers(request: Request, actor: EditorActor, q: str = "") -> Response:
         pulse = pulse_of(request)
-        query = q.strip()[:320]
+        # Control characters (NUL above all) can match nothing and PostgreSQL refuses them.
+        query = "".join(ch for ch in q if ch.isprintable()).strip()[:320]
         with transaction(pulse.db.sessions) as session:
             found: list[Subscriber] = []
             if query:

@@ -13,6 +13,16 @@ from subscribers.database import transaction
 from subscribers.service import add_subscriber
 from tests.admin.conftest import Desk, api_token_for, csrf_of, make_editor
 
+
+@pytest.fixture
+def database_url(sqlite_url: str) -> str:
+    """SQLite only: access rules do not depend on the database, and this suite is long.
+
+    Every data path these routes use is also run against PostgreSQL by the other tests.
+    """
+    return sqlite_url
+
+
 PUBLIC, EDITOR, ADMIN, API = "public", "editor", "admin", "api"
 
 # Who may use each route. The test below fails when a route is added without a line here.

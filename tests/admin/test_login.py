@@ -196,3 +196,12 @@ def test_a_disabled_editor_is_logged_out_and_cannot_log_in(desk: Desk) -> None:
     assert response.status_code == 303
     assert editor.get("/admin", follow_redirects=False).status_code == 303
     assert log_in(desk.client(), "ed@example.com") == 401
+
+
+def test_control_characters_in_the_login_or_a_search_are_harmless(desk: Desk) -> None:
+    client = desk.client()
+    assert log_in(client, "ed@example.com\x00", PASSWORD) == 401
+    assert log_in(client, "ed\x00@example.com", PASSWORD) == 401
+    editor = desk.editor()
+    response = editor.get("/admin/subscribers", params={"q": "a\x00b"})
+    assert response.status_code == 200
