@@ -2,17 +2,18 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from pipeline.content.models import Snippet, SnippetStatus
+from pipeline.content.models import SalaryPoint, Snippet, SnippetStatus
 from pipeline.content.queue import parse_section, parse_snippet_status
 from pipeline.content.validate import optional_url, required_text
 from pipeline.errors import NotFoundError, ValidationError
+from pipeline.issues.assemble import SALARY_WINDOW_DAYS
 from pipeline.issues.models import Issue
-from pipeline.issues.weeks import parse_week
+from pipeline.issues.weeks import parse_week, week_monday
 
 MAX_BODY = 20_000
 
@@ -116,6 +117,25 @@ def retire_snippet(session: Session, snippet: Snippet, now: datetime) -> None:
     snippet.status = SnippetStatus.DRAFT
     snippet.retired_at = now
     session.flush()
+
+
+def salary_usage(session: Session, points: list[SalaryPoint]) -> dict[int, list[str]]:
+    """Point id → weeks of the issues whose salary table included it.
+
+    An issue's table averages the points dated within its window that existed when it was
+    built (see :func:`pipeline.issues.assemble.salary_table`).
+    """
+    issues = session.execute(select(Issue.week_key, Issue.built_at).order_by(Issue.number)).all()
+    usage: dict[int, list[str]] = {}
+    for point in points:
+        weeks = []
+        for week, built_at in issues:
+            sunday = week_monday(week) + timedelta(days=6)
+            in_window = sunday - timedelta(days=SALARY_WINDOW_DAYS) <= point.as_of <= sunday
+            if in_window and point.created_at <= built_at:
+                weeks.append(week)
+        usage[point.id] = weeks
+    return usage
 
 
 def issue_weeks(session: Session) -> dict[int, str]:

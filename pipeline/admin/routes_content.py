@@ -16,6 +16,7 @@ from pipeline.admin.content import (
     move_snippet,
     next_position,
     retire_snippet,
+    salary_usage,
     update_snippet,
 )
 from pipeline.admin.sessions import Actor
@@ -194,9 +195,12 @@ def content_router() -> APIRouter:
     def salary_page(request: Request, actor: Actor, status: int = 200, **context: Any) -> Response:
         with transaction(pulse_of(request).db.sessions) as session:
             points = list_salary_points(session, limit=200)
+            usage = salary_usage(session, points)
         context.setdefault("values", {})
         context.setdefault("error", None)
-        return page(request, "admin/salary.html", actor, status, points=points, **context)
+        return page(
+            request, "admin/salary.html", actor, status, points=points, usage=usage, **context
+        )
 
     @router.get("/salary")
     def salary(request: Request, actor: EditorActor) -> Response:
