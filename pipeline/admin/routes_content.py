@@ -7,6 +7,7 @@ from typing import Any
 
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, Response
+from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 
 from pipeline.admin.content import (
@@ -234,9 +235,13 @@ def content_router() -> APIRouter:
             text = raw.decode("utf-8-sig")
         except UnicodeDecodeError:
             return salary_page(request, actor, 400, import_error="the file is not UTF-8 text")
-        try:
+
+        def import_it() -> int:
             with transaction(pulse_of(request).db.sessions) as session:
-                count = import_salary_csv(session, io.StringIO(text, newline=""))
+                return import_salary_csv(session, io.StringIO(text, newline=""))
+
+        try:
+            count = await run_in_threadpool(import_it)  # a large file must not stall the server
         except ImportFileError as err:
             message = f"line {err.line}: {err.field}: {err.message} — nothing was imported"
             return salary_page(request, actor, 400, import_error=message)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, Response
 from sqlalchemy import func, select
+from starlette.concurrency import run_in_threadpool
 
 from pipeline.admin.preview import (
     build_with_headline,
@@ -25,6 +26,7 @@ from pipeline.admin.web import (
     pulse_of,
     redirect,
 )
+from pipeline.delivery.providers.base import SendResult
 from pipeline.errors import ProviderError, PulseError, ValidationError
 from pipeline.issues.lifecycle import approve_issue, check_sendable_now, hold_issue, start_send_now
 from pipeline.issues.weeks import parse_week
@@ -104,10 +106,14 @@ def issue_router() -> APIRouter:
         await editor_form(request)
         pulse = pulse_of(request)
         key = _week(request, week)
-        try:
+
+        def build_it() -> int:
             with transaction(pulse.db.sessions) as session:
-                issue = build_with_headline(pulse, session, key, subject, preheader)
-                number = issue.number
+                return build_with_headline(pulse, session, key, subject, preheader).number
+
+        try:
+            # Rendering and provider calls block: off the event loop, so other pages still load.
+            number = await run_in_threadpool(build_it)
         except PulseError as err:
             raise DeskError(400, str(err)) from err
         return redirect(f"/admin/issue?week={key}", message=f"Issue #{number} built.")
@@ -117,11 +123,16 @@ def issue_router() -> APIRouter:
         actor = await editor_form(request)
         pulse = pulse_of(request)
         key = _week(request, week)
-        try:
-            addresses = test_recipients(pulse, actor.email)
+        addresses: list[str] = []
+
+        def send_it() -> list[SendResult]:
+            addresses.extend(test_recipients(pulse, actor.email))
             with transaction(pulse.db.sessions) as session:
                 issue, _built = current_issue(pulse, session, key)
-            results = send_test(pulse, issue, addresses)
+            return send_test(pulse, issue, addresses)
+
+        try:
+            results = await run_in_threadpool(send_it)
         except PulseError as err:
             raise DeskError(502 if isinstance(err, ProviderError) else 400, str(err)) from err
         accepted = sum(1 for result in results if result.status.accepted)
@@ -164,7 +175,8 @@ def issue_router() -> APIRouter:
         key = _week(request, week)
         if confirm != "yes":
             return redirect(f"/admin/issue/confirm/{action}?week={key}")
-        try:
+
+        def decide_it() -> None:
             with transaction(pulse.db.sessions) as session:
                 ensure_built(pulse, session, key)
                 if action == "approve":
@@ -174,8 +186,10 @@ def issue_router() -> APIRouter:
                 else:
                     check_sendable_now(session, key)
             if action == "send":
-                thread = start_send_now(pulse, key)
-                request.app.state.send_threads.append(thread)
+                request.app.state.send_threads.append(start_send_now(pulse, key))
+
+        try:
+            await run_in_threadpool(decide_it)
         except PulseError as err:
             raise DeskError(400, str(err)) from err
         done = {"approve": "approved", "hold": "held", "send": "sending now"}[action]
