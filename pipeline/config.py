@@ -118,6 +118,11 @@ class Settings(BaseSettings):
     webhook_tolerance_seconds: int = Field(default=300, ge=30, le=3600)
     webhook_max_body_bytes: int = Field(default=5_000_000, ge=10_000, le=100_000_000)
 
+    # --- issue 8: the editors' desk ---
+    test_send_addresses: str = ""
+    admin_session_hours: int = Field(default=12, ge=1, le=24 * 30)
+    admin_login_attempts_per_minute: int = Field(default=10, ge=1, le=10_000)
+
     @field_validator("base_url")
     @classmethod
     def _check_base_url(cls, value: str) -> str:
@@ -197,6 +202,10 @@ class Settings(BaseSettings):
     @property
     def editor_email_list(self) -> list[str]:
         return [item.strip() for item in self.editor_emails.split(",") if item.strip()]
+
+    @property
+    def test_send_address_list(self) -> list[str]:
+        return [item.strip() for item in self.test_send_addresses.split(",") if item.strip()]
 
     @property
     def ses_topic_arn_list(self) -> list[str]:

@@ -11,6 +11,7 @@ from pipeline.config import Settings
 from pipeline.db import Database
 from pipeline.delivery.providers.base import Provider
 from pipeline.delivery.transactional import TransactionalSender
+from pipeline.events.erasure import scrub_provider_events
 from pipeline.issues.models import Issue, IssueStatus
 from pipeline.issues.render import TEMPLATES_DIR
 from subscribers.context import SubscriberContext, SubscriptionPolicy
@@ -62,6 +63,7 @@ def subscriber_context(
             welcome_email=settings.welcome_email,
             check_deliverability=settings.check_deliverability,
         ),
+        erasure_hooks=(scrub_provider_events,),
     )
 
 

@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from subscribers.emails import TransactionalMail
 from subscribers.outgoing import SendEmail
+from subscribers.privacy import ErasureHook
 from subscribers.suppression import suppression_keys
 from subscribers.tokens import TokenSigner
 
@@ -43,6 +44,7 @@ class SubscriberContext:
     send_email: SendEmail
     base_url: str
     policy: SubscriptionPolicy = field(default_factory=SubscriptionPolicy)
+    erasure_hooks: tuple[ErasureHook, ...] = ()
 
     @property
     def hash_keys(self) -> list[str]:

@@ -66,7 +66,9 @@ def subscriber_view(ctx: SubscriberContext, subscriber_id: int) -> SubscriberVie
         return SubscriberView.of(_locked(session, subscriber_id))
 
 
-def unsubscribe(ctx: SubscriberContext, subscriber_id: int, *, cause: str) -> SubscriberView:
+def unsubscribe(
+    ctx: SubscriberContext, subscriber_id: int, *, cause: str, detail: str | None = None
+) -> SubscriberView:
     """Stop all mail to the subscriber and suppress the address; repeating it is harmless.
 
     Takes effect before the next batch: the send engine re-checks status when it claims.
@@ -74,7 +76,9 @@ def unsubscribe(ctx: SubscriberContext, subscriber_id: int, *, cause: str) -> Su
     with transaction(ctx.sessions) as session:
         subscriber = _locked(session, subscriber_id)
         if subscriber.status in (SubscriberStatus.ACTIVE, SubscriberStatus.PENDING):
-            change_status(session, subscriber, SubscriberStatus.UNSUBSCRIBED, cause=cause)
+            change_status(
+                session, subscriber, SubscriberStatus.UNSUBSCRIBED, cause=cause, detail=detail
+            )
             subscriber.paused_until = None
             suppress(session, subscriber.email, SuppressionReason.UNSUBSCRIBED, ctx.hash_keys[0])
         return SubscriberView.of(subscriber)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import csv
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from datetime import datetime
 from typing import Any, TextIO
 
@@ -33,6 +33,10 @@ CSV_COLUMNS = (
     "consent_text",
     "history",
 )
+
+
+# Called with (session, subscriber id, address) before the address is wiped.
+ErasureHook = Callable[[Session, int, str], None]
 
 
 def _iso(value: datetime | None) -> str | None:
@@ -138,15 +142,23 @@ def write_export_csv(session: Session, out: TextIO) -> int:
     return count
 
 
-def erase(session: Session, subscriber: Subscriber, hash_key: str) -> None:
+def erase(
+    session: Session,
+    subscriber: Subscriber,
+    hash_key: str,
+    hooks: Sequence[ErasureHook] = (),
+) -> None:
     """Remove the subscriber's personal data, keeping only a keyed hash in the suppression list.
 
     The row stays as an anonymous tombstone so its id (which old links name) is never given
-    to someone else; history and consent go with the address.
+    to someone else; history and consent go with the address. ``hooks`` erase what other
+    parts of the system keep about the person (the wiring passes, e.g., provider events).
     """
     if subscriber.erased:
         return
     suppress(session, subscriber.email, SuppressionReason.ERASED, hash_key)
+    for hook in hooks:
+        hook(session, subscriber.id, subscriber.email)
     if subscriber.status in (SubscriberStatus.ACTIVE, SubscriberStatus.PENDING):
         change_status(session, subscriber, SubscriberStatus.UNSUBSCRIBED, cause="erasure")
     session.execute(delete(SubscriberChange).where(SubscriberChange.subscriber_id == subscriber.id))

@@ -9,6 +9,7 @@ from pipeline.cli import (
     content,
     db,
     demo,
+    editors,
     events,
     issue,
     scheduler,
@@ -40,6 +41,7 @@ app.add_typer(issue.app, name="issue")
 app.add_typer(subscribers.app, name="subscribers")
 app.add_typer(db.app, name="db")
 app.add_typer(events.app, name="events")
+app.add_typer(editors.app, name="editors")
 app.command("demo")(demo.demo)
 app.command("serve")(serve.serve)
 app.command("scheduler")(scheduler.scheduler)

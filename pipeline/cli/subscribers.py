@@ -123,7 +123,9 @@ def forget(email: Annotated[str, typer.Argument()]) -> None:
     wiring = pulse()
     with transaction(wiring.db.sessions) as session:
         subscriber = find_by_email(session, email)
-        erase(session, subscriber, wiring.subscribers.hash_keys[0])
+        erase(
+            session, subscriber, wiring.subscribers.hash_keys[0], wiring.subscribers.erasure_hooks
+        )
     console.print("erased: the address is suppressed and its personal data removed")
 
 

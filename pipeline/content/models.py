@@ -59,6 +59,8 @@ class Snippet(Base):
     issue_id: Mapped[int | None] = mapped_column(ForeignKey("issues.id"), index=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+    # A retired snippet is a draft taken out of the queue for good (kept for the record).
+    retired_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
 class SalaryPoint(Base):

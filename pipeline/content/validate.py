@@ -27,7 +27,12 @@ def optional_url(value: str | None, field: str) -> str | None:
 
 
 def web_url(value: str, field: str) -> str:
-    parts = urlsplit(value.strip())
+    if any(ord(ch) < 32 or ord(ch) == 127 for ch in value.strip()):
+        raise ValidationError(field, "must not contain control characters")
+    try:
+        parts = urlsplit(value.strip())
+    except ValueError as err:  # e.g. an unbalanced "[" in the host
+        raise ValidationError(field, f"{value!r} is not a valid URL") from err
     if parts.scheme not in ("http", "https") or not parts.hostname:
         raise ValidationError(field, f"{value!r} must be an http(s) URL")
     if len(value) > 2000:

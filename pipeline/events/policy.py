@@ -26,7 +26,7 @@ from subscribers.addresses import email_key
 from subscribers.database import utcnow
 from subscribers.history import change_status
 from subscribers.models import Subscriber, SubscriberStatus
-from subscribers.suppression import SuppressionReason, is_suppressed, suppress
+from subscribers.suppression import SuppressionReason, is_suppressed, suppress, suppression_keys
 
 # Only people still on the list are moved; someone who already left keeps their status
 # (and their address is still suppressed below).
@@ -44,7 +44,7 @@ class EventPolicy:
     @classmethod
     def from_settings(cls, settings: Settings) -> EventPolicy:
         return cls(
-            suppression_key=settings.secret_keys()[0],
+            suppression_key=suppression_keys(settings.secret_keys())[0],
             soft_bounce_limit=settings.soft_bounce_limit,
             soft_bounce_window=timedelta(days=settings.soft_bounce_window_days),
         )

@@ -1,52 +1,114 @@
-"""Holding, approving and skipping an issue: the editor-facing state changes.
+"""An issue's editorial decisions: hold, approve, skip, and send now.
 
-All three apply only before the send starts (an issue that is built or held).
+They apply only before a send starts (an issue that is built or held). "Send now" goes
+through :func:`pipeline.weekly.send_week`, the same path as the scheduler: the issue's send
+lock and the leased delivery rows mean a manual send racing the scheduler (or a second
+click) never mails anyone twice.
 """
 
 from __future__ import annotations
 
+import logging
+import threading
+from datetime import datetime
+
 from sqlalchemy.orm import Session
 
-from pipeline.errors import IssueError
+from pipeline.config import Settings
+from pipeline.errors import IssueError, PulseError, ValidationError
 from pipeline.issues.build import get_issue
 from pipeline.issues.models import Issue, IssueStatus
-from pipeline.scheduler import milestones
-from pipeline.scheduler.models import IssueMilestone
-from subscribers.database import utcnow
+from pipeline.scheduler.plan import WeeklySchedule
+from pipeline.wiring import Pulse
+from subscribers.database import transaction, utcnow
+
+log = logging.getLogger(__name__)
 
 UNSENT = (IssueStatus.BUILT, IssueStatus.HELD)
+MAX_REASON = 500
 
 
-def _move(session: Session, week: str, to: IssueStatus, reason: str | None, verb: str) -> Issue:
+def _unsent(session: Session, week: str, verb: str) -> Issue:
     issue = get_issue(session, week)
     if issue.status not in UNSENT:
         raise IssueError(f"issue {week} is {issue.status.value} and cannot be {verb}")
-    issue.status = to
+    return issue
+
+
+def hold_issue(session: Session, week: str, reason: str) -> Issue:
+    """Keep the issue from being sent (by the scheduler or anyone) until it is approved."""
+    why = reason.strip()
+    if not why:
+        raise ValidationError("reason", "say why the issue is held")
+    if len(why) > MAX_REASON:
+        raise ValidationError("reason", f"must be at most {MAX_REASON} characters")
+    issue = _unsent(session, week, "held")
+    issue.status = IssueStatus.HELD
+    issue.pause_reason = why
+    issue.approved_at = None
+    issue.approved_by = None
+    session.flush()
+    return issue
+
+
+def approve_issue(session: Session, week: str, editor: str) -> Issue:
+    """Record ``editor``'s go-ahead; a held issue becomes sendable again."""
+    issue = _unsent(session, week, "approved")
+    issue.status = IssueStatus.BUILT
+    issue.pause_reason = None
+    issue.approved_at = utcnow()
+    issue.approved_by = editor
+    session.flush()
+    return issue
+
+
+def is_approved(session: Session, week: str) -> bool:
+    return get_issue(session, week).approved_at is not None
+
+
+def skip_issue(session: Session, week: str, reason: str) -> Issue:
+    """Give up on the week: the issue is never sent."""
+    issue = _unsent(session, week, "skipped")
+    issue.status = IssueStatus.SKIPPED
     issue.pause_reason = reason
     session.flush()
     return issue
 
 
-def hold_issue(session: Session, week: str, reason: str) -> Issue:
-    """Keep a built issue from going out until it is ready or approved."""
-    return _move(session, week, IssueStatus.HELD, reason, "held")
-
-
-def approve_issue(session: Session, week: str, editor: str) -> Issue:
-    """Record an editor's go-ahead; a held issue becomes sendable again."""
-    issue = _move(session, week, IssueStatus.BUILT, None, "approved")
-    if not milestones.has(session, week, milestones.APPROVED):
-        session.add(
-            IssueMilestone(week_key=week, kind=milestones.APPROVED, at=utcnow(), detail=editor)
-        )
-        session.flush()
+def check_sendable_now(session: Session, week: str) -> Issue:
+    """The issue, if a manual send may start (or continue) it now."""
+    issue = get_issue(session, week)
+    if issue.status is IssueStatus.HELD:
+        raise IssueError(f"issue {week} is held ({issue.pause_reason}); approve it first")
+    if issue.status in (IssueStatus.SENT, IssueStatus.SKIPPED):
+        raise IssueError(f"issue {week} is {issue.status.value}; it will not be sent again")
     return issue
 
 
-def is_approved(session: Session, week: str) -> bool:
-    return milestones.has(session, week, milestones.APPROVED)
+def start_send_now(pulse: Pulse, week: str) -> threading.Thread:
+    """Check the issue may be sent, then send it in a background thread and return that."""
+    with transaction(pulse.db.sessions) as session:
+        check_sendable_now(session, week)
+    thread = threading.Thread(
+        target=_send_in_background, args=(pulse, week), name=f"send-{week}", daemon=True
+    )
+    thread.start()
+    return thread
 
 
-def skip_issue(session: Session, week: str, reason: str) -> Issue:
-    """Give up on the week: the issue is never sent."""
-    return _move(session, week, IssueStatus.SKIPPED, reason, "skipped")
+def _send_in_background(pulse: Pulse, week: str) -> None:
+    # Imported here: pipeline.weekly imports the wiring and the whole send path.
+    from pipeline.weekly import send_week
+
+    try:
+        report = send_week(pulse, week)
+        log.info("send of %s: %s sent, finished=%s", week, report.sent, report.finished)
+    except PulseError as err:
+        # The issue stays sending/paused; the scheduler or `pulse issue resume` continues it.
+        log.error("send of %s stopped: %s", week, err)
+
+
+def next_send_time(settings: Settings, now: datetime) -> datetime:
+    """The next scheduled send (PULSE_SCHEDULE), in the newsletter's time zone."""
+    schedule = WeeklySchedule.parse(settings.schedule, settings.timezone)
+    return schedule.next_send(now).astimezone(schedule.zone)

@@ -44,3 +44,6 @@ class Issue(Base):
     pause_reason: Mapped[str | None] = mapped_column(Text)
     # The assembled IssueView as JSON: the web archive and salary downloads read it.
     view_json: Mapped[str | None] = mapped_column(Text)
+    # Set by an editor's approval on the desk (issue 8); cleared when the issue is rebuilt.
+    approved_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    approved_by: Mapped[str | None] = mapped_column(String(320))

@@ -22,7 +22,7 @@ from pipeline.issues.view import IssueView, view_from_json
 # What an editor adds to fill each section, for the report.
 HOW_TO_ADD = {
     Section.EDITORS_NOTE: "pulse content add --section editors-note",
-    Section.SALARY_PULSE: "pulse salary add/import (and `pulse salary comparison add`)",
+    Section.SALARY_PULSE: "pulse salary add/import (and `pulse salary comparison set`)",
     Section.WHOS_HIRING: "pulse jobs add",
     Section.ROLE_INSIGHTS: "pulse content add --section role-insights",
     Section.QUICK_LINKS: "pulse content add --section quick-links",
@@ -108,7 +108,7 @@ def stale_salary_problem(session: Session, rules: IssueRules, now: datetime) -> 
             f"PULSE_SALARY_STALE_DAYS is {rules.salary_stale_days})"
         )
     if not roles:
-        return "no salary comparison defined; add one with `pulse salary comparison add`"
+        return "no salary comparison defined; add one with `pulse salary comparison set`"
     return None
 
 

@@ -12,7 +12,6 @@ from subscribers.database import transaction, utcnow
 WEEKLY_RUN = "weekly-run"
 REMINDER = "reminder"
 HOLD_REPORT = "hold-report"
-APPROVED = "approved"
 DEADLINE = "deadline"
 MISSED = "missed"
 

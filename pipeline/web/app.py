@@ -7,6 +7,7 @@ from fastapi.responses import JSONResponse
 from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 
+from pipeline.admin.desk import install_desk
 from pipeline.db import is_current
 from pipeline.events.webhooks import webhook_router
 from pipeline.issues.render import TEMPLATES_DIR
@@ -41,5 +42,7 @@ def create_app(pulse: Pulse) -> FastAPI:
         if not current:
             return JSONResponse({"status": "unavailable", "database": "migrations pending"}, 503)
         return JSONResponse({"status": "ok", "database": "ok"})
+
+    install_desk(app)
 
     return app

@@ -64,8 +64,12 @@ def install_subscriber_web(
 
     async def http_error(request: Request, exc: Exception) -> Response:
         assert isinstance(exc, HTTPException)
-        detail = exc.detail if isinstance(exc.detail, str) else "The request was not valid."
-        response = error_page(request, exc.status_code, detail)
+        if "text/html" not in request.headers.get("accept", ""):
+            # API clients get the detail as raised, structured or not.
+            response: Response = JSONResponse({"detail": exc.detail}, status_code=exc.status_code)
+        else:
+            detail = exc.detail if isinstance(exc.detail, str) else "The request was not valid."
+            response = error_page(request, exc.status_code, detail)
         for name, value in (exc.headers or {}).items():
             response.headers[name] = value
         return response

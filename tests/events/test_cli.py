@@ -169,7 +169,7 @@ def check_mailbox_effects(pulse: Pulse, stdout: str) -> None:
     assert status_of(pulse, R4) is SubscriberStatus.UNSUBSCRIBED
     assert status_of(pulse, R5) is SubscriberStatus.ACTIVE  # a forged token does nothing
     with pulse.db.sessions() as session:
-        keys = pulse.settings.secret_keys()
+        keys = pulse.subscribers.hash_keys
         assert is_suppressed(session, READER, keys) and is_suppressed(session, R4, keys)
         rows = list(session.scalars(select(ProviderEvent).order_by(ProviderEvent.id)))
         # A Maildir has no order: compare as sets.

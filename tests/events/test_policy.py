@@ -44,7 +44,7 @@ def reader(pulse: Pulse, email: str = READER) -> Subscriber:
 
 def suppressed(pulse: Pulse, email: str = READER) -> bool:
     with pulse.db.sessions() as session:
-        return is_suppressed(session, email, pulse.settings.secret_keys())
+        return is_suppressed(session, email, pulse.subscribers.hash_keys)
 
 
 def causes(pulse: Pulse, email: str = READER) -> list[str]:

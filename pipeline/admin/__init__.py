@@ -1,0 +1,1 @@
+"""The editors' desk: accounts, sessions, the admin web pages and the JSON API."""

@@ -1,0 +1,65 @@
+"""Mounting the editors' desk (``/admin``) and its JSON API (``/api/v1``) on the web app."""
+
+from __future__ import annotations
+
+import inspect
+import threading
+
+from fastapi import FastAPI, Request
+from fastapi.exception_handlers import request_validation_exception_handler
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse, Response
+
+from pipeline.admin.api import api_router
+from pipeline.admin.routes_auth import auth_router
+from pipeline.admin.routes_content import content_router
+from pipeline.admin.routes_dashboard import dashboard_router
+from pipeline.admin.routes_issue import issue_router
+from pipeline.admin.routes_people import people_router
+from pipeline.admin.web import TEMPLATES_DIR, LoginThrottle, install_error_pages
+
+
+async def _invalid_api_request(request: Request, exc: Exception) -> Response:
+    """FastAPI's 422, except that input it cannot encode (lone surrogates) is left out."""
+    assert isinstance(exc, RequestValidationError)
+    try:
+        return await request_validation_exception_handler(request, exc)
+    except UnicodeEncodeError:
+        # The default handler echoes the input back; a lone surrogate cannot be encoded.
+        errors = [{"loc": list(e["loc"]), "msg": e["msg"], "type": e["type"]} for e in exc.errors()]
+        return JSONResponse({"detail": errors}, status_code=422)
+
+
+def install_desk(app: FastAPI) -> None:
+    """Add the desk's routes, error pages and per-process state to ``app``."""
+    settings = app.state.pulse.settings
+    app.state.login_throttle = LoginThrottle(settings.admin_login_attempts_per_minute)
+    # Background "send now" threads, kept so tests (and shutdown) can wait for them.
+    send_threads: list[threading.Thread] = []
+    app.state.send_threads = send_threads
+    install_error_pages(app)
+    # The desk and API answer bad input with FastAPI's 422; other pages keep their own handler.
+    public_handler = app.exception_handlers.get(RequestValidationError)
+
+    async def invalid_request(request: Request, exc: Exception) -> Response:
+        if public_handler is None or request.url.path.startswith(("/admin", "/api/")):
+            return await _invalid_api_request(request, exc)
+        response = public_handler(request, exc)
+        return await response if inspect.isawaitable(response) else response
+
+    app.add_exception_handler(RequestValidationError, invalid_request)
+    script = (TEMPLATES_DIR / "admin" / "desk.js").read_text(encoding="utf-8")
+
+    @app.get("/admin/static/desk.js", include_in_schema=False)
+    def desk_script() -> Response:
+        return Response(script, media_type="text/javascript")
+
+    for router in (
+        auth_router(),
+        dashboard_router(),
+        content_router(),
+        issue_router(),
+        people_router(),
+        api_router(),
+    ):
+        app.include_router(router)

@@ -1,0 +1,198 @@
+"""Preview, test send, and the approve / hold / send-now decisions (each confirmed first)."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Form, Request
+from fastapi.responses import HTMLResponse, Response
+from sqlalchemy import func, select
+from starlette.concurrency import run_in_threadpool
+
+from pipeline.admin.preview import (
+    build_with_headline,
+    current_issue,
+    ensure_built,
+    force_scheme,
+    sample_parts,
+    send_test,
+    stored_issue,
+    test_recipients,
+)
+from pipeline.admin.routes_dashboard import desk_week
+from pipeline.admin.web import (
+    DeskError,
+    EditorActor,
+    editor_form,
+    page,
+    pulse_of,
+    redirect,
+)
+from pipeline.delivery.providers.base import SendResult
+from pipeline.errors import ProviderError, PulseError, ValidationError
+from pipeline.issues.lifecycle import approve_issue, check_sendable_now, hold_issue, start_send_now
+from pipeline.issues.weeks import parse_week
+from subscribers.database import transaction, utcnow
+from subscribers.models import Subscriber, SubscriberStatus
+
+ACTIONS = {
+    "approve": "Approve this issue for its scheduled send",
+    "hold": "Hold this issue: it will not be sent until approved again",
+    "send": "Send this issue now to every active subscriber",
+}
+# The preview iframe shows our own rendered email: no scripts, no forms, nothing remote but images.
+PREVIEW_CSP = "sandbox; default-src 'none'; style-src 'unsafe-inline'; img-src https: data:"
+
+
+def _week(request: Request, value: str | None) -> str:
+    if not value:
+        return desk_week(pulse_of(request).settings, utcnow())
+    try:
+        return parse_week(value)
+    except ValidationError as err:
+        raise DeskError(400, str(err)) from err
+
+
+def issue_router() -> APIRouter:
+    router = APIRouter(prefix="/admin/issue", include_in_schema=False)
+
+    @router.get("")
+    def preview(
+        request: Request,
+        actor: EditorActor,
+        week: str | None = None,
+        scheme: str = "light",
+    ) -> Response:
+        pulse = pulse_of(request)
+        key = _week(request, week)
+        with transaction(pulse.db.sessions) as session:
+            issue, built = current_issue(pulse, session, key)
+            _html, text = sample_parts(pulse, issue)
+        return page(
+            request,
+            "admin/preview.html",
+            actor,
+            week=key,
+            issue=issue,
+            built=built,
+            text=text,
+            scheme="dark" if scheme == "dark" else "light",
+            recipients=test_recipients(pulse, actor.email),
+        )
+
+    @router.get("/render.html")
+    def render(
+        request: Request,
+        actor: EditorActor,
+        week: str | None = None,
+        scheme: str = "light",
+    ) -> Response:
+        pulse = pulse_of(request)
+        key = _week(request, week)
+        with transaction(pulse.db.sessions) as session:
+            issue, _built = current_issue(pulse, session, key)
+            html, _text = sample_parts(pulse, issue)
+        response = HTMLResponse(force_scheme(html, scheme))
+        response.headers["Content-Security-Policy"] = PREVIEW_CSP
+        response.headers["X-Frame-Options"] = "SAMEORIGIN"
+        response.headers["Cache-Control"] = "no-store"
+        return response
+
+    @router.post("/build")
+    async def build(
+        request: Request,
+        week: str = Form(""),
+        subject: str = Form(""),
+        preheader: str = Form(""),
+    ) -> Response:
+        await editor_form(request)
+        pulse = pulse_of(request)
+        key = _week(request, week)
+
+        def build_it() -> int:
+            with transaction(pulse.db.sessions) as session:
+                return build_with_headline(pulse, session, key, subject, preheader).number
+
+        try:
+            # Rendering and provider calls block: off the event loop, so other pages still load.
+            number = await run_in_threadpool(build_it)
+        except PulseError as err:
+            raise DeskError(400, str(err)) from err
+        return redirect(f"/admin/issue?week={key}", message=f"Issue #{number} built.")
+
+    @router.post("/test-send")
+    async def test_send(request: Request, week: str = Form("")) -> Response:
+        actor = await editor_form(request)
+        pulse = pulse_of(request)
+        key = _week(request, week)
+        addresses: list[str] = []
+
+        def send_it() -> list[SendResult]:
+            addresses.extend(test_recipients(pulse, actor.email))
+            with transaction(pulse.db.sessions) as session:
+                issue, _built = current_issue(pulse, session, key)
+            return send_test(pulse, issue, addresses)
+
+        try:
+            results = await run_in_threadpool(send_it)
+        except PulseError as err:
+            raise DeskError(502 if isinstance(err, ProviderError) else 400, str(err)) from err
+        accepted = sum(1 for result in results if result.status.accepted)
+        message = f"Test sent to {accepted} of {len(results)}: {', '.join(addresses)}."
+        return redirect(f"/admin/issue?week={key}", message=message)
+
+    @router.get("/confirm/{action}")
+    def confirm(
+        request: Request, action: str, actor: EditorActor,
+        week: str | None = None,
+    ) -> Response:  # fmt: skip
+        if action not in ACTIONS:
+            raise DeskError(404, f"no such action {action!r}")
+        pulse = pulse_of(request)
+        key = _week(request, week)
+        with transaction(pulse.db.sessions) as session:
+            issue = stored_issue(session, key)
+            active = session.scalar(
+                select(func.count())
+                .select_from(Subscriber)
+                .where(Subscriber.status == SubscriberStatus.ACTIVE)
+            )
+        return page(
+            request, "admin/confirm.html", actor, action=action, description=ACTIONS[action],
+            week=key, issue=issue, active=active or 0,
+        )  # fmt: skip
+
+    @router.post("/{action}")
+    async def decide(
+        request: Request,
+        action: str,
+        week: str = Form(""),
+        confirm: str = Form(""),
+        reason: str = Form(""),
+    ) -> Response:
+        actor = await editor_form(request)
+        if action not in ACTIONS:
+            raise DeskError(404, f"no such action {action!r}")
+        pulse = pulse_of(request)
+        key = _week(request, week)
+        if confirm != "yes":
+            return redirect(f"/admin/issue/confirm/{action}?week={key}")
+
+        def decide_it() -> None:
+            with transaction(pulse.db.sessions) as session:
+                ensure_built(pulse, session, key)
+                if action == "approve":
+                    approve_issue(session, key, actor.email)
+                elif action == "hold":
+                    hold_issue(session, key, reason)
+                else:
+                    check_sendable_now(session, key)
+            if action == "send":
+                request.app.state.send_threads.append(start_send_now(pulse, key))
+
+        try:
+            await run_in_threadpool(decide_it)
+        except PulseError as err:
+            raise DeskError(400, str(err)) from err
+        done = {"approve": "approved", "hold": "held", "send": "sending now"}[action]
+        return redirect(f"/admin/issue?week={key}", message=f"Issue {key} {done}.")
+
+    return router
