@@ -7,10 +7,14 @@ from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
 
+from pipeline.config import Settings
+from pipeline.delivery.breaker import BreakerThresholds
 from pipeline.delivery.compose import IssueMailer
-from pipeline.delivery.engine import SendReport, begin_send, run_send
+from pipeline.delivery.engine import SendOptions, SendReport, begin_send, run_send
 from pipeline.delivery.message import build_mime
 from pipeline.delivery.outbox import ClaimedDelivery
+from pipeline.delivery.providers.base import Provider
+from pipeline.delivery.ratelimit import windows_for
 from pipeline.issues.build import BuildResult, build_issue, get_issue
 from pipeline.issues.models import Issue, IssueStatus
 from pipeline.issues.weeks import current_week, parse_week
@@ -31,25 +35,51 @@ def build_week(pulse: Pulse, week: str, *, rebuild: bool = False) -> BuildResult
         return build_issue(session, week=week, footer=pulse.footer, rebuild=rebuild)
 
 
+def send_options(settings: Settings, provider: Provider) -> SendOptions:
+    """The engine's knobs from settings; the provider's default rate applies when unset."""
+    per_second = settings.send_rate or provider.capabilities.default_rate
+    return SendOptions(
+        batch_size=settings.batch_size,
+        concurrency=settings.send_concurrency,
+        retries=settings.send_retries,
+        backoff_base=settings.send_backoff_base,
+        backoff_max=settings.send_backoff_max,
+        lease_seconds=settings.send_lease_seconds,
+        pause_after_failed_batches=settings.pause_after_failed_batches,
+        rate_windows=windows_for(per_second, settings.send_hourly_cap, settings.send_daily_cap),
+        per_second=per_second,
+        breaker=BreakerThresholds(
+            hard_bounce_rate=settings.bounce_pause_rate,
+            complaint_rate=settings.complaint_pause_rate,
+            min_sent=settings.breaker_min_sent,
+        ),
+        suppression_key=settings.secret_keys()[0],
+    )
+
+
 def send_week(
     pulse: Pulse,
     week: str,
     *,
     on_progress: Callable[[Counter[str]], None] | None = None,
+    resume: bool = False,
 ) -> SendReport:
-    """Send (or continue sending) the week's issue; a sent issue sends nobody again."""
-    issue, created = begin_send(pulse.db.sessions, week)
-    if issue.status is IssueStatus.SENT:
-        return SendReport(week_key=week, finished=True)
-    provider = pulse.provider()
+    """Send (or continue sending) the week's issue; a sent issue sends nobody again.
+
+    A paused send continues only with ``resume=True`` (``pulse issue resume``).
+    """
+    provider = pulse.provider()  # first, so a missing credential stops before anything changes
     try:
+        issue, created = begin_send(pulse.db.sessions, week, resume=resume)
+        if issue.status is IssueStatus.SENT:
+            return SendReport(week_key=week, finished=True)
         report = run_send(
             pulse.db.sessions,
             issue,
             provider,
             pulse.identity,
             pulse.signer,
-            batch_size=pulse.settings.batch_size,
+            options=send_options(pulse.settings, provider),
             on_progress=on_progress,
         )
     finally:

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Mapping, Sequence
+import html
+import re
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from email.headerregistry import Address
 from email.message import EmailMessage
@@ -17,6 +19,16 @@ from subscribers.database import utcnow
 # Long List-Unsubscribe URLs must not be folded into RFC 2047 encoded words (which mail
 # clients would not parse as URLs); 998 is RFC 5322's hard line limit.
 MIME_POLICY = SMTP.clone(max_line_length=998)
+
+
+_CONTROL = re.compile(r"[\x00-\x08\x0a-\x1f\x7f]")
+
+
+def clean_display_name(name: str | None) -> str | None:
+    """A subscriber-supplied name made safe for a header: control characters become spaces."""
+    if name is None:
+        return None
+    return " ".join(_CONTROL.sub(" ", name).split()) or None
 
 
 def check_header_value(name: str, value: str) -> str:
@@ -61,6 +73,10 @@ class Batch:
         ids = ",".join(str(r.delivery_id) for r in self.recipients)
         return hashlib.sha256(f"{self.key}:{ids}".encode()).hexdigest()[:48]
 
+    @property
+    def checked_subject(self) -> str:
+        return check_header_value("Subject", self.subject)
+
     def html_for(self, recipient: Recipient) -> str:
         return self.html.merge(html_values(recipient.values))
 
@@ -87,3 +103,43 @@ def build_mime(batch: Batch, recipient: Recipient) -> EmailMessage:
     message.set_content(batch.text_for(recipient), subtype="plain", cte="quoted-printable")
     message.add_alternative(batch.html_for(recipient), subtype="html", cte="quoted-printable")
     return message
+
+
+@dataclass(frozen=True)
+class ServerMerge:
+    """One body per call for providers that merge per recipient themselves.
+
+    The compiled HTML and text carry the provider's own markers; :meth:`values` gives each
+    recipient's substitutions. A field whose values need no HTML escaping in this batch (URLs
+    with signed tokens, most names) is sent once and used in both parts, which keeps the
+    per-recipient upload small.
+    """
+
+    html: str
+    text: str
+    html_names: Mapping[str, str]  # merge field -> variable name used in the HTML part
+    text_names: Mapping[str, str]
+
+    def values(self, recipient: Recipient) -> dict[str, str]:
+        out = {self.text_names[f]: recipient.values[f] for f in self.text_names}
+        for field_name, variable in self.html_names.items():
+            out[variable] = html.escape(recipient.values[field_name], quote=True)
+        return out
+
+
+def server_merge(batch: Batch, marker: Callable[[str], str]) -> ServerMerge:
+    """Re-join the batch's bodies with ``marker(variable)`` in place of each merge field."""
+    fields = batch.html.fields | batch.text.fields
+    shared = {
+        f
+        for f in fields
+        if all(html.escape(r.values[f], quote=True) == r.values[f] for r in batch.recipients)
+    }
+    html_names = {f: f if f in shared else f"{f}_html" for f in batch.html.fields}
+    text_names = {f: f for f in batch.text.fields}
+    return ServerMerge(
+        html=batch.html.with_markers({f: marker(v) for f, v in html_names.items()}),
+        text=batch.text.with_markers({f: marker(v) for f, v in text_names.items()}),
+        html_names={f: v for f, v in html_names.items() if v != f},
+        text_names={**text_names, **{f: f for f in html_names if f in shared}},
+    )
