@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from pipeline.cli import content, db, demo, issue, serve, subscribers
+from pipeline.cli import content, db, demo, issue, serve, subscribers, worker
 from pipeline.cli.common import PulseGroup, reset
 
 app = typer.Typer(
@@ -30,6 +30,7 @@ app.add_typer(subscribers.app, name="subscribers")
 app.add_typer(db.app, name="db")
 app.command("demo")(demo.demo)
 app.command("serve")(serve.serve)
+app.command("worker")(worker.worker)
 
 
 def main() -> None:

@@ -2,20 +2,22 @@
 
 from __future__ import annotations
 
-import sys
-from collections import Counter
 from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, TimeRemainingColumn
 from rich.table import Table
+from sqlalchemy import func, select
 
 from pipeline import weekly
-from pipeline.cli.common import console, new_app, pulse
+from pipeline.cli.common import console, errors, new_app, pulse
+from pipeline.cli.progress import SendProgress
+from pipeline.delivery.models import DeliveryStatus
 from pipeline.delivery.outbox import counts_by_status
 from pipeline.issues.build import get_issue
+from pipeline.issues.models import Issue
 from subscribers.database import transaction
+from subscribers.models import Subscriber, SubscriberStatus
 
 app = new_app("The week's issue.")
 
@@ -48,42 +50,47 @@ def preview(
         console.print(str(path))
 
 
-def _send(week: str | None) -> None:
+def _send(week: str | None, *, resume: bool) -> None:
     app_ = pulse()
     key = weekly.resolve_week(app_, week)
-    with Progress(
-        TextColumn("sending {task.description}"),
-        BarColumn(),
-        TaskProgressColumn(),
-        TextColumn("{task.fields[rate]:.0f}/s"),
-        TimeRemainingColumn(),
-        console=console,
-        disable=not sys.stdout.isatty(),
-    ) as progress:
-        task = progress.add_task(key, total=None, rate=0.0)
-
-        def on_progress(outcome: Counter[str]) -> None:
-            elapsed = progress.tasks[task].elapsed or 1e-9
-            progress.update(task, completed=outcome.total(), rate=outcome.total() / elapsed)
-
-        report = weekly.send_week(app_, key, on_progress=on_progress)
+    total = _deliveries_left(key)
+    with SendProgress(console, key, total, interval=app_.settings.progress_interval) as progress:
+        report = weekly.send_week(app_, key, on_progress=progress, resume=resume)
+    if report.paused_reason:
+        errors.print(f"{key}: send paused: {report.paused_reason}", markup=False)
     state = "finished" if report.finished else "unfinished (run `pulse issue resume`)"
     console.print(
         f"{key}: sent {report.sent}, failed {report.outcome['failed']}, "
         f"in {report.elapsed:.1f}s; send {state}"
     )
+    if report.paused_reason:
+        raise typer.Exit(1)
+
+
+def _deliveries_left(week: str) -> int:
+    """Rows still to send, for the progress bar (the whole list when the send starts now)."""
+    app_ = pulse()
+    with transaction(app_.db.sessions) as session:
+        issue = session.scalar(select(Issue).where(Issue.week_key == week))
+        if issue is None:
+            return 0
+        counts = counts_by_status(session, issue.id)
+        if counts:
+            return counts.get(DeliveryStatus.PENDING, 0) + counts.get(DeliveryStatus.SENDING, 0)
+        query = select(func.count()).select_from(Subscriber)
+        return int(session.scalar(query.where(Subscriber.status == SubscriberStatus.ACTIVE)) or 0)
 
 
 @app.command("send")
 def send(week: WeekOption = None) -> None:
     """Send the week's issue to every active subscriber (continues an interrupted send)."""
-    _send(week)
+    _send(week, resume=False)
 
 
 @app.command("resume")
 def resume(week: WeekOption = None) -> None:
     """Continue a paused or interrupted send."""
-    _send(week)
+    _send(week, resume=True)
 
 
 @app.command("status")
@@ -95,7 +102,10 @@ def status(week: WeekOption = None) -> None:
         issue = get_issue(session, key)
         counts = counts_by_status(session, issue.id)
     console.print(f"{key}: issue #{issue.number} “{issue.subject}” is {issue.status.value}")
+    if issue.pause_reason:
+        console.print(f"paused because: {issue.pause_reason}", markup=False)
     table = Table("deliveries", "count")
-    for state, count in sorted(counts.items()):
-        table.add_row(state.value, str(count))
+    for state in DeliveryStatus:
+        table.add_row(state.value, str(counts.get(state, 0)))
+    table.add_row("total", str(sum(counts.values())))
     console.print(table)
