@@ -14,7 +14,7 @@ from typing import Any
 
 import botocore.session
 from botocore.config import Config
-from botocore.exceptions import BotoCoreError, ClientError, ConnectionError, ReadTimeoutError
+from botocore.exceptions import BotoCoreError, ClientError, ConnectionError, HTTPClientError
 
 from pipeline.delivery.message import Batch, Recipient, server_merge
 from pipeline.delivery.providers.base import Capabilities, Provider, SendResult, SendStatus
@@ -110,7 +110,7 @@ class SesProvider(Provider):
             answer = self.client.send_bulk_email(**self.request(batch))
         except ClientError as err:
             raise _client_error(err) from err
-        except (ConnectionError, ReadTimeoutError) as err:
+        except (ConnectionError, HTTPClientError) as err:  # refused, dropped, timed out
             raise TransientProviderError(self.name, f"connection failed: {err}") from err
         except BotoCoreError as err:
             raise PermanentProviderError(self.name, str(err)) from err
