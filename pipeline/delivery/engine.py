@@ -78,6 +78,7 @@ class SendOptions:
     rate_windows: Sequence[Window] = ()
     per_second: float | None = None
     breaker: BreakerThresholds = field(default_factory=BreakerThresholds)
+    breaker_interval: float = BREAKER_INTERVAL  # seconds between checks (the query counts rows)
     suppression_key: str | None = None
 
 
@@ -171,7 +172,7 @@ class _SendRun:
         self.stop = threading.Event()
         self.lock = threading.Lock()
         self.failed_in_a_row = 0
-        self.last_breaker_check = 0.0
+        self.last_breaker_check = -float("inf")
         self.on_progress: Callable[[Counter[str]], None] | None = None
 
     def execute(self, on_progress: Callable[[Counter[str]], None] | None) -> SendReport:
@@ -228,21 +229,44 @@ class _SendRun:
                     self.on_progress(self.report.outcome)
 
     def _claim(self) -> ClaimedBatch | None:
-        entry = self.limiter.reserve(self.size, self.stop.is_set)
-        if self.limiter.enabled and entry is None:
-            return None
         with transaction(self.sessions) as session:
-            claimed = claim_batch(
+            return claim_batch(
                 session, self.issue.id, self.size, lease_seconds=self.options.lease_seconds
             )
-        taken = len(claimed.rows) if claimed else 0
-        if taken != self.size:
-            self.limiter.adjust(entry, taken)
-        return claimed
+
+    def _wait_for_rate(self, claimed: ClaimedBatch) -> bool:
+        """Hold a composed batch until the shared rate cap lets it go; False if stopped.
+
+        Reserving just before the request (not before the claim) keeps composing time out
+        of the window, so releases reach the provider as evenly as they were granted. The
+        lease is extended while an hourly or daily cap makes the batch wait long.
+        """
+        if not self.limiter.enabled:
+            return True
+        waited_since = time.monotonic()
+
+        def stop_or_extend() -> bool:
+            nonlocal waited_since
+            if time.monotonic() - waited_since > self.options.lease_seconds / 3:
+                waited_since = time.monotonic()
+                with transaction(self.sessions) as session:
+                    extend_lease(session, claimed.token, self.options.lease_seconds)
+            return self.stop.is_set()
+
+        return self.limiter.reserve(len(claimed.rows), stop_or_extend) is not None
 
     def _send(self, claimed: ClaimedBatch) -> list[SendResult] | None:
         """Send with retries; None when the batch went back to the queue (or the send paused)."""
         batch = self.mailer.batch(claimed.rows)
+        try:
+            prepared = self.provider.prepare(batch)
+        except PulseError as err:  # e.g. a header value the checks refuse
+            self._release(claimed, str(err))
+            self._pause(f"a batch could not be built: {err}")
+            return None
+        if not self._wait_for_rate(claimed):
+            self._release(claimed, "the send was stopped")
+            return None
         if claimed.replay:
             log.info(
                 "re-sending batch of %d left in flight by a stopped worker", len(batch.recipients)
@@ -250,7 +274,7 @@ class _SendRun:
         attempt = 0
         while True:
             try:
-                return self.provider.send_batch(batch)
+                return self.provider.send_prepared(prepared)
             except TransientProviderError as err:
                 if attempt >= self.options.retries or self.stop.is_set():
                     self._batch_failed(claimed, err)
@@ -305,7 +329,7 @@ class _SendRun:
                 return False
             now = time.monotonic()
             with self.lock:
-                due = now - self.last_breaker_check >= BREAKER_INTERVAL
+                due = now - self.last_breaker_check >= self.options.breaker_interval
                 if due:
                     self.last_breaker_check = now
             if not due:

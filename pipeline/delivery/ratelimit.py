@@ -26,7 +26,7 @@ RATE_LOCK_KEY = 0x50554C5352
 DAY = 86_400.0
 # Requests reach the provider a few milliseconds after they are released; the per-second
 # window is kept slightly wider so that jitter cannot put two releases in one provider second.
-ARRIVAL_MARGIN = 0.02
+ARRIVAL_MARGIN = 0.03
 
 
 @dataclass(frozen=True)

@@ -105,9 +105,7 @@ def test_consecutive_failed_batches_pause_instead_of_burning_the_list(
     configure: Callable[..., Pulse],
 ) -> None:
     with FakePostmark() as fake:
-        pulse = start(
-            fake, configure, PULSE_SEND_RETRIES="1", PULSE_PAUSE_AFTER_FAILED_BATCHES="2"
-        )
+        pulse = start(fake, configure, PULSE_SEND_RETRIES="1", PULSE_PAUSE_AFTER_FAILED_BATCHES="2")
         fake.faults.extend([Fault("status", 500)] * 10)
         report = weekly.send_week(pulse, WEEK)
         assert report.paused_reason is not None

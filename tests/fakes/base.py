@@ -53,6 +53,7 @@ class _Handler(BaseHTTPRequestHandler):
 
     def do_POST(self) -> None:
         fake = self.server.fake
+        fake.arrival.value = time.time()  # a provider counts a request when it arrives
         length = int(self.headers.get("Content-Length") or 0)
         body = self.rfile.read(length)
         fault = fake.next_fault()
@@ -124,6 +125,7 @@ class FakeProvider:
         self.rejected_addresses: set[str] = set()  # answered with a per-message refusal
         self.errors: list[str] = []  # contract violations and fake bugs seen
         self.lock = threading.Lock()
+        self.arrival = threading.local()
         self._server: _Server | None = None
         self._thread: threading.Thread | None = None
 
@@ -177,7 +179,8 @@ class FakeProvider:
 
     def note_call(self, path: str, size: int, recipients: int) -> None:
         with self.lock:
-            self.calls.append(Call(time.time(), path, size, recipients))
+            at = getattr(self.arrival, "value", None) or time.time()
+            self.calls.append(Call(at, path, size, recipients))
 
     def invalid(self, problems: list[str]) -> Reply | None:
         """A 400/422 answer when the request breaks the provider's contract."""

@@ -8,10 +8,19 @@ Mailgun sends each recipient their own message. The EU region is chosen by
 from __future__ import annotations
 
 import json
+from typing import cast
 from urllib.parse import quote
 
+from urllib3 import encode_multipart_formdata
+
 from pipeline.delivery.message import Batch, server_merge
-from pipeline.delivery.providers.base import Capabilities, Provider, SendResult, SendStatus
+from pipeline.delivery.providers.base import (
+    Capabilities,
+    PreparedBatch,
+    Provider,
+    SendResult,
+    SendStatus,
+)
 from pipeline.delivery.providers.http import HttpTransport, excerpt
 from pipeline.errors import PermanentProviderError
 
@@ -67,10 +76,23 @@ class MailgunProvider(Provider):
         fields.append(("recipient-variables", json.dumps(variables, separators=(",", ":"))))
         return fields
 
-    def send_batch(self, batch: Batch) -> list[SendResult]:
+    def prepare(self, batch: Batch) -> PreparedBatch:
         # Multipart, as the API describes; every field is a plain form part.
-        files = [(name, (None, value)) for name, value in self.form(batch)]
-        response = self.http.post(f"/v3/{quote(self.domain)}/messages", files=files)
+        fields: list[tuple[str, str | bytes]] = list(self.form(batch))
+        body, content_type = encode_multipart_formdata(fields)
+        return PreparedBatch(batch, (body, content_type))
+
+    def send_batch(self, batch: Batch) -> list[SendResult]:
+        return self.send_prepared(self.prepare(batch))
+
+    def send_prepared(self, prepared: PreparedBatch) -> list[SendResult]:
+        batch = prepared.batch
+        body, content_type = cast(tuple[bytes, str], prepared.payload)
+        response = self.http.post(
+            f"/v3/{quote(self.domain)}/messages",
+            data=body,
+            headers={"Content-Type": content_type},
+        )
         if response.status_code != 200:
             raise PermanentProviderError(
                 self.name,

@@ -10,7 +10,13 @@ import json
 from typing import Any
 
 from pipeline.delivery.message import Batch, Recipient
-from pipeline.delivery.providers.base import Capabilities, Provider, SendResult, SendStatus
+from pipeline.delivery.providers.base import (
+    Capabilities,
+    PreparedBatch,
+    Provider,
+    SendResult,
+    SendStatus,
+)
 from pipeline.delivery.providers.http import HttpTransport, excerpt
 from pipeline.errors import PermanentProviderError
 
@@ -61,8 +67,15 @@ class PostmarkProvider(Provider):
         parts = [json.dumps(self.message(batch, r)).encode() for r in batch.recipients]
         return b"[" + b",".join(parts) + b"]"
 
+    def prepare(self, batch: Batch) -> PreparedBatch:
+        return PreparedBatch(batch, self.body(batch))
+
     def send_batch(self, batch: Batch) -> list[SendResult]:
-        response = self.http.post("/email/batch", data=self.body(batch))
+        return self.send_prepared(self.prepare(batch))
+
+    def send_prepared(self, prepared: PreparedBatch) -> list[SendResult]:
+        batch = prepared.batch
+        response = self.http.post("/email/batch", data=prepared.payload)
         if response.status_code != 200:
             raise PermanentProviderError(
                 self.name,

@@ -11,7 +11,13 @@ import json
 from typing import Any
 
 from pipeline.delivery.message import Batch, Recipient
-from pipeline.delivery.providers.base import Capabilities, Provider, SendResult, SendStatus
+from pipeline.delivery.providers.base import (
+    Capabilities,
+    PreparedBatch,
+    Provider,
+    SendResult,
+    SendStatus,
+)
 from pipeline.delivery.providers.http import HttpTransport, excerpt
 from pipeline.errors import PermanentProviderError, TransientProviderError
 
@@ -48,11 +54,18 @@ class ResendProvider(Provider):
             "tags": [{"name": "delivery_id", "value": str(recipient.delivery_id)}],
         }
 
-    def send_batch(self, batch: Batch) -> list[SendResult]:
+    def prepare(self, batch: Batch) -> PreparedBatch:
         parts = [json.dumps(self.message(batch, r)).encode() for r in batch.recipients]
+        return PreparedBatch(batch, b"[" + b",".join(parts) + b"]")
+
+    def send_batch(self, batch: Batch) -> list[SendResult]:
+        return self.send_prepared(self.prepare(batch))
+
+    def send_prepared(self, prepared: PreparedBatch) -> list[SendResult]:
+        batch = prepared.batch
         response = self.http.post(
             "/emails/batch",
-            data=b"[" + b",".join(parts) + b"]",
+            data=prepared.payload,
             headers={"Idempotency-Key": batch.idempotency_key},
         )
         if response.status_code == 409 and "concurrent" in response.text:

@@ -11,7 +11,13 @@ import json
 from typing import Any
 
 from pipeline.delivery.message import Batch, Recipient, server_merge
-from pipeline.delivery.providers.base import Capabilities, Provider, SendResult, SendStatus
+from pipeline.delivery.providers.base import (
+    Capabilities,
+    PreparedBatch,
+    Provider,
+    SendResult,
+    SendStatus,
+)
 from pipeline.delivery.providers.http import HttpTransport, excerpt
 from pipeline.errors import PermanentProviderError
 
@@ -69,9 +75,15 @@ class SendGridProvider(Provider):
             "headers": dict(batch.headers),
         }
 
+    def prepare(self, batch: Batch) -> PreparedBatch:
+        return PreparedBatch(batch, json.dumps(self.payload(batch)).encode())
+
     def send_batch(self, batch: Batch) -> list[SendResult]:
-        body = json.dumps(self.payload(batch)).encode()
-        response = self.http.post("/v3/mail/send", data=body)
+        return self.send_prepared(self.prepare(batch))
+
+    def send_prepared(self, prepared: PreparedBatch) -> list[SendResult]:
+        batch = prepared.batch
+        response = self.http.post("/v3/mail/send", data=prepared.payload)
         if response.status_code not in (200, 202):
             raise PermanentProviderError(
                 self.name,

@@ -10,14 +10,20 @@ SES sets its own Message-ID, which becomes the delivery's provider message id.
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import Any, cast
 
 import botocore.session
 from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError, ConnectionError, HTTPClientError
 
 from pipeline.delivery.message import Batch, Recipient, server_merge
-from pipeline.delivery.providers.base import Capabilities, Provider, SendResult, SendStatus
+from pipeline.delivery.providers.base import (
+    Capabilities,
+    PreparedBatch,
+    Provider,
+    SendResult,
+    SendStatus,
+)
 from pipeline.errors import ConfigError, PermanentProviderError, TransientProviderError
 
 MAX_BATCH = 50
@@ -105,9 +111,17 @@ class SesProvider(Provider):
             "BulkEmailEntries": [entry(r) for r in batch.recipients],
         }
 
+    def prepare(self, batch: Batch) -> PreparedBatch:
+        return PreparedBatch(batch, self.request(batch))
+
     def send_batch(self, batch: Batch) -> list[SendResult]:
+        return self.send_prepared(self.prepare(batch))
+
+    def send_prepared(self, prepared: PreparedBatch) -> list[SendResult]:
+        batch = prepared.batch
+        params = cast(dict[str, Any], prepared.payload)
         try:
-            answer = self.client.send_bulk_email(**self.request(batch))
+            answer = self.client.send_bulk_email(**params)
         except ClientError as err:
             raise _client_error(err) from err
         except (ConnectionError, HTTPClientError) as err:  # refused, dropped, timed out
