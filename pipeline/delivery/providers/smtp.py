@@ -49,8 +49,8 @@ class SmtpProvider(Provider):
         self._lock = threading.Lock()
 
     def _connect(self) -> smtplib.SMTP:
+        client: smtplib.SMTP | None = None
         try:
-            client: smtplib.SMTP
             if self.tls == "ssl":
                 client = smtplib.SMTP_SSL(
                     self.host, self.port, timeout=self.timeout, context=self.ssl_context
@@ -62,12 +62,15 @@ class SmtpProvider(Provider):
             if self.username:
                 client.login(self.username, self.password or "")
         except smtplib.SMTPAuthenticationError as err:
+            _close_quietly(client)
             raise PermanentProviderError(
                 self.name, f"login refused ({err.smtp_code})", status_code=err.smtp_code
             ) from err
         except smtplib.SMTPNotSupportedError as err:
+            _close_quietly(client)
             raise PermanentProviderError(self.name, f"server does not support it: {err}") from err
         except (OSError, smtplib.SMTPException) as err:
+            _close_quietly(client)
             raise TransientProviderError(
                 self.name, f"cannot connect to {self.host}:{self.port}: {err}"
             ) from err
@@ -137,6 +140,12 @@ class SmtpProvider(Provider):
                 client.quit()
             except (OSError, smtplib.SMTPException):
                 client.close()
+
+
+def _close_quietly(client: smtplib.SMTP | None) -> None:
+    if client is not None:
+        with contextlib.suppress(OSError, smtplib.SMTPException):
+            client.close()
 
 
 def _refused(recipient: Recipient, code: int, reason: bytes | str) -> SendResult:
