@@ -11,6 +11,7 @@ from email.headerregistry import Address
 from email.message import EmailMessage
 from email.policy import SMTP
 from email.utils import format_datetime
+from functools import cached_property
 
 from pipeline.errors import ValidationError
 from pipeline.issues.merge import MergeTemplate, html_values
@@ -33,7 +34,7 @@ def clean_display_name(name: str | None) -> str | None:
 
 def check_header_value(name: str, value: str) -> str:
     """Refuse control characters in a header value: no header injection, ever."""
-    if any((ord(ch) < 32 and ch != "\t") or ord(ch) == 127 for ch in value):
+    if _CONTROL.search(value):
         raise ValidationError(name, "header values must not contain control characters")
     return value
 
@@ -83,10 +84,15 @@ class Batch:
     def text_for(self, recipient: Recipient) -> str:
         return self.text.merge(recipient.values)
 
+    @cached_property
+    def checked_headers(self) -> dict[str, str]:
+        """The batch-wide headers, checked once for the whole batch."""
+        return {name: check_header_value(name, value) for name, value in self.headers.items()}
+
     def all_headers(self, recipient: Recipient) -> dict[str, str]:
         """Batch-wide headers then the recipient's own, all checked for injection."""
-        merged = {**self.headers, **recipient.headers}
-        return {name: check_header_value(name, value) for name, value in merged.items()}
+        own = {name: check_header_value(name, value) for name, value in recipient.headers.items()}
+        return {**self.checked_headers, **own}
 
 
 def build_mime(batch: Batch, recipient: Recipient) -> EmailMessage:

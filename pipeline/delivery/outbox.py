@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, exists, func, insert, literal, or_, select, update
+from sqlalchemy import Table, and_, bindparam, exists, func, insert, literal, or_, select, update
 from sqlalchemy.engine import CursorResult
 from sqlalchemy.orm import Session
 
@@ -237,17 +237,32 @@ def record_results(
     """
     now = utcnow()
     outcome: Counter[str] = Counter()
+    accepted = [r for r in results if r.status.accepted]
+    if accepted:
+        # One executemany for the common case: a batch the provider took.
+        table = Delivery.__table__
+        assert isinstance(table, Table)
+        session.execute(
+            table.update()
+            .where(
+                table.c.id == bindparam("delivery_id"),
+                table.c.status == DeliveryStatus.SENDING.value,
+            )
+            .values(
+                status=DeliveryStatus.SENT.value,
+                provider_message_id=bindparam("message_id"),
+                sent_at=now,
+                last_error=None,
+                lease_until=None,
+            ),
+            [{"delivery_id": r.delivery_id, "message_id": r.provider_message_id} for r in accepted],
+        )
+        outcome["sent"] += len(accepted)
     for result in results:
-        values: dict[str, object] = {"lease_until": None}
         if result.status.accepted:
-            values |= {
-                "status": DeliveryStatus.SENT,
-                "provider_message_id": result.provider_message_id,
-                "sent_at": now,
-                "last_error": None,
-            }
-            outcome["sent"] += 1
-        elif result.status.permanent:
+            continue
+        values: dict[str, object] = {"lease_until": None}
+        if result.status.permanent:
             values |= {"status": DeliveryStatus.FAILED, "last_error": result.error}
             outcome["failed"] += 1
         else:
@@ -266,10 +281,13 @@ def record_results(
         )
         if result.suppress:
             _suppress(session, result, suppression_key)
+    retried = [r.delivery_id for r in results if not r.status.accepted and not r.status.permanent]
+    if not retried:
+        return +outcome
     exhausted: CursorResult[Any] = session.execute(  # type: ignore[assignment]
         update(Delivery)
         .where(
-            Delivery.id.in_([r.delivery_id for r in results]),
+            Delivery.id.in_(retried),
             Delivery.status == DeliveryStatus.PENDING,
             Delivery.attempts >= MAX_ATTEMPTS,
         )

@@ -58,8 +58,12 @@ def args() -> dict[str, object]:
 
 def test_postmark_batch_matches_its_schema() -> None:
     provider = PostmarkProvider("token", stream="broadcast", **args())  # type: ignore[arg-type]
-    body = json.loads(provider.body(make_batch(500)))
+    batch = make_batch(500)
+    body = json.loads(provider.body(batch))
     assert contracts.postmark_batch(body) == []
+    for message, recipient in zip(body, batch.recipients, strict=True):
+        assert message["HtmlBody"] == batch.html_for(recipient)
+        assert message["TextBody"] == batch.text_for(recipient)
     assert {message["MessageStream"] for message in body} == {"broadcast"}
 
 
@@ -81,7 +85,8 @@ def test_mailgun_form_matches_its_openapi_description() -> None:
 def test_resend_batch_matches_its_openapi_description() -> None:
     provider = ResendProvider("key", **args())  # type: ignore[arg-type]
     batch = make_batch(100)
-    body = [provider.message(batch, r) for r in batch.recipients]
+    body = [json.loads(provider.message(batch, r)) for r in batch.recipients]
+    assert body[0]["html"] == batch.html_for(batch.recipients[0])
     assert contracts.resend_batch(body) == []
 
 

@@ -7,9 +7,8 @@ read: 0 accepted, 406 inactive recipient (suppress the address), 300 invalid req
 from __future__ import annotations
 
 import json
-from typing import Any
 
-from pipeline.delivery.message import Batch, Recipient
+from pipeline.delivery.message import Batch, Recipient, check_header_value
 from pipeline.delivery.providers.base import (
     Capabilities,
     PreparedBatch,
@@ -18,6 +17,7 @@ from pipeline.delivery.providers.base import (
     SendStatus,
 )
 from pipeline.delivery.providers.http import HttpTransport, excerpt
+from pipeline.delivery.providers.jsonbody import EscapedBodies, json_headers, json_string
 from pipeline.errors import PermanentProviderError
 
 MAX_BATCH = 500
@@ -35,6 +35,7 @@ class PostmarkProvider(Provider):
         self, token: str, *, stream: str, api_url: str, timeout: float, pool_size: int
     ) -> None:
         self.stream = stream
+        self.bodies = EscapedBodies()
         self.http = HttpTransport(
             self.name,
             api_url,
@@ -47,25 +48,40 @@ class PostmarkProvider(Provider):
             },
         )
 
-    def message(self, batch: Batch, recipient: Recipient) -> dict[str, Any]:
-        """One entry of the batch request body."""
-        headers = [{"Name": "Message-ID", "Value": recipient.message_id}]
-        headers += [{"Name": k, "Value": v} for k, v in batch.all_headers(recipient).items()]
-        return {
-            "From": str(batch.sender),
-            "To": str(recipient.to_address()),
-            "Subject": batch.checked_subject,
-            "HtmlBody": batch.html_for(recipient),
-            "TextBody": batch.text_for(recipient),
-            "Headers": headers,
-            "MessageStream": self.stream,
-            "Metadata": {"delivery_id": str(recipient.delivery_id)},
-        }
+    def message(
+        self, batch: Batch, recipient: Recipient, shared: tuple[str, str] | None = None
+    ) -> str:
+        """One entry of the batch request body, as JSON text.
+
+        ``shared`` is the part every message of the batch has in common (see :meth:`body`).
+        """
+        fields, batch_headers = shared if shared is not None else self._shared(batch)
+        own = {name: check_header_value(name, v) for name, v in recipient.headers.items()}
+        headers = json_headers({"Message-ID": recipient.message_id, **own})
+        html = self.bodies.html(batch.html, recipient.values)
+        text = self.bodies.text(batch.text, recipient.values)
+        return (
+            f'{{"To":{json_string(str(recipient.to_address()))},{fields}'
+            f'"HtmlBody":"{html}","TextBody":"{text}",'
+            f'"Headers":[{headers}{batch_headers}],'
+            f'"Metadata":{{"delivery_id":"{recipient.delivery_id}"}}}}'
+        )
+
+    def _shared(self, batch: Batch) -> tuple[str, str]:
+        fields = (
+            f'"From":{json_string(str(batch.sender))},'
+            f'"Subject":{json_string(batch.checked_subject)},'
+            f'"MessageStream":{json_string(self.stream)},'
+        )
+        headers = json_headers(batch.checked_headers)
+        return fields, f",{headers}" if headers else ""
 
     def body(self, batch: Batch) -> bytes:
-        """The JSON array, encoded message by message so only the bytes are kept."""
-        parts = [json.dumps(self.message(batch, r)).encode() for r in batch.recipients]
-        return b"[" + b",".join(parts) + b"]"
+        """The JSON array of every recipient's message; batch-wide parts are encoded once."""
+        shared = self._shared(batch)
+        return (
+            "[" + ",".join(self.message(batch, r, shared) for r in batch.recipients) + "]"
+        ).encode()
 
     def prepare(self, batch: Batch) -> PreparedBatch:
         return PreparedBatch(batch, self.body(batch))

@@ -7,9 +7,6 @@ answered from Resend's 24-hour idempotency store instead of being delivered twic
 
 from __future__ import annotations
 
-import json
-from typing import Any
-
 from pipeline.delivery.message import Batch, Recipient
 from pipeline.delivery.providers.base import (
     Capabilities,
@@ -19,6 +16,7 @@ from pipeline.delivery.providers.base import (
     SendStatus,
 )
 from pipeline.delivery.providers.http import HttpTransport, excerpt
+from pipeline.delivery.providers.jsonbody import EscapedBodies, json_object_items, json_string
 from pipeline.errors import PermanentProviderError, TransientProviderError
 
 MAX_BATCH = 100
@@ -35,6 +33,7 @@ class ResendProvider(Provider):
     )
 
     def __init__(self, api_key: str, *, api_url: str, timeout: float, pool_size: int) -> None:
+        self.bodies = EscapedBodies()
         self.http = HttpTransport(
             self.name,
             api_url,
@@ -43,20 +42,23 @@ class ResendProvider(Provider):
             headers={"Authorization": f"Bearer {api_key}", "Content-Type": "application/json"},
         )
 
-    def message(self, batch: Batch, recipient: Recipient) -> dict[str, Any]:
-        return {
-            "from": str(batch.sender),
-            "to": [str(recipient.to_address())],
-            "subject": batch.checked_subject,
-            "html": batch.html_for(recipient),
-            "text": batch.text_for(recipient),
-            "headers": {"Message-ID": recipient.message_id, **batch.all_headers(recipient)},
-            "tags": [{"name": "delivery_id", "value": str(recipient.delivery_id)}],
-        }
+    def message(self, batch: Batch, recipient: Recipient) -> str:
+        """One email of the batch request body, as JSON text."""
+        headers = {"Message-ID": recipient.message_id, **batch.all_headers(recipient)}
+        html = self.bodies.html(batch.html, recipient.values)
+        text = self.bodies.text(batch.text, recipient.values)
+        return (
+            f'{{"from":{json_string(str(batch.sender))},'
+            f'"to":[{json_string(str(recipient.to_address()))}],'
+            f'"subject":{json_string(batch.checked_subject)},'
+            f'"html":"{html}","text":"{text}",'
+            f'"headers":{{{json_object_items(headers)}}},'
+            f'"tags":[{{"name":"delivery_id","value":"{recipient.delivery_id}"}}]}}'
+        )
 
     def prepare(self, batch: Batch) -> PreparedBatch:
-        parts = [json.dumps(self.message(batch, r)).encode() for r in batch.recipients]
-        return PreparedBatch(batch, b"[" + b",".join(parts) + b"]")
+        body = "[" + ",".join(self.message(batch, r) for r in batch.recipients) + "]"
+        return PreparedBatch(batch, body.encode())
 
     def send_batch(self, batch: Batch) -> list[SendResult]:
         return self.send_prepared(self.prepare(batch))
