@@ -249,7 +249,7 @@ def test_a_subscriber_name_cannot_inject_headers(configure: Callable[..., Pulse]
         with transaction(pulse.db.sessions) as session:
             subscriber = session.scalars(select(Subscriber)).first()
             assert subscriber is not None
-            subscriber.first_name = "Eve\r\nBcc: victim@example.com\x00"
+            subscriber.first_name = "Eve\r\nBcc: victim@example.com\x07"
             email = subscriber.email.lower()
         report = weekly.send_week(pulse, WEEK)
     assert report.finished and report.sent == 3
