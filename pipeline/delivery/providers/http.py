@@ -87,6 +87,8 @@ class HttpTransport:
             ) from err
         except requests.ConnectionError as err:
             raise TransientProviderError(self.provider, f"connection failed: {err}") from err
+        except requests.RequestException as err:  # a broken or cut-off answer
+            raise TransientProviderError(self.provider, f"request failed: {err}") from err
         check_response(self.provider, response)
         return response
 
