@@ -48,24 +48,27 @@ class PostmarkProvider(Provider):
             },
         )
 
-    def message(
-        self, batch: Batch, recipient: Recipient, shared: tuple[str, str] | None = None
-    ) -> str:
-        """One entry of the batch request body, as JSON text.
+    def message(self, batch: Batch, recipient: Recipient) -> str:
+        """One entry of the batch request body, as JSON text."""
+        return b"".join(self._message_chunks(batch, recipient, self._shared(batch))).decode()
 
-        ``shared`` is the part every message of the batch has in common (see :meth:`body`).
-        """
-        fields, batch_headers = shared if shared is not None else self._shared(batch)
+    def _message_chunks(
+        self, batch: Batch, recipient: Recipient, shared: tuple[str, str]
+    ) -> list[bytes]:
+        fields, batch_headers = shared
         own = {name: check_header_value(name, v) for name, v in recipient.headers.items()}
         headers = json_headers({"Message-ID": recipient.message_id, **own})
-        html = self.bodies.html(batch.html, recipient.values)
-        text = self.bodies.text(batch.text, recipient.values)
-        return (
-            f'{{"To":{json_string(str(recipient.to_address()))},{fields}'
-            f'"HtmlBody":"{html}","TextBody":"{text}",'
-            f'"Headers":[{headers}{batch_headers}],'
+        head = f'{{"To":{json_string(str(recipient.to_address()))},{fields}"HtmlBody":"'
+        tail = (
+            f'","Headers":[{headers}{batch_headers}],'
             f'"Metadata":{{"delivery_id":"{recipient.delivery_id}"}}}}'
         )
+        chunks = [head.encode()]
+        chunks += self.bodies.html(batch.html, recipient.values)
+        chunks.append(b'","TextBody":"')
+        chunks += self.bodies.text(batch.text, recipient.values)
+        chunks.append(tail.encode())
+        return chunks
 
     def _shared(self, batch: Batch) -> tuple[str, str]:
         fields = (
@@ -77,11 +80,15 @@ class PostmarkProvider(Provider):
         return fields, f",{headers}" if headers else ""
 
     def body(self, batch: Batch) -> bytes:
-        """The JSON array of every recipient's message; batch-wide parts are encoded once."""
+        """The JSON array of every recipient's message, joined once from shared chunks."""
         shared = self._shared(batch)
-        return (
-            "[" + ",".join(self.message(batch, r, shared) for r in batch.recipients) + "]"
-        ).encode()
+        chunks = [b"["]
+        for index, recipient in enumerate(batch.recipients):
+            if index:
+                chunks.append(b",")
+            chunks += self._message_chunks(batch, recipient, shared)
+        chunks.append(b"]")
+        return b"".join(chunks)
 
     def prepare(self, batch: Batch) -> PreparedBatch:
         return PreparedBatch(batch, self.body(batch))

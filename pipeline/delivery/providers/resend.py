@@ -44,21 +44,34 @@ class ResendProvider(Provider):
 
     def message(self, batch: Batch, recipient: Recipient) -> str:
         """One email of the batch request body, as JSON text."""
+        return b"".join(self._message_chunks(batch, recipient)).decode()
+
+    def _message_chunks(self, batch: Batch, recipient: Recipient) -> list[bytes]:
         headers = {"Message-ID": recipient.message_id, **batch.all_headers(recipient)}
-        html = self.bodies.html(batch.html, recipient.values)
-        text = self.bodies.text(batch.text, recipient.values)
-        return (
+        head = (
             f'{{"from":{json_string(str(batch.sender))},'
             f'"to":[{json_string(str(recipient.to_address()))}],'
-            f'"subject":{json_string(batch.checked_subject)},'
-            f'"html":"{html}","text":"{text}",'
-            f'"headers":{{{json_object_items(headers)}}},'
+            f'"subject":{json_string(batch.checked_subject)},"html":"'
+        )
+        tail = (
+            f'","headers":{{{json_object_items(headers)}}},'
             f'"tags":[{{"name":"delivery_id","value":"{recipient.delivery_id}"}}]}}'
         )
+        chunks = [head.encode()]
+        chunks += self.bodies.html(batch.html, recipient.values)
+        chunks.append(b'","text":"')
+        chunks += self.bodies.text(batch.text, recipient.values)
+        chunks.append(tail.encode())
+        return chunks
 
     def prepare(self, batch: Batch) -> PreparedBatch:
-        body = "[" + ",".join(self.message(batch, r) for r in batch.recipients) + "]"
-        return PreparedBatch(batch, body.encode())
+        chunks = [b"["]
+        for index, recipient in enumerate(batch.recipients):
+            if index:
+                chunks.append(b",")
+            chunks += self._message_chunks(batch, recipient)
+        chunks.append(b"]")
+        return PreparedBatch(batch, b"".join(chunks))
 
     def send_batch(self, batch: Batch) -> list[SendResult]:
         return self.send_prepared(self.prepare(batch))
