@@ -87,19 +87,23 @@ def main() -> None:
             ]
             bodies.append(adapter.body(mailer.batch(rows)))
         print(f"  batch body: {len(bodies[0]) / 1e6:.1f} MB for 500 messages")
-        bare = bare_send(url, bodies, args.subscribers, args.concurrency)
-        print(f"  bare sender: {bare:,.0f} messages/s")
+        # Measured before and after the engine: the machine's load drifts during a run.
+        bare_before = bare_send(url, bodies, args.subscribers, args.concurrency)
+        print(f"  bare sender (before): {bare_before:,.0f} messages/s")
 
         started = time.perf_counter()
         report = weekly.send_week(pulse, WEEK)
         elapsed = timed("engine send (rows created, sent, recorded)", started)
         engine = report.sent / elapsed
+        bare_after = bare_send(url, bodies, args.subscribers, args.concurrency)
+        print(f"  bare sender (after):  {bare_after:,.0f} messages/s")
         stats = server_stats(url)
-    bare_messages = args.subscribers // 500 * 500
+    bare = (bare_before + bare_after) / 2
+    bare_messages = 2 * (args.subscribers // 500 * 500)
     assert report.finished and report.sent == args.subscribers
     assert stats["messages"] == bare_messages + args.subscribers
     print(f"  engine:      {engine:,.0f} messages/s")
-    print(f"  engine / bare: {engine / bare:.0%} (target ≥ 70%)")
+    print(f"  engine / bare (mean of both): {engine / bare:.0%} (target ≥ 70%)")
 
 
 if __name__ == "__main__":
