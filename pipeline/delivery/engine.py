@@ -276,7 +276,10 @@ class _SendRun:
             try:
                 return self.provider.send_prepared(prepared)
             except TransientProviderError as err:
-                if attempt >= self.options.retries or self.stop.is_set():
+                if self.stop.is_set():  # the send is stopping: not this batch's failure
+                    self._release(claimed, str(err))
+                    return None
+                if attempt >= self.options.retries:
                     self._batch_failed(claimed, err)
                     return None
                 delay = backoff_delay(
@@ -290,7 +293,7 @@ class _SendRun:
                     with transaction(self.sessions) as session:
                         extend_lease(session, claimed.token, delay + self.options.lease_seconds)
                 if self.stop.wait(delay):
-                    self._batch_failed(claimed, err)
+                    self._release(claimed, str(err))
                     return None
                 attempt += 1
             except (PermanentProviderError, PulseError) as err:
@@ -304,7 +307,11 @@ class _SendRun:
         with self.lock:
             self.failed_in_a_row += 1
             failed = self.failed_in_a_row
-        if failed >= self.options.pause_after_failed_batches:
+            # Decided under the lock, so exactly one thread pauses, with the count it saw.
+            pause = failed >= self.options.pause_after_failed_batches and not self.stop.is_set()
+            if pause:
+                self.stop.set()
+        if pause:
             self._pause(f"{failed} batches in a row failed; the last error: {err}")
 
     def _release(self, claimed: ClaimedBatch, error: str) -> None:
