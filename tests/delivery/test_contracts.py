@@ -123,3 +123,12 @@ def test_body_once_per_call_keeps_uploads_small_per_recipient() -> None:
     )
     postmark = len(PostmarkProvider("t", stream="b", **args()).body(batch))  # type: ignore[arg-type]
     assert sendgrid < postmark and mailgun < postmark
+
+
+def test_prepared_request_streams_exactly_the_body_and_can_be_sent_twice() -> None:
+    provider = PostmarkProvider("t", stream="broadcast", **args())  # type: ignore[arg-type]
+    batch = make_batch(300)
+    prepared = provider.prepare(batch).payload
+    first, second = b"".join(prepared), b"".join(prepared)  # type: ignore[call-overload]
+    assert first == second == provider.body(batch)
+    assert len(prepared) == len(first)  # type: ignore[arg-type]

@@ -9,7 +9,7 @@ instead of a full ``json.dumps`` of its body.
 from __future__ import annotations
 
 import threading
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from json.encoder import encode_basestring_ascii  # the C accelerator when available
 
 from pipeline.issues.merge import MergeTemplate, html_values
@@ -79,3 +79,37 @@ class EscapedBodies:
     def text(self, template: MergeTemplate, values: Mapping[str, str]) -> list[bytes]:
         """The recipient's text body."""
         return self.chunks(template, values)
+
+
+class ChunkedBody:
+    """A request body sent straight from its chunks: known length, never joined whole.
+
+    ``requests`` sends an iterable with a length as a ``Content-Length`` body, writing
+    each piece as it comes; a batch of 500 rendered messages (15 MB) then costs a few
+    hundred kilobytes of memory in flight instead of a second copy of itself. Iterating
+    again starts over, so a retry re-sends the same bytes.
+    """
+
+    WRITE_SIZE = 256 * 1024
+
+    def __init__(self, chunks: list[bytes]) -> None:
+        self.chunks = chunks
+        self.length = sum(len(chunk) for chunk in chunks)
+
+    def __len__(self) -> int:
+        return self.length
+
+    def __iter__(self) -> Iterator[bytes]:
+        pending: list[bytes] = []
+        size = 0
+        for chunk in self.chunks:
+            pending.append(chunk)
+            size += len(chunk)
+            if size >= self.WRITE_SIZE:
+                yield b"".join(pending)
+                pending, size = [], 0
+        if pending:
+            yield b"".join(pending)
+
+    def __bytes__(self) -> bytes:
+        return b"".join(self.chunks)

@@ -17,7 +17,12 @@ from pipeline.delivery.providers.base import (
     SendStatus,
 )
 from pipeline.delivery.providers.http import HttpTransport, excerpt
-from pipeline.delivery.providers.jsonbody import EscapedBodies, json_headers, json_string
+from pipeline.delivery.providers.jsonbody import (
+    ChunkedBody,
+    EscapedBodies,
+    json_headers,
+    json_string,
+)
 from pipeline.errors import PermanentProviderError
 
 MAX_BATCH = 500
@@ -79,8 +84,8 @@ class PostmarkProvider(Provider):
         headers = json_headers(batch.checked_headers)
         return fields, f",{headers}" if headers else ""
 
-    def body(self, batch: Batch) -> bytes:
-        """The JSON array of every recipient's message, joined once from shared chunks."""
+    def chunks(self, batch: Batch) -> list[bytes]:
+        """The JSON array of every recipient's message, as chunks sharing the issue's parts."""
         shared = self._shared(batch)
         chunks = [b"["]
         for index, recipient in enumerate(batch.recipients):
@@ -88,10 +93,14 @@ class PostmarkProvider(Provider):
                 chunks.append(b",")
             chunks += self._message_chunks(batch, recipient, shared)
         chunks.append(b"]")
-        return b"".join(chunks)
+        return chunks
+
+    def body(self, batch: Batch) -> bytes:
+        """The whole request body as bytes."""
+        return b"".join(self.chunks(batch))
 
     def prepare(self, batch: Batch) -> PreparedBatch:
-        return PreparedBatch(batch, self.body(batch))
+        return PreparedBatch(batch, ChunkedBody(self.chunks(batch)))
 
     def send_batch(self, batch: Batch) -> list[SendResult]:
         return self.send_prepared(self.prepare(batch))

@@ -16,7 +16,12 @@ from pipeline.delivery.providers.base import (
     SendStatus,
 )
 from pipeline.delivery.providers.http import HttpTransport, excerpt
-from pipeline.delivery.providers.jsonbody import EscapedBodies, json_object_items, json_string
+from pipeline.delivery.providers.jsonbody import (
+    ChunkedBody,
+    EscapedBodies,
+    json_object_items,
+    json_string,
+)
 from pipeline.errors import PermanentProviderError, TransientProviderError
 
 MAX_BATCH = 100
@@ -71,7 +76,7 @@ class ResendProvider(Provider):
                 chunks.append(b",")
             chunks += self._message_chunks(batch, recipient)
         chunks.append(b"]")
-        return PreparedBatch(batch, b"".join(chunks))
+        return PreparedBatch(batch, ChunkedBody(chunks))
 
     def send_batch(self, batch: Batch) -> list[SendResult]:
         return self.send_prepared(self.prepare(batch))
