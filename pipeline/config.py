@@ -123,6 +123,21 @@ class Settings(BaseSettings):
     admin_session_hours: int = Field(default=12, ge=1, le=24 * 30)
     admin_login_attempts_per_minute: int = Field(default=10, ge=1, le=10_000)
 
+    # --- issue 5: delivery engine ---
+    send_concurrency: int = Field(default=4, ge=1, le=64)
+    send_hourly_cap: int | None = Field(default=None, gt=0)
+    send_daily_cap: int | None = Field(default=None, gt=0)
+    send_retries: int = Field(default=5, ge=0, le=50)
+    send_backoff_base: float = Field(default=1.0, ge=0)
+    send_backoff_max: float = Field(default=60.0, ge=0)
+    send_lease_seconds: float = Field(default=300.0, ge=5)
+    pause_after_failed_batches: int = Field(default=3, ge=1)
+    bounce_pause_rate: float = Field(default=0.05, gt=0, le=1)
+    complaint_pause_rate: float = Field(default=0.001, gt=0, le=1)
+    breaker_min_sent: int = Field(default=100, ge=1)
+    http_timeout: float = Field(default=30.0, gt=0)
+    progress_interval: float = Field(default=10.0, gt=0)
+
     @field_validator("base_url")
     @classmethod
     def _check_base_url(cls, value: str) -> str:

@@ -10,10 +10,14 @@ from pathlib import Path
 
 from sqlalchemy import select
 
+from pipeline.config import Settings
+from pipeline.delivery.breaker import BreakerThresholds
 from pipeline.delivery.compose import IssueMailer
-from pipeline.delivery.engine import SendReport, begin_send, run_send
+from pipeline.delivery.engine import SendOptions, SendReport, begin_send, run_send
 from pipeline.delivery.message import build_mime
 from pipeline.delivery.outbox import ClaimedDelivery
+from pipeline.delivery.providers.base import Provider
+from pipeline.delivery.ratelimit import windows_for
 from pipeline.delivery.send_lock import send_lock
 from pipeline.errors import IssueError
 from pipeline.issues.build import BuildResult, build_issue, get_issue
@@ -23,6 +27,7 @@ from pipeline.issues.slots import IssueRules
 from pipeline.issues.weeks import current_week, parse_week
 from pipeline.wiring import Pulse
 from subscribers.database import transaction, utcnow
+from subscribers.suppression import suppression_keys
 
 
 def resolve_week(pulse: Pulse, week: str | None, now: datetime | None = None) -> str:
@@ -71,41 +76,65 @@ def refuse_unlinted_send(pulse: Pulse, week: str) -> None:
         raise IssueError(f"issue {week} fails lint, not sending: {listed}")
 
 
+def send_options(settings: Settings, provider: Provider) -> SendOptions:
+    """The engine's knobs from settings; the provider's default rate applies when unset."""
+    per_second = settings.send_rate or provider.capabilities.default_rate
+    return SendOptions(
+        batch_size=settings.batch_size,
+        concurrency=settings.send_concurrency,
+        retries=settings.send_retries,
+        backoff_base=settings.send_backoff_base,
+        backoff_max=settings.send_backoff_max,
+        lease_seconds=settings.send_lease_seconds,
+        pause_after_failed_batches=settings.pause_after_failed_batches,
+        rate_windows=windows_for(per_second, settings.send_hourly_cap, settings.send_daily_cap),
+        per_second=per_second,
+        breaker=BreakerThresholds(
+            hard_bounce_rate=settings.bounce_pause_rate,
+            complaint_rate=settings.complaint_pause_rate,
+            min_sent=settings.breaker_min_sent,
+        ),
+        suppression_key=suppression_keys(settings.secret_keys())[0],
+    )
+
+
 def send_week(
     pulse: Pulse,
     week: str,
     *,
     on_progress: Callable[[Counter[str]], None] | None = None,
     stop: threading.Event | None = None,
+    resume: bool = False,
 ) -> SendReport:
     """Send (or continue sending) the week's issue; a sent issue sends nobody again.
 
     The issue's send lock makes this the only process sending the week: a second caller
-    gets :class:`SendInProgress` instead of a second send.
+    gets :class:`SendInProgress` instead of a second send. A paused send continues only
+    with ``resume=True`` (``pulse issue resume``).
     """
     with transaction(pulse.db.sessions) as session:
         found = get_issue(session, week)
     if found.status is IssueStatus.SENT:
         return SendReport(week_key=week, finished=True)
     refuse_unlinted_send(pulse, week)
-    with send_lock(pulse.db.sessions, found.id, week):
-        issue, created = begin_send(pulse.db.sessions, week)
-        if issue.status is IssueStatus.SENT:
-            return SendReport(week_key=week, finished=True)
-        provider = pulse.provider()
-        try:
+    provider = pulse.provider()  # first, so a missing credential stops before anything changes
+    try:
+        with send_lock(pulse.db.sessions, found.id, week):
+            issue, created = begin_send(pulse.db.sessions, week, resume=resume)
+            if issue.status is IssueStatus.SENT:
+                return SendReport(week_key=week, finished=True)
             report = run_send(
                 pulse.db.sessions,
                 issue,
                 provider,
                 pulse.identity,
                 pulse.signer,
-                batch_size=pulse.settings.batch_size,
+                options=send_options(pulse.settings, provider),
                 on_progress=on_progress,
                 stop=stop,
             )
-        finally:
-            provider.close()
+    finally:
+        provider.close()
     report.created = created
     return report
 

@@ -15,6 +15,7 @@ from pipeline.cli import (
     scheduler,
     serve,
     subscribers,
+    worker,
 )
 from pipeline.cli.common import PulseGroup, reset
 
@@ -46,6 +47,7 @@ app.command("demo")(demo.demo)
 app.command("serve")(serve.serve)
 app.command("scheduler")(scheduler.scheduler)
 app.command("status")(scheduler.status)
+app.command("worker")(worker.worker)
 
 
 def main() -> None:

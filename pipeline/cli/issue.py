@@ -3,26 +3,27 @@
 from __future__ import annotations
 
 import signal
-import sys
 import threading
-from collections import Counter
 from pathlib import Path
 from types import FrameType
 from typing import Annotated
 
 import typer
-from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, TimeRemainingColumn
 from rich.table import Table
+from sqlalchemy import func, select
 
 from pipeline import weekly
 from pipeline.cli.common import console, errors, new_app, pulse
+from pipeline.cli.progress import SendProgress
+from pipeline.delivery.models import DeliveryStatus
 from pipeline.delivery.outbox import counts_by_status
 from pipeline.issues import lifecycle
 from pipeline.issues.build import get_issue
+from pipeline.issues.models import Issue
 from pipeline.issues.readiness import check_readiness
 from pipeline.issues.screenshots import chromium_available, take_screenshots
-from pipeline.wiring import Pulse
 from subscribers.database import transaction, utcnow
+from subscribers.models import Subscriber, SubscriberStatus
 
 app = new_app("The week's issue.")
 
@@ -113,7 +114,7 @@ def preview(
         raise typer.Exit(1)
 
 
-def _send(week: str | None) -> None:
+def _send(week: str | None, *, resume: bool) -> None:
     app_ = pulse()
     key = weekly.resolve_week(app_, week)
     stop = threading.Event()
@@ -124,45 +125,47 @@ def _send(week: str | None) -> None:
 
     previous = signal.signal(signal.SIGTERM, finish_batch_then_stop)
     try:
-        _send_with_progress(app_, key, stop)
+        total = _deliveries_left(key)
+        interval = app_.settings.progress_interval
+        with SendProgress(console, key, total, interval=interval) as progress:
+            report = weekly.send_week(app_, key, on_progress=progress, resume=resume, stop=stop)
     finally:
         signal.signal(signal.SIGTERM, previous)
-
-
-def _send_with_progress(app_: Pulse, key: str, stop: threading.Event) -> None:
-    with Progress(
-        TextColumn("sending {task.description}"),
-        BarColumn(),
-        TaskProgressColumn(),
-        TextColumn("{task.fields[rate]:.0f}/s"),
-        TimeRemainingColumn(),
-        console=console,
-        disable=not sys.stdout.isatty(),
-    ) as progress:
-        task = progress.add_task(key, total=None, rate=0.0)
-
-        def on_progress(outcome: Counter[str]) -> None:
-            elapsed = progress.tasks[task].elapsed or 1e-9
-            progress.update(task, completed=outcome.total(), rate=outcome.total() / elapsed)
-
-        report = weekly.send_week(app_, key, on_progress=on_progress, stop=stop)
+    if report.paused_reason:
+        errors.print(f"{key}: send paused: {report.paused_reason}", markup=False)
     state = "finished" if report.finished else "unfinished (run `pulse issue resume`)"
     console.print(
         f"{key}: sent {report.sent}, failed {report.outcome['failed']}, "
         f"in {report.elapsed:.1f}s; send {state}"
     )
+    if report.paused_reason:
+        raise typer.Exit(1)
+
+
+def _deliveries_left(week: str) -> int:
+    """Rows still to send, for the progress bar (the whole list when the send starts now)."""
+    app_ = pulse()
+    with transaction(app_.db.sessions) as session:
+        issue = session.scalar(select(Issue).where(Issue.week_key == week))
+        if issue is None:
+            return 0
+        counts = counts_by_status(session, issue.id)
+        if counts:
+            return counts.get(DeliveryStatus.PENDING, 0) + counts.get(DeliveryStatus.SENDING, 0)
+        query = select(func.count()).select_from(Subscriber)
+        return int(session.scalar(query.where(Subscriber.status == SubscriberStatus.ACTIVE)) or 0)
 
 
 @app.command("send")
 def send(week: WeekOption = None) -> None:
     """Send the week's issue to every active subscriber (continues an interrupted send)."""
-    _send(week)
+    _send(week, resume=False)
 
 
 @app.command("resume")
 def resume(week: WeekOption = None) -> None:
     """Continue a paused or interrupted send."""
-    _send(week)
+    _send(week, resume=True)
 
 
 @app.command("approve")
@@ -176,7 +179,7 @@ def approve(
     with transaction(app_.db.sessions) as session:
         lifecycle.approve_issue(session, key, editor)
     console.print(f"{key}: approved by {editor}")
-    _send(key)
+    _send(key, resume=False)
 
 
 @app.command("status")
@@ -188,7 +191,10 @@ def status(week: WeekOption = None) -> None:
         issue = get_issue(session, key)
         counts = counts_by_status(session, issue.id)
     console.print(f"{key}: issue #{issue.number} “{issue.subject}” is {issue.status.value}")
+    if issue.pause_reason:
+        console.print(f"paused because: {issue.pause_reason}", markup=False)
     table = Table("deliveries", "count")
-    for state, count in sorted(counts.items()):
-        table.add_row(state.value, str(count))
+    for state in DeliveryStatus:
+        table.add_row(state.value, str(counts.get(state, 0)))
+    table.add_row("total", str(sum(counts.values())))
     console.print(table)

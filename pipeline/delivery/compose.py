@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from email.headerregistry import Address
 from urllib.parse import quote
 
-from pipeline.delivery.message import Batch, Recipient
+from pipeline.delivery.message import Batch, Recipient, clean_display_name
 from pipeline.delivery.outbox import ClaimedDelivery
 from pipeline.issues.merge import MergeTemplate
 from pipeline.issues.models import Issue
@@ -63,7 +63,8 @@ class IssueMailer:
         return Recipient(
             delivery_id=row.delivery_id,
             email=row.email,
-            name=row.first_name,
+            # Names come from signup forms: control characters must never reach a header.
+            name=clean_display_name(row.first_name),
             message_id=self.message_id(row.delivery_id),
             values={
                 "unsubscribe_url": unsubscribe_url,

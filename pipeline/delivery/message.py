@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Mapping, Sequence
+import html
+import re
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from email.headerregistry import Address
 from email.message import EmailMessage
 from email.policy import SMTP
 from email.utils import format_datetime
+from functools import cached_property
 
 from pipeline.errors import ValidationError
 from pipeline.issues.merge import MergeTemplate, html_values
@@ -19,9 +22,19 @@ from subscribers.database import utcnow
 MIME_POLICY = SMTP.clone(max_line_length=998)
 
 
+_CONTROL = re.compile(r"[\x00-\x08\x0a-\x1f\x7f]")
+
+
+def clean_display_name(name: str | None) -> str | None:
+    """A subscriber-supplied name made safe for a header: control characters become spaces."""
+    if name is None:
+        return None
+    return " ".join(_CONTROL.sub(" ", name).split()) or None
+
+
 def check_header_value(name: str, value: str) -> str:
     """Refuse control characters in a header value: no header injection, ever."""
-    if any((ord(ch) < 32 and ch != "\t") or ord(ch) == 127 for ch in value):
+    if _CONTROL.search(value):
         raise ValidationError(name, "header values must not contain control characters")
     return value
 
@@ -61,16 +74,25 @@ class Batch:
         ids = ",".join(str(r.delivery_id) for r in self.recipients)
         return hashlib.sha256(f"{self.key}:{ids}".encode()).hexdigest()[:48]
 
+    @property
+    def checked_subject(self) -> str:
+        return check_header_value("Subject", self.subject)
+
     def html_for(self, recipient: Recipient) -> str:
         return self.html.merge(html_values(recipient.values))
 
     def text_for(self, recipient: Recipient) -> str:
         return self.text.merge(recipient.values)
 
+    @cached_property
+    def checked_headers(self) -> dict[str, str]:
+        """The batch-wide headers, checked once for the whole batch."""
+        return {name: check_header_value(name, value) for name, value in self.headers.items()}
+
     def all_headers(self, recipient: Recipient) -> dict[str, str]:
         """Batch-wide headers then the recipient's own, all checked for injection."""
-        merged = {**self.headers, **recipient.headers}
-        return {name: check_header_value(name, value) for name, value in merged.items()}
+        own = {name: check_header_value(name, value) for name, value in recipient.headers.items()}
+        return {**self.checked_headers, **own}
 
 
 def build_mime(batch: Batch, recipient: Recipient) -> EmailMessage:
@@ -87,3 +109,43 @@ def build_mime(batch: Batch, recipient: Recipient) -> EmailMessage:
     message.set_content(batch.text_for(recipient), subtype="plain", cte="quoted-printable")
     message.add_alternative(batch.html_for(recipient), subtype="html", cte="quoted-printable")
     return message
+
+
+@dataclass(frozen=True)
+class ServerMerge:
+    """One body per call for providers that merge per recipient themselves.
+
+    The compiled HTML and text carry the provider's own markers; :meth:`values` gives each
+    recipient's substitutions. A field whose values need no HTML escaping in this batch (URLs
+    with signed tokens, most names) is sent once and used in both parts, which keeps the
+    per-recipient upload small.
+    """
+
+    html: str
+    text: str
+    html_names: Mapping[str, str]  # merge field -> variable name used in the HTML part
+    text_names: Mapping[str, str]
+
+    def values(self, recipient: Recipient) -> dict[str, str]:
+        out = {self.text_names[f]: recipient.values[f] for f in self.text_names}
+        for field_name, variable in self.html_names.items():
+            out[variable] = html.escape(recipient.values[field_name], quote=True)
+        return out
+
+
+def server_merge(batch: Batch, marker: Callable[[str], str]) -> ServerMerge:
+    """Re-join the batch's bodies with ``marker(variable)`` in place of each merge field."""
+    fields = batch.html.fields | batch.text.fields
+    shared = {
+        f
+        for f in fields
+        if all(html.escape(r.values[f], quote=True) == r.values[f] for r in batch.recipients)
+    }
+    html_names = {f: f if f in shared else f"{f}_html" for f in batch.html.fields}
+    text_names = {f: f for f in batch.text.fields}
+    return ServerMerge(
+        html=batch.html.with_markers({f: marker(v) for f, v in html_names.items()}),
+        text=batch.text.with_markers({f: marker(v) for f, v in text_names.items()}),
+        html_names={f: v for f, v in html_names.items() if v != f},
+        text_names={**text_names, **{f: f for f in html_names if f in shared}},
+    )

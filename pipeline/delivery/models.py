@@ -5,7 +5,7 @@ from __future__ import annotations
 import enum
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import Float, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from subscribers.database import Base, UTCDateTime, utcnow
@@ -46,3 +46,21 @@ class Delivery(Base):
     last_error: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Which claim leased the row: after a crash the same rows are handed out again as one
+    # batch, so the batch (and a provider idempotency key derived from it) is unchanged.
+    claim_token: Mapped[str | None] = mapped_column(String(32), index=True)
+
+
+class SendRateEntry(Base):
+    """Messages released to a provider at a moment: the shared sliding window of the rate cap.
+
+    Every worker reserves its batch here before sending, so ``PULSE_SEND_RATE`` and the
+    hourly and daily caps hold for all workers together.
+    """
+
+    __tablename__ = "send_rate_log"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    # Unix time in seconds: cheap to compare and sum over sliding windows.
+    at: Mapped[float] = mapped_column(Float, index=True)
+    count: Mapped[int] = mapped_column(Integer)

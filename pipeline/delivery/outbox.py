@@ -8,21 +8,30 @@ be sent twice is one in the batch that was in flight.
 
 from __future__ import annotations
 
+import uuid
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
-from sqlalchemy import and_, exists, func, insert, literal, or_, select, update
+from sqlalchemy import Table, and_, bindparam, exists, func, insert, literal, or_, select, update
+from sqlalchemy.engine import CursorResult
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
 
 from pipeline.delivery.models import Delivery, DeliveryStatus
 from pipeline.delivery.providers.base import SendResult
 from subscribers.database import utcnow
+from subscribers.history import change_status
 from subscribers.models import Subscriber, SubscriberStatus
+from subscribers.suppression import SuppressionReason, suppress
 
 MAX_ATTEMPTS = 5
+# Who may still be mailed at claim time; the paused-subscribers feature may add to this.
+# Any constant shared by every worker; names the advisory lock taken while claiming.
+CLAIM_LOCK_KEY = 0x50554C5345
+CLAIMABLE = frozenset({SubscriberStatus.ACTIVE})
 
 
 @dataclass(frozen=True)
@@ -72,36 +81,135 @@ def _count_rows(session: Session, issue_id: int) -> int:
     return int(session.scalar(query) or 0)
 
 
+@dataclass(frozen=True)
+class ClaimedBatch:
+    """Rows leased together under one claim token."""
+
+    token: str
+    rows: list[ClaimedDelivery]
+    replay: bool = False  # handed out again after its lease ran out (a crash or a stall)
+
+    @property
+    def ids(self) -> list[int]:
+        return [row.delivery_id for row in self.rows]
+
+
 def claim_next_batch(
     session: Session, issue_id: int, limit: int, *, lease_seconds: float = 300.0
 ) -> list[ClaimedDelivery]:
-    """Lease up to ``limit`` rows that are pending or whose lease ran out.
+    """Lease up to ``limit`` rows (see :func:`claim_batch`); returns just the rows."""
+    claimed = claim_batch(session, issue_id, limit, lease_seconds=lease_seconds)
+    return claimed.rows if claimed else []
+
+
+def claim_batch(
+    session: Session, issue_id: int, limit: int, *, lease_seconds: float = 300.0
+) -> ClaimedBatch | None:
+    """Lease the next batch: first a batch whose lease ran out, else up to ``limit`` pending rows.
+
+    A batch whose lease ran out was in flight when its worker died: the provider may or may
+    not have taken it. It is handed out again *whole and unchanged*, so the batch (and the
+    idempotency key derived from its rows) is the same as before and a provider with
+    idempotency keys recognises the repeat.
 
     On PostgreSQL ``FOR UPDATE SKIP LOCKED`` lets several workers claim disjoint batches
     without waiting on each other; SQLite ignores it and relies on BEGIN IMMEDIATE (one
-    writer at a time). Rows whose subscriber left meanwhile are marked skipped here, so
-    an unsubscribe takes effect before the next batch even in the middle of a send.
+    writer at a time). Fresh rows whose subscriber left meanwhile are marked skipped here,
+    so an unsubscribe, bounce or complaint takes effect before the next batch mid-send.
     """
     now = utcnow()
-    candidates = (
-        select(Delivery.id)
-        .where(
-            Delivery.issue_id == issue_id,
-            or_(
+    lease = now + timedelta(seconds=lease_seconds)
+    replay = _reclaim_expired(session, issue_id, now, lease)
+    if replay is not None:
+        return replay
+    ids = list(
+        session.scalars(
+            select(Delivery.id)
+            .where(
+                Delivery.issue_id == issue_id,
                 Delivery.status == DeliveryStatus.PENDING,
-                and_(
-                    Delivery.status == DeliveryStatus.SENDING,
-                    or_(Delivery.lease_until.is_(None), Delivery.lease_until < now),
-                ),
-            ),
+                # A pending row's lease_until is "not before": set when it is to retry later.
+                or_(Delivery.lease_until.is_(None), Delivery.lease_until <= now),
+            )
+            .order_by(Delivery.id)
+            .limit(limit)
+            .with_for_update(skip_locked=True)
         )
-        .order_by(Delivery.id)
-        .limit(limit)
-        .with_for_update(skip_locked=True)
     )
-    ids = list(session.scalars(candidates))
     if not ids:
-        return []
+        return None
+    rows = _addressed(session, ids, now)
+    claimed = [row for row, mailable in rows if mailable]
+    gone = [row.delivery_id for row, mailable in rows if not mailable]
+    if gone:
+        session.execute(
+            update(Delivery)
+            .where(Delivery.id.in_(gone))
+            .values(status=DeliveryStatus.SKIPPED, lease_until=None, last_error="subscriber left")
+        )
+    if not claimed:
+        # Everything in this slice left the list; the caller simply claims again.
+        return ClaimedBatch(token="", rows=[])
+    token = uuid.uuid4().hex
+    session.execute(
+        update(Delivery)
+        .where(Delivery.id.in_([c.delivery_id for c in claimed]))
+        .values(
+            status=DeliveryStatus.SENDING,
+            lease_until=lease,
+            claim_token=token,
+            attempts=Delivery.attempts + 1,
+        )
+    )
+    return ClaimedBatch(token=token, rows=claimed)
+
+
+def _reclaim_expired(
+    session: Session, issue_id: int, now: datetime, lease: datetime
+) -> ClaimedBatch | None:
+    expired_rows = select(Delivery.id, Delivery.claim_token).where(
+        Delivery.issue_id == issue_id,
+        Delivery.status == DeliveryStatus.SENDING,
+        or_(Delivery.lease_until.is_(None), Delivery.lease_until < now),
+    )
+    if session.execute(expired_rows.limit(1)).first() is None:
+        return None
+    if session.get_bind().dialect.name == "postgresql":
+        # A crashed batch must be taken whole: two workers each locking part of it would
+        # split it (and change its idempotency key). This transaction-scoped lock
+        # serialises reclaims, which are rare; SQLite already has a single writer.
+        session.execute(select(func.pg_advisory_xact_lock(CLAIM_LOCK_KEY)))
+    expired = session.execute(expired_rows.order_by(Delivery.id).limit(1)).first()
+    if expired is None:
+        return None
+    return _reclaim(session, issue_id, expired.claim_token, lease)
+
+
+def _reclaim(
+    session: Session, issue_id: int, token: str | None, lease: datetime
+) -> ClaimedBatch | None:
+    query = select(Delivery.id).where(
+        Delivery.issue_id == issue_id,
+        Delivery.status == DeliveryStatus.SENDING,
+        Delivery.claim_token.is_(None) if token is None else Delivery.claim_token == token,
+    )
+    ids = list(session.scalars(query.order_by(Delivery.id).with_for_update()))
+    if not ids:
+        return None
+    new_token = token or uuid.uuid4().hex
+    session.execute(
+        update(Delivery)
+        .where(Delivery.id.in_(ids))
+        .values(lease_until=lease, claim_token=new_token, attempts=Delivery.attempts + 1)
+    )
+    rows = [row for row, _mailable in _addressed(session, ids, utcnow())]
+    return ClaimedBatch(token=new_token, rows=rows, replay=True)
+
+
+def _addressed(
+    session: Session, ids: Sequence[int], now: datetime
+) -> list[tuple[ClaimedDelivery, bool]]:
+    """Each row's addressee, and whether they may still be mailed (on the list, not paused)."""
     rows = session.execute(
         select(
             Delivery.id,
@@ -115,71 +223,98 @@ def claim_next_batch(
         .where(Delivery.id.in_(ids))
         .order_by(Delivery.id)
     ).all()
-    # Paused since the rows were created counts as gone for this issue, like leaving.
-    mailable = {
-        row[0]
-        for row in rows
-        if row[4] is SubscriberStatus.ACTIVE and (row[5] is None or row[5] <= now)
-    }
-    claimed = [
-        ClaimedDelivery(delivery_id, subscriber_id, email, first_name)
-        for delivery_id, subscriber_id, email, first_name, _status, _paused in rows
-        if delivery_id in mailable
+    return [
+        (
+            ClaimedDelivery(delivery_id, subscriber_id, email, first_name),
+            status in CLAIMABLE and (paused_until is None or paused_until <= now),
+        )
+        for delivery_id, subscriber_id, email, first_name, status, paused_until in rows
     ]
-    gone = [row[0] for row in rows if row[0] not in mailable]
-    if gone:
-        session.execute(
-            update(Delivery)
-            .where(Delivery.id.in_(gone))
-            .values(status=DeliveryStatus.SKIPPED, lease_until=None, last_error="subscriber left")
-        )
-    if claimed:
-        session.execute(
-            update(Delivery)
-            .where(Delivery.id.in_([c.delivery_id for c in claimed]))
-            .values(
-                status=DeliveryStatus.SENDING,
-                lease_until=now + timedelta(seconds=lease_seconds),
-                attempts=Delivery.attempts + 1,
-            )
-        )
-    return claimed
 
 
-def record_results(session: Session, results: Sequence[SendResult]) -> Counter[str]:
-    """Apply the provider's per-recipient answers; returns counts by outcome."""
+def extend_lease(session: Session, token: str, lease_seconds: float) -> None:
+    """Keep a batch leased while its worker waits to retry it."""
+    session.execute(
+        update(Delivery)
+        .where(Delivery.claim_token == token, Delivery.status == DeliveryStatus.SENDING)
+        .values(lease_until=utcnow() + timedelta(seconds=lease_seconds))
+    )
+
+
+def record_results(
+    session: Session,
+    results: Sequence[SendResult],
+    *,
+    suppression_key: str | None = None,
+    retry_delay: float = 0.0,
+) -> Counter[str]:
+    """Apply the provider's per-recipient answers; returns counts by outcome.
+
+    Only rows still ``sending`` are touched, so a late answer cannot undo another worker's.
+    """
     now = utcnow()
     outcome: Counter[str] = Counter()
+    accepted = [r for r in results if r.status.accepted]
+    if accepted:
+        # One executemany for the common case: a batch the provider took.
+        table = Delivery.__table__
+        assert isinstance(table, Table)
+        session.execute(
+            table.update()
+            .where(
+                table.c.id == bindparam("delivery_id"),
+                table.c.status == DeliveryStatus.SENDING.value,
+            )
+            .values(
+                status=DeliveryStatus.SENT.value,
+                provider_message_id=bindparam("message_id"),
+                sent_at=now,
+                last_error=None,
+                lease_until=None,
+            ),
+            [{"delivery_id": r.delivery_id, "message_id": r.provider_message_id} for r in accepted],
+        )
+        outcome["sent"] += len(accepted)
     for result in results:
-        values: dict[str, object] = {"lease_until": None}
         if result.status.accepted:
-            values |= {
-                "status": DeliveryStatus.SENT,
-                "provider_message_id": result.provider_message_id,
-                "sent_at": now,
-                "last_error": None,
-            }
-            outcome["sent"] += 1
-        elif result.status.permanent:
+            continue
+        values: dict[str, object] = {"lease_until": None}
+        if result.status.permanent:
             values |= {"status": DeliveryStatus.FAILED, "last_error": result.error}
             outcome["failed"] += 1
         else:
-            # Transient: back to the queue until attempts run out.
-            values |= {"status": DeliveryStatus.PENDING, "last_error": result.error}
+            # Transient or unknown: back to the queue, not before ``retry_delay``, until
+            # its attempts run out.
+            values |= {
+                "status": DeliveryStatus.PENDING,
+                "last_error": result.error,
+                "lease_until": now + timedelta(seconds=retry_delay) if retry_delay else None,
+            }
             outcome["retry"] += 1
-        session.execute(update(Delivery).where(Delivery.id == result.delivery_id).values(values))
+        session.execute(
+            update(Delivery)
+            .where(Delivery.id == result.delivery_id, Delivery.status == DeliveryStatus.SENDING)
+            .values(values)
+        )
         if result.suppress:
-            _suppress(session, result.delivery_id)
-    session.execute(
+            _suppress(session, result, suppression_key)
+    retried = [r.delivery_id for r in results if not r.status.accepted and not r.status.permanent]
+    if not retried:
+        return +outcome
+    exhausted: CursorResult[Any] = session.execute(  # type: ignore[assignment]
         update(Delivery)
         .where(
-            Delivery.id.in_([r.delivery_id for r in results]),
+            Delivery.id.in_(retried),
             Delivery.status == DeliveryStatus.PENDING,
             Delivery.attempts >= MAX_ATTEMPTS,
         )
-        .values(status=DeliveryStatus.FAILED)
+        .values(status=DeliveryStatus.FAILED, lease_until=None)
     )
-    return outcome
+    exhausted_count = exhausted.rowcount
+    if exhausted_count:
+        outcome["retry"] -= exhausted_count
+        outcome["failed"] += exhausted_count
+    return +outcome
 
 
 def release_batch(session: Session, delivery_ids: Sequence[int], error: str) -> None:
@@ -187,17 +322,29 @@ def release_batch(session: Session, delivery_ids: Sequence[int], error: str) -> 
     session.execute(
         update(Delivery)
         .where(Delivery.id.in_(delivery_ids), Delivery.status == DeliveryStatus.SENDING)
-        .values(status=DeliveryStatus.PENDING, lease_until=None, last_error=error)
+        .values(status=DeliveryStatus.PENDING, lease_until=None, claim_token=None, last_error=error)
     )
 
 
-def _suppress(session: Session, delivery_id: int) -> None:
-    subscriber_id = select(Delivery.subscriber_id).where(Delivery.id == delivery_id)
-    session.execute(
-        update(Subscriber)
-        .where(Subscriber.id == subscriber_id.scalar_subquery())
-        .values(status=SubscriberStatus.BOUNCED, updated_at=utcnow())
+def _suppress(session: Session, result: SendResult, key: str | None) -> None:
+    """The provider says never mail this address again: suppress it and mark it bounced."""
+    subscriber = session.scalar(
+        select(Subscriber)
+        .join(Delivery, Delivery.subscriber_id == Subscriber.id)
+        .where(Delivery.id == result.delivery_id)
     )
+    if subscriber is None:
+        return
+    if key is not None:
+        suppress(session, subscriber.email, SuppressionReason.BOUNCED, key)
+    if subscriber.status is SubscriberStatus.ACTIVE:
+        change_status(
+            session,
+            subscriber,
+            SubscriberStatus.BOUNCED,
+            cause="bounce:inactive:send",
+            detail=result.error,
+        )
 
 
 def counts_by_status(session: Session, issue_id: int) -> dict[DeliveryStatus, int]:
@@ -221,4 +368,15 @@ def unfinished(session: Session, issue_id: int) -> int:
             )
         )
         or 0
+    )
+
+
+def next_retry_at(session: Session, issue_id: int) -> datetime | None:
+    """When the earliest row set aside to retry later becomes claimable, if any."""
+    return session.scalar(
+        select(func.min(Delivery.lease_until)).where(
+            Delivery.issue_id == issue_id,
+            Delivery.status == DeliveryStatus.PENDING,
+            Delivery.lease_until.is_not(None),
+        )
     )

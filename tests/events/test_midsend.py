@@ -44,7 +44,8 @@ class ReportingProvider(Provider):
 def test_a_hard_bounce_during_a_send_stops_later_batches_mailing_the_address(
     workspace: Workspace, keys: Keys
 ) -> None:
-    pulse = Pulse(load_settings(batch_size=5, **keys.settings()))
+    # One send thread: "before the next batch" is about batches claimed after the event.
+    pulse = Pulse(load_settings(batch_size=5, send_concurrency=1, **keys.settings()))
     try:
         with transaction(pulse.db.sessions) as session:
             seed_week(session, week_monday(WEEK), 15)

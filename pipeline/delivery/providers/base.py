@@ -56,6 +56,14 @@ class Capabilities:
     default_rate: float | None = None  # messages per second when PULSE_SEND_RATE is unset
 
 
+@dataclass(frozen=True)
+class PreparedBatch:
+    """A batch with its request already built (``payload`` is the adapter's own business)."""
+
+    batch: Batch
+    payload: object = None
+
+
 class Provider(ABC):
     """Sends batches of one issue (or single transactional messages)."""
 
@@ -65,6 +73,18 @@ class Provider(ABC):
     @abstractmethod
     def send_batch(self, batch: Batch) -> list[SendResult]:
         """Send every recipient of ``batch``; raise a ProviderError for a whole-call failure."""
+
+    def prepare(self, batch: Batch) -> PreparedBatch:
+        """Build the request ahead of sending it.
+
+        The engine prepares a batch before it waits for the rate cap, so the request leaves
+        right when the cap allows it, and a retry re-sends the same bytes.
+        """
+        return PreparedBatch(batch)
+
+    def send_prepared(self, prepared: PreparedBatch) -> list[SendResult]:
+        """Send a batch made by :meth:`prepare` (by default: just send the batch)."""
+        return self.send_batch(prepared.batch)
 
     def close(self) -> None:  # noqa: B027 - optional hook, most adapters hold nothing
         """Release connections."""

@@ -1,0 +1,125 @@
+"""Shared set-up for the delivery benchmarks: a seeded SQLite list and a fake provider process."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+from sqlalchemy import insert  # noqa: E402
+
+from pipeline import weekly  # noqa: E402
+from pipeline.config import load_settings  # noqa: E402
+from pipeline.demo.seed import FIRST_NAMES, seed_content  # noqa: E402
+from pipeline.issues.weeks import week_monday  # noqa: E402
+from pipeline.wiring import Pulse  # noqa: E402
+from subscribers.database import transaction, utcnow  # noqa: E402
+from subscribers.models import Subscriber, SubscriberStatus  # noqa: E402
+
+WEEK = "2026-W48"
+CREDENTIAL = "bench-credential"
+
+
+def workspace() -> Path:
+    return Path(tempfile.mkdtemp(prefix="pulse-bench-"))
+
+
+def base_env(folder: Path) -> dict[str, str]:
+    return {
+        "PULSE_DATABASE_URL": f"sqlite:///{folder / 'pulse.db'}",
+        "PULSE_VAR_DIR": str(folder / "var"),
+        "PULSE_OUTBOX_DIR": str(folder / "var" / "outbox"),
+        "PULSE_POSTAL_ADDRESS": "AISE Pulse Brief, 100 Example Street, Springfield, IL 62701",
+    }
+
+
+def provider_env(name: str, url: str) -> dict[str, str]:
+    key = {
+        "postmark": "PULSE_POSTMARK_TOKEN",
+        "sendgrid": "PULSE_SENDGRID_API_KEY",
+        "mailgun": "PULSE_MAILGUN_API_KEY",
+        "resend": "PULSE_RESEND_API_KEY",
+    }[name]
+    env = {"PULSE_PROVIDER": name, key: CREDENTIAL, f"PULSE_{name.upper()}_API_URL": url}
+    if name == "mailgun":
+        env["PULSE_MAILGUN_DOMAIN"] = "mg.example.com"
+    return env
+
+
+def pulse_for(env: dict[str, str]) -> Pulse:
+    os.environ.update(env)
+    return Pulse(load_settings())
+
+
+def seed_list(pulse: Pulse, count: int) -> None:
+    """``count`` active subscribers inserted in bulk, plus a week of content, built once."""
+    now = utcnow()
+    chunk = 20_000
+    with transaction(pulse.db.sessions) as session:
+        seed_content(session, week_monday(WEEK))
+        for start in range(1, count + 1, chunk):
+            rows = [
+                {
+                    "email": f"reader{n:07d}@example.com",
+                    "email_key": f"reader{n:07d}@example.com",
+                    "first_name": FIRST_NAMES[n % len(FIRST_NAMES)],
+                    "status": SubscriberStatus.ACTIVE,
+                    "created_at": now,
+                    "updated_at": now,
+                    "confirmed_at": now,
+                    "consent_text": "benchmark",
+                    "consent_at": now,
+                }
+                for n in range(start, min(start + chunk, count + 1))
+            ]
+            session.execute(insert(Subscriber), rows)
+    weekly.build_week(pulse, WEEK)
+
+
+@contextmanager
+def fake_server(name: str) -> Iterator[str]:
+    """The provider's local test server in its own process (no schema checks: pure speed)."""
+    child = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "tests.fakes.serve",
+            name,
+            "--credential",
+            CREDENTIAL,
+            "--no-validate",
+        ],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert child.stdout is not None
+        url = child.stdout.readline().strip()
+        yield url
+    finally:
+        child.terminate()
+        child.wait()
+
+
+def server_stats(url: str) -> dict[str, int]:
+    with urllib.request.urlopen(f"{url}/_fake/stats") as answer:  # noqa: S310 - loopback only
+        stats: dict[str, int] = json.loads(answer.read())
+        return stats
+
+
+def timed(label: str, started: float) -> float:
+    elapsed = time.perf_counter() - started
+    print(f"  {label}: {elapsed:.1f}s", flush=True)
+    return elapsed

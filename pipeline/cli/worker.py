@@ -1,0 +1,32 @@
+"""``pulse worker``: an extra sender process (run several on PostgreSQL)."""
+
+from __future__ import annotations
+
+import logging
+from typing import Annotated
+
+import typer
+
+from pipeline.cli.common import console, pulse
+from pipeline.delivery.engine import SendReport
+from pipeline.delivery.worker import run_worker
+
+
+def worker(
+    poll: Annotated[float, typer.Option(help="seconds between looks for work when idle")] = 5.0,
+    exit_when_idle: Annotated[
+        bool, typer.Option("--exit-when-idle", help="stop when no send is in progress")
+    ] = False,
+) -> None:
+    """Join any send in progress: claim batches, send them, repeat."""
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
+
+    def report(result: SendReport) -> None:
+        if result.sent or result.outcome["failed"] or result.paused_reason:
+            console.print(
+                f"{result.week_key}: sent {result.sent}, failed {result.outcome['failed']}"
+                + (f"; paused: {result.paused_reason}" if result.paused_reason else ""),
+                markup=False,
+            )
+
+    run_worker(pulse(), poll_seconds=poll, exit_when_idle=exit_when_idle, on_report=report)

@@ -1,0 +1,157 @@
+"""The send rate cap shared by every worker: a sliding-window log in the database.
+
+Before a batch goes out, its worker reserves the batch's size in ``send_rate_log``. A
+reservation is granted only if, counting it, no window holds more than its cap: one second
+for ``PULSE_SEND_RATE`` and, when set, an hour and a day for ``PULSE_SEND_HOURLY_CAP`` /
+``PULSE_SEND_DAILY_CAP`` (SES-style quotas). Otherwise the worker sleeps until the oldest
+entry in the way leaves the window and asks again. Reservations are serialised (PostgreSQL
+advisory lock, SQLite's single writer), so the caps hold for all workers together.
+"""
+
+from __future__ import annotations
+
+import math
+import threading
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+from sqlalchemy import delete, func, select, update
+from sqlalchemy.orm import Session, sessionmaker
+
+from pipeline.delivery.models import SendRateEntry
+from subscribers.database import transaction
+
+RATE_LOCK_KEY = 0x50554C5352
+DAY = 86_400.0
+# Requests reach the provider a few milliseconds after they are released; the per-second
+# window is kept slightly wider so that jitter cannot put two releases in one provider second.
+ARRIVAL_MARGIN = 0.03
+
+
+@dataclass(frozen=True)
+class Window:
+    """At most ``cap`` messages in any ``seconds``-long window."""
+
+    seconds: float
+    cap: float
+
+
+def windows_for(
+    per_second: float | None, hourly: int | None = None, daily: int | None = None
+) -> list[Window]:
+    """The windows a configuration asks for (none when nothing is capped)."""
+    windows = []
+    if per_second is not None:
+        # Below one message per second the window widens so it can hold one whole message.
+        span = max(1.0, 1.0 / per_second)
+        windows.append(Window(span + ARRIVAL_MARGIN, per_second * span))
+    if hourly is not None:
+        windows.append(Window(3600.0, float(hourly)))
+    if daily is not None:
+        windows.append(Window(DAY, float(daily)))
+    return windows
+
+
+def batch_size_for(per_second: float | None, largest: int) -> int:
+    """A batch size that fills the per-second cap evenly, so the rate reaches the cap.
+
+    With a cap of 100/s and batches of 30, only three batches fit in a second (90/s); four
+    batches of 25 reach 100/s.
+    """
+    if per_second is None:
+        return largest
+    per_window = max(1.0, per_second * max(1.0, 1.0 / per_second))
+    batches = math.ceil(per_window / largest)
+    return max(1, min(largest, math.floor(per_window / batches)))
+
+
+def earliest_start(
+    entries: Sequence[tuple[float, int]], windows: Sequence[Window], count: int, now: float
+) -> float:
+    """When ``count`` more messages may go out, given earlier releases ``(at, count)``."""
+    start = now
+    for window in windows:
+        recent = sorted((at, n) for at, n in entries if at > now - window.seconds)
+        total = sum(n for _at, n in recent)
+        for at, n in recent:
+            if total + count <= window.cap:
+                break
+            total -= n
+            start = max(start, at + window.seconds)
+    return start
+
+
+class SendRateLimiter:
+    """Reserves room for batches in the shared log; blocks until the caps allow them."""
+
+    def __init__(
+        self,
+        sessions: sessionmaker[Session],
+        windows: Sequence[Window],
+        *,
+        clock: Callable[[], float] = time.time,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        self.sessions = sessions
+        self.windows = list(windows)
+        self.clock = clock
+        self.sleep = sleep
+        self.longest = max((w.seconds for w in self.windows), default=0.0)
+        self._pruned = 0.0
+        self._lock = threading.Lock()
+
+    @property
+    def enabled(self) -> bool:
+        return bool(self.windows)
+
+    def reserve(self, count: int, stop: Callable[[], bool] = lambda: False) -> int | None:
+        """Block until ``count`` messages may be released; returns the log entry's id.
+
+        Returns None without reserving when ``stop()`` turns true while waiting.
+        """
+        if not self.enabled:
+            return None
+        while not stop():
+            wait, entry_id = self._try_reserve(count)
+            if entry_id is not None:
+                return entry_id
+            self.sleep(min(wait, 1.0))
+        return None
+
+    def adjust(self, entry_id: int | None, count: int) -> None:
+        """Correct a reservation to the messages actually sent (rows may have been skipped)."""
+        if entry_id is None:
+            return
+        with transaction(self.sessions) as session:
+            session.execute(
+                update(SendRateEntry).where(SendRateEntry.id == entry_id).values(count=count)
+            )
+
+    def _try_reserve(self, count: int) -> tuple[float, int | None]:
+        with transaction(self.sessions) as session:
+            if session.get_bind().dialect.name == "postgresql":
+                session.execute(select(func.pg_advisory_xact_lock(RATE_LOCK_KEY)))
+            now = self.clock()
+            entries = session.execute(
+                select(SendRateEntry.at, SendRateEntry.count).where(
+                    SendRateEntry.at > now - self.longest
+                )
+            ).all()
+            start = earliest_start([(at, n) for at, n in entries], self.windows, count, now)
+            if start > now:
+                return start - now, None
+            entry = SendRateEntry(at=now, count=count)
+            session.add(entry)
+            self._prune(session, now)
+            session.flush()
+            return 0.0, entry.id
+
+    def _prune(self, session: Session, now: float) -> None:
+        # Entries older than the longest window no longer matter; prune about once a minute.
+        if now - self._pruned < 60:
+            return
+        self._pruned = now
+        session.execute(
+            delete(SendRateEntry).where(SendRateEntry.at < now - max(self.longest, DAY))
+        )

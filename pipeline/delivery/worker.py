@@ -1,0 +1,62 @@
+"""``pulse worker``: an extra sender that joins whatever send is in progress.
+
+Several workers (on PostgreSQL) share a send: each claims its own batches with
+``FOR UPDATE SKIP LOCKED`` and the rate cap is shared through the database.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable
+
+from sqlalchemy import select
+
+from pipeline.delivery.engine import SendReport, run_send
+from pipeline.issues.models import Issue, IssueStatus
+from pipeline.weekly import send_options
+from pipeline.wiring import Pulse
+from subscribers.database import transaction
+
+log = logging.getLogger(__name__)
+
+
+def sending_issues(pulse: Pulse) -> list[Issue]:
+    """Issues whose send is in progress (not paused, not finished)."""
+    with transaction(pulse.db.sessions) as session:
+        query = select(Issue).where(Issue.status == IssueStatus.SENDING).order_by(Issue.id)
+        return list(session.scalars(query))
+
+
+def run_worker(
+    pulse: Pulse,
+    *,
+    poll_seconds: float = 5.0,
+    exit_when_idle: bool = False,
+    stop: threading.Event | None = None,
+    on_report: Callable[[SendReport], None] | None = None,
+) -> None:
+    """Send whatever is sending until stopped (or, with ``exit_when_idle``, until idle)."""
+    stop = stop or threading.Event()
+    provider = pulse.provider()  # a missing credential stops the worker at startup
+    try:
+        options = send_options(pulse.settings, provider)
+        while not stop.is_set():
+            issues = sending_issues(pulse)
+            for issue in issues:
+                report = run_send(
+                    pulse.db.sessions,
+                    issue,
+                    provider,
+                    pulse.identity,
+                    pulse.signer,
+                    options=options,
+                )
+                log.info("%s: worker sent %d", issue.week_key, report.sent)
+                if on_report is not None:
+                    on_report(report)
+            if not issues and exit_when_idle:
+                return
+            stop.wait(poll_seconds if not issues else 0.2)
+    finally:
+        provider.close()

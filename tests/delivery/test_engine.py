@@ -1,0 +1,259 @@
+"""The engine's decisions: rate caps, backoff, circuit breaker, leaving mid-send, headers."""
+
+from __future__ import annotations
+
+import random
+from collections import Counter
+from collections.abc import Callable
+from email.headerregistry import Address
+
+import pytest
+from sqlalchemy import select
+
+from pipeline import weekly
+from pipeline.delivery.breaker import BreakerThresholds
+from pipeline.delivery.engine import SendOptions, begin_send, run_send
+from pipeline.delivery.message import Batch, Recipient, build_mime, check_header_value
+from pipeline.delivery.models import Delivery, DeliveryStatus, SendRateEntry
+from pipeline.delivery.providers.http import retry_after_seconds
+from pipeline.delivery.ratelimit import Window, batch_size_for, earliest_start, windows_for
+from pipeline.delivery.retry import backoff_delay
+from pipeline.errors import ValidationError
+from pipeline.events.models import BounceKind, EventType, ProviderEvent
+from pipeline.issues.merge import MergeTemplate
+from pipeline.issues.models import Issue, IssueStatus
+from pipeline.wiring import Pulse
+from subscribers.database import transaction, utcnow
+from subscribers.history import change_status
+from subscribers.models import Subscriber, SubscriberStatus
+from tests.delivery.conftest import WEEK, provider_env, seed_and_build
+from tests.fakes import FakePostmark
+
+# Rate caps ---------------------------------------------------------------------------
+
+
+def test_sliding_window_waits_for_the_oldest_release_to_leave() -> None:
+    window = [Window(1.0, 100)]
+    assert earliest_start([], window, 50, now=10.0) == 10.0
+    assert earliest_start([(9.5, 50)], window, 50, now=10.0) == 10.0
+    assert earliest_start([(9.5, 50), (9.8, 50)], window, 50, now=10.0) == pytest.approx(10.5)
+    assert earliest_start([(9.0, 100)], window, 1, now=10.0) == 10.0
+
+
+def test_hourly_and_daily_caps_hold_back_a_batch() -> None:
+    windows = windows_for(None, hourly=1000, daily=5000)
+    assert earliest_start([(0.0, 1000)], windows, 10, now=100.0) == pytest.approx(3600.0)
+    day = [(float(h * 3600), 1000) for h in range(5)]
+    assert earliest_start(day, windows, 10, now=5 * 3600.0) == pytest.approx(86_400.0)
+
+
+def test_batch_size_fills_the_rate_cap_evenly() -> None:
+    assert batch_size_for(100, 30) == 25
+    assert batch_size_for(1000, 500) == 500
+    assert batch_size_for(7, 500) == 7
+    assert batch_size_for(0.5, 500) == 1
+    assert batch_size_for(None, 500) == 500
+
+
+def test_measured_rate_stays_within_5_percent_of_the_cap_and_never_above_it(
+    configure: Callable[..., Pulse],
+) -> None:
+    cap, batch = 150, 50
+    # The server skips schema checks here: its CPU use would only add jitter to arrivals.
+    with FakePostmark(validate=False) as fake:
+        pulse = configure(
+            **provider_env(fake),
+            PULSE_SEND_RATE=str(cap),
+            PULSE_SEND_CONCURRENCY="2",
+            PULSE_BATCH_SIZE=str(batch),
+        )
+        seed_and_build(pulse, 6 * cap)
+        weekly.send_week(pulse, WEEK)
+        calls = sorted(fake.calls, key=lambda call: call.at)
+    with transaction(pulse.db.sessions) as session:
+        releases = sorted(session.execute(select(SendRateEntry.at, SendRateEntry.count)).all())
+    assert sum(call.recipients for call in calls) == sum(n for _at, n in releases) == 6 * cap
+    # Never above the cap in any one-second window of releases to the provider.
+    for i, (first, _n) in enumerate(releases):
+        assert sum(n for at, n in releases[i:] if at < first + 1.0) <= cap
+    # The rate the provider saw, over whole windows: from the first arrival to the first
+    # arrival of the last window (whose batches all arrive early in it).
+    last_window = len(calls) - cap // batch
+    span = calls[last_window].at - calls[0].at
+    rate = sum(call.recipients for call in calls[:last_window]) / span
+    assert cap * 0.95 <= rate <= cap * 1.01
+
+
+# Retries -----------------------------------------------------------------------------
+
+
+def test_backoff_grows_exponentially_and_honours_the_providers_hint() -> None:
+    rng = random.Random(1)
+    delays = [backoff_delay(n, base=1.0, cap=60.0, rng=rng) for n in range(8)]
+    assert all(2**n / 2 <= d <= 2**n for n, d in enumerate(delays[:5]))
+    assert max(delays) <= 60.0
+    assert backoff_delay(0, base=1.0, cap=60.0, hint=30.0, rng=rng) == 30.0
+
+
+def test_retry_after_hints_are_read_in_every_documented_form() -> None:
+    now = 1_800_000_000.0
+    assert retry_after_seconds({"Retry-After": "7"}, now) == 7.0
+    assert retry_after_seconds({"Retry-After": "Fri, 15 Jan 2027 08:00:10 GMT"}, 0) > 0
+    assert retry_after_seconds({"X-RateLimit-Reset": str(int(now) + 12)}, now) == 12.0
+    assert retry_after_seconds({"X-RateLimit-Reset": "3"}, now) == 3.0
+    assert retry_after_seconds({}, now) is None
+    assert retry_after_seconds({"Retry-After": "soon"}, now) is None
+
+
+# The circuit breaker and people leaving mid-send --------------------------------------
+
+
+def small_batches(**overrides: object) -> SendOptions:
+    values: dict[str, object] = {
+        "batch_size": 10,
+        "breaker": BreakerThresholds(hard_bounce_rate=0.05, complaint_rate=0.001, min_sent=10),
+        "breaker_interval": 0.0,
+    }
+    return SendOptions(**(values | overrides))  # type: ignore[arg-type]
+
+
+def record_events(pulse: Pulse, kind: EventType, count: int) -> None:
+    with transaction(pulse.db.sessions) as session:
+        sent = session.scalars(
+            select(Delivery).where(Delivery.status == DeliveryStatus.SENT).limit(count)
+        )
+        for delivery in sent:
+            session.add(
+                ProviderEvent(
+                    provider="postmark",
+                    event_key=f"{kind.value}-{delivery.id}",
+                    type=kind,
+                    bounce_kind=BounceKind.HARD if kind is EventType.BOUNCED else None,
+                    delivery_id=delivery.id,
+                    subscriber_id=delivery.subscriber_id,
+                    occurred_at=utcnow(),
+                    received_at=utcnow(),
+                    raw="{}",
+                )
+            )
+
+
+@pytest.mark.parametrize(
+    ("kind", "count", "words"),
+    [(EventType.BOUNCED, 2, "hard bounce rate"), (EventType.COMPLAINED, 1, "complaint rate")],
+)
+def test_circuit_breaker_pauses_a_send_that_bounces_or_draws_complaints(
+    configure: Callable[..., Pulse], kind: EventType, count: int, words: str
+) -> None:
+    with FakePostmark() as fake:
+        pulse = configure(**provider_env(fake))
+        seed_and_build(pulse, 60)
+        issue, _ = begin_send(pulse.db.sessions, WEEK)
+        provider = pulse.provider()
+
+        def webhook_arrives(outcome: Counter[str]) -> None:
+            if outcome["sent"] == 20:
+                record_events(pulse, kind, count)
+
+        report = run_send(
+            pulse.db.sessions,
+            issue,
+            provider,
+            pulse.identity,
+            pulse.signer,
+            options=small_batches(),
+            on_progress=webhook_arrives,
+        )
+        provider.close()
+    assert report.paused_reason is not None and words in report.paused_reason
+    assert report.sent == 20 and fake.accepted.total() == 20
+    with transaction(pulse.db.sessions) as session:
+        stored = session.get(Issue, issue.id)
+        assert stored is not None and stored.status is IssueStatus.PAUSED
+        assert words in (stored.pause_reason or "")
+
+
+def test_unsubscribe_mid_send_takes_effect_before_the_next_batch(
+    configure: Callable[..., Pulse],
+) -> None:
+    with FakePostmark() as fake:
+        pulse = configure(**provider_env(fake))
+        seed_and_build(pulse, 40)
+        issue, _ = begin_send(pulse.db.sessions, WEEK)
+        with transaction(pulse.db.sessions) as session:
+            last = session.scalars(select(Subscriber).order_by(Subscriber.id.desc())).first()
+            assert last is not None
+        provider = pulse.provider()
+
+        def leaves(outcome: Counter[str]) -> None:
+            if outcome["sent"] == 10:
+                with transaction(pulse.db.sessions) as session:
+                    subscriber = session.get(Subscriber, last.id)
+                    assert subscriber is not None
+                    change_status(
+                        session, subscriber, SubscriberStatus.UNSUBSCRIBED, cause="unsubscribe"
+                    )
+
+        report = run_send(
+            pulse.db.sessions,
+            issue,
+            provider,
+            pulse.identity,
+            pulse.signer,
+            options=small_batches(),
+            on_progress=leaves,
+        )
+        provider.close()
+    assert report.finished and report.sent == 39
+    assert last.email.lower() not in fake.accepted
+    with transaction(pulse.db.sessions) as session:
+        delivery = session.scalar(select(Delivery).where(Delivery.subscriber_id == last.id))
+        assert delivery is not None and delivery.status is DeliveryStatus.SKIPPED
+
+
+# Messages ----------------------------------------------------------------------------
+
+
+def one_recipient_batch(name: str | None, subject: str = "Issue #1") -> tuple[Batch, Recipient]:
+    recipient = Recipient(
+        delivery_id=7,
+        email="eve@example.com",
+        name=name,
+        message_id="<pulse.2026-W48.7@example.com>",
+        values={"unsubscribe_url": "https://x/u/t", "preferences_url": "https://x/p/t"},
+        headers={"List-Unsubscribe": "<https://x/u/t>"},
+    )
+    batch = Batch(
+        key=WEEK,
+        subject=subject,
+        sender=Address("AISE Pulse Brief", "pulse", "example.com"),
+        html=MergeTemplate.parse("<p>hi</p>"),
+        text=MergeTemplate.parse("hi"),
+        recipients=[recipient],
+    )
+    return batch, recipient
+
+
+def test_header_injection_through_a_subject_or_header_is_refused() -> None:
+    with pytest.raises(ValidationError):
+        check_header_value("Subject", "Hello\r\nBcc: victim@example.com")
+    batch, recipient = one_recipient_batch(None, subject="Hi\nBcc: victim@example.com")
+    with pytest.raises(ValidationError):
+        build_mime(batch, recipient)
+
+
+def test_a_subscriber_name_cannot_inject_headers(configure: Callable[..., Pulse]) -> None:
+    with FakePostmark() as fake:
+        pulse = configure(**provider_env(fake))
+        seed_and_build(pulse, 3)
+        with transaction(pulse.db.sessions) as session:
+            subscriber = session.scalars(select(Subscriber)).first()
+            assert subscriber is not None
+            subscriber.first_name = "Eve\r\nBcc: victim@example.com\x07"
+            email = subscriber.email.lower()
+        report = weekly.send_week(pulse, WEEK)
+    assert report.finished and report.sent == 3
+    (message,) = fake.messages[email]
+    assert "\r" not in message["To"] and "\n" not in message["To"]
+    assert "victim@example.com" not in fake.accepted
+    assert not any(h["Name"].lower() == "bcc" for h in message["Headers"])
