@@ -57,6 +57,17 @@ def provider_env(name: str, url: str) -> dict[str, str]:
     return env
 
 
+def demo_pulse(readers: int) -> Pulse:
+    """A throwaway SQLite workspace with the demo week seeded for ``readers`` and built."""
+    from pipeline.demo.seed import seed_week
+
+    pulse = pulse_for(base_env(workspace()))
+    with transaction(pulse.db.sessions) as session:
+        seed_week(session, week_monday(WEEK), readers)
+    weekly.build_week(pulse, WEEK)
+    return pulse
+
+
 def pulse_for(env: dict[str, str]) -> Pulse:
     os.environ.update(env)
     return Pulse(load_settings())

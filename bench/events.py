@@ -12,42 +12,27 @@ Run: ``python bench/events.py [READERS]``
 
 from __future__ import annotations
 
-import os
 import sys
-import tempfile
 import time
-from pathlib import Path
+
+from _common import WEEK, demo_pulse
 
 READERS = int(sys.argv[1]) if len(sys.argv) > 1 else 5_000
 
 
 def main() -> None:
-    root = Path(tempfile.mkdtemp(prefix="pulse-bench-events-"))
-    os.environ.update(
-        PULSE_DATABASE_URL=f"sqlite:///{root / 'pulse.db'}",
-        PULSE_VAR_DIR=str(root / "var"),
-        PULSE_OUTBOX_DIR=str(root / "outbox"),
-        PULSE_POSTAL_ADDRESS="AISE Pulse Brief, 100 Example Street, Springfield, IL 62701, USA",
-    )
     from sqlalchemy import select, update
 
     from pipeline import weekly
-    from pipeline.config import load_settings
     from pipeline.delivery.models import Delivery
-    from pipeline.demo.seed import seed_week
     from pipeline.events.ingest import apply_events
     from pipeline.events.policy import EventPolicy
     from pipeline.events.providers import SOURCES
-    from pipeline.issues.weeks import week_monday
-    from pipeline.wiring import Pulse
     from subscribers.database import transaction
     from subscribers.models import Subscriber
 
-    pulse = Pulse(load_settings())
-    week = "2026-W48"
-    with transaction(pulse.db.sessions) as session:
-        seed_week(session, week_monday(week), READERS)
-    weekly.build_week(pulse, week)
+    pulse = demo_pulse(READERS)
+    week = WEEK
     weekly.send_week(pulse, week)
     with transaction(pulse.db.sessions) as session:
         rows = session.execute(

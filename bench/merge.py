@@ -10,36 +10,21 @@ Run: ``python bench/merge.py [RECIPIENTS]``
 
 from __future__ import annotations
 
-import os
 import sys
-import tempfile
 import time
-from pathlib import Path
+
+from _common import WEEK, demo_pulse
+
+from pipeline.issues.build import get_issue
 
 RECIPIENTS = int(sys.argv[1]) if len(sys.argv) > 1 else 100_000
 ROUNDS = 3
 
 
 def demo_html() -> str:
-    root = Path(tempfile.mkdtemp(prefix="pulse-bench-"))
-    os.environ.update(
-        PULSE_DATABASE_URL=f"sqlite:///{root / 'pulse.db'}",
-        PULSE_VAR_DIR=str(root / "var"),
-        PULSE_OUTBOX_DIR=str(root / "outbox"),
-        PULSE_POSTAL_ADDRESS="AISE Pulse Brief, 100 Example Street, Springfield, IL 62701, USA",
-    )
-    from pipeline import weekly
-    from pipeline.config import load_settings
-    from pipeline.demo.seed import seed_week
-    from pipeline.issues.weeks import week_monday
-    from pipeline.wiring import Pulse
-    from subscribers.database import transaction
-
-    pulse = Pulse(load_settings())
-    week = "2026-W48"
-    with transaction(pulse.db.sessions) as session:
-        seed_week(session, week_monday(week), 0)
-    html = weekly.build_week(pulse, week).issue.html
+    pulse = demo_pulse(0)
+    with pulse.db.sessions() as session:
+        html = get_issue(session, WEEK).html
     pulse.close()
     return html
 
