@@ -9,8 +9,18 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from functools import lru_cache
+from typing import Any
 
-from itsdangerous import BadSignature, SignatureExpired, URLSafeSerializer, URLSafeTimedSerializer
+from itsdangerous import (
+    BadSignature,
+    Serializer,
+    SignatureExpired,
+    Signer,
+    URLSafeSerializer,
+    URLSafeTimedSerializer,
+)
+from itsdangerous.encoding import base64_encode
 
 from subscribers.errors import PulseError
 
@@ -21,6 +31,34 @@ class InvalidToken(PulseError):
 
 class ExpiredToken(InvalidToken):
     """A token was genuine but is older than its lifetime."""
+
+
+@lru_cache(maxsize=64)
+def _derived_key(secret_key: bytes, salt: bytes, key_derivation: str, digest: Any) -> bytes:
+    signer = Signer(secret_key, salt=salt, key_derivation=key_derivation, digest_method=digest)
+    return signer.derive_key()
+
+
+class _KeyCachingSigner(Signer):
+    """itsdangerous' signer, deriving each (key, salt) pair's HMAC key once, not per token."""
+
+    def derive_key(self, secret_key: str | bytes | None = None) -> bytes:
+        key = self.secret_keys[-1] if secret_key is None else secret_key
+        key = key.encode() if isinstance(key, str) else key
+        return _derived_key(key, self.salt, self.key_derivation, self.digest_method)
+
+
+class _LinkSerializer(URLSafeSerializer):
+    """Tokens for links minted per recipient on every send, so they must be cheap.
+
+    Same format as ``URLSafeSerializer`` (which it verifies with): it only skips trying zlib
+    on payloads of a few bytes, which never shortens them and was most of the cost.
+    """
+
+    default_signer = _KeyCachingSigner
+
+    def dump_payload(self, obj: Any) -> bytes:
+        return base64_encode(Serializer.dump_payload(self, obj))
 
 
 @dataclass(frozen=True)
@@ -40,8 +78,8 @@ class TokenSigner:
         # itsdangerous signs with the last key and verifies with any of them.
         self._keys = list(reversed(secret_keys))
         self.list_id = list_id
-        self._unsubscribe = URLSafeSerializer(self._keys, salt="pulse.unsubscribe")
-        self._preferences = URLSafeSerializer(self._keys, salt="pulse.preferences")
+        self._unsubscribe = _LinkSerializer(self._keys, salt="pulse.unsubscribe")
+        self._preferences = _LinkSerializer(self._keys, salt="pulse.preferences")
         self._confirm = URLSafeTimedSerializer(self._keys, salt="pulse.confirm")
         self._form = URLSafeTimedSerializer(self._keys, salt="pulse.form")
 

@@ -105,3 +105,18 @@ def test_subject_with_newline_is_refused() -> None:
     batch, recipient = _batch("Ana", subject="Hi\r\nBcc: victim@example.com")
     with pytest.raises(ValidationError):
         build_mime(batch, recipient)
+
+
+@given(st.integers(min_value=0, max_value=2**62), st.text(min_size=1, max_size=80))
+def test_fast_link_tokens_are_exactly_itsdangerous_tokens(subscriber_id: int, list_id: str) -> None:
+    from itsdangerous import URLSafeSerializer
+
+    signer = TokenSigner(["current-key", "retired-key"], list_id)
+    for salt, mint in (
+        ("pulse.unsubscribe", signer.unsubscribe_token),
+        ("pulse.preferences", signer.preferences_token),
+    ):
+        reference = URLSafeSerializer(["retired-key", "current-key"], salt=salt)
+        token = mint(subscriber_id)
+        assert token == reference.dumps([subscriber_id, list_id])
+        assert reference.loads(token) == [subscriber_id, list_id]
