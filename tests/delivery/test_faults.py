@@ -25,7 +25,7 @@ RETRYABLE = [
     Fault("status", 429, {"X-RateLimit-Reset": "0"}),
     Fault("status", 503, body=b"{}"),
     Fault("drop"),
-    Fault("timeout", delay=1.5),
+    Fault("timeout", delay=6.0),
 ]
 
 
@@ -50,7 +50,8 @@ def test_transient_failures_are_retried_until_everyone_has_the_issue(
 ) -> None:
     # Only the timeout case needs a short client timeout (others keep the default, so a
     # slow machine cannot turn a normal answer into a timeout and a repeat).
-    timeout = {"PULSE_HTTP_TIMEOUT": "0.5"} if fault.kind == "timeout" else {}
+    # Generous enough that a loaded CI machine does not turn a normal answer into a timeout.
+    timeout = {"PULSE_HTTP_TIMEOUT": "2.0"} if fault.kind == "timeout" else {}
     pulse = start(fake, configure, **timeout)
     fake.faults.extend([fault, fault])
     report = weekly.send_week(pulse, WEEK)
