@@ -51,8 +51,9 @@ class _KeyCachingSigner(Signer):
 class _LinkSerializer(URLSafeSerializer):
     """Tokens for links minted per recipient on every send, so they must be cheap.
 
-    Same format as ``URLSafeSerializer`` (which it verifies with): it only skips trying zlib
-    on payloads of a few bytes, which never shortens them and was most of the cost.
+    Same format as ``URLSafeSerializer`` (which verifies them): it only skips trying zlib on
+    a payload of an id and the list id, which compression hardly ever shortens and which
+    was most of the cost. Uncompressed payloads are valid in that format.
     """
 
     default_signer = _KeyCachingSigner
