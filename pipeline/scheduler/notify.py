@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import html
 import logging
-import uuid
 
-from pipeline.delivery.message import Batch, Recipient
-from pipeline.issues.merge import MergeTemplate
+from pipeline.delivery.transactional import TransactionalSender
+from pipeline.errors import ProviderError
 from pipeline.wiring import Pulse
+from subscribers.outgoing import OutgoingEmail
 
 log = logging.getLogger(__name__)
 
@@ -18,38 +18,28 @@ class EditorNotifier:
 
     def __init__(self, pulse: Pulse) -> None:
         self.pulse = pulse
+        self.send = TransactionalSender(pulse.provider, pulse.settings.sender)
 
     def __call__(self, subject: str, body: str) -> int:
+        """Email every editor; returns how many the provider accepted."""
         editors = self.pulse.settings.editor_email_list
         if not editors:
             log.warning("no PULSE_EDITOR_EMAILS configured; not sent: %s", subject)
             return 0
-        identity = self.pulse.identity
-        recipients = [
-            Recipient(
-                delivery_id=0,
-                email=address,
-                name=None,
-                message_id=f"<editors.{uuid.uuid4().hex}@{identity.domain}>",
-                values={},
-                headers={},
+        sent = 0
+        for address in editors:
+            email = OutgoingEmail(
+                to=address,
+                subject=f"[AISE Pulse Brief] {subject}",
+                html=f"<pre>{html.escape(body)}</pre>",
+                text=body,
+                kind="editors",
             )
-            for address in editors
-        ]
-        # Whole-text parts: a report may quote anything, so it is never parsed for merge slots.
-        batch = Batch(
-            key="editors",
-            subject=f"[AISE Pulse Brief] {subject}",
-            sender=identity.sender,
-            html=MergeTemplate(parts=(f"<pre>{html.escape(body)}</pre>",)),
-            text=MergeTemplate(parts=(body,)),
-            recipients=recipients,
-        )
-        provider = self.pulse.provider()
-        try:
-            results = provider.send_batch(batch)
-        finally:
-            provider.close()
-        sent = sum(1 for result in results if result.status.accepted)
+            try:
+                self.send(email)
+            except ProviderError as err:
+                log.error("could not email editor report %r: %s", subject, err)
+                continue
+            sent += 1
         log.info("emailed %d editor(s): %s", sent, subject)
         return sent

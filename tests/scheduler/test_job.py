@@ -158,7 +158,7 @@ def test_editor_report_is_emailed_through_the_provider(
     fresh = Pulse(type(pulse.settings)())
     sent = EditorNotifier(fresh)("W48 is on hold", "Role Insights: missing 1 <b>%%pulse:x%%")
     assert sent == 2
-    files = list((workspace.outbox / "editors").glob("*.eml"))
+    files = list((workspace.outbox / "transactional").glob("*.eml"))
     assert len(files) == 2
     body = files[0].read_text()
     assert "[AISE Pulse Brief] W48 is on hold" in body
