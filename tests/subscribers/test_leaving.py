@@ -36,6 +36,24 @@ def suppressed(site: Pulse, address: str) -> bool:
         return is_suppressed(session, address, site.subscribers.hash_keys)
 
 
+def sending_issue(site: Pulse, week: str, number: int) -> tuple[int, int]:
+    """An issue whose send has begun: its id and how many delivery rows were created."""
+    with transaction(site.db.sessions) as session:
+        issue = Issue(
+            week_key=week,
+            number=number,
+            subject="s",
+            preheader="p",
+            status=IssueStatus.SENDING,
+            mjml="",
+            html="",
+            text="",
+        )
+        session.add(issue)
+        session.flush()
+        return issue.id, create_deliveries(session, issue.id)
+
+
 def test_one_click_post_unsubscribes_without_cookies_urlencoded(
     client: TestClient, site: Pulse, outbox: Outbox
 ) -> None:
@@ -87,21 +105,7 @@ def test_unsubscribe_takes_effect_before_the_next_batch_mid_send(
 ) -> None:
     first = confirmed(client, site, outbox, "oli@example.com")
     second = confirmed(client, site, outbox, "pam@example.com")
-    with transaction(site.db.sessions) as session:
-        issue = Issue(
-            week_key="2026-W48",
-            number=1,
-            subject="s",
-            preheader="p",
-            status=IssueStatus.SENDING,
-            mjml="",
-            html="",
-            text="",
-        )
-        session.add(issue)
-        session.flush()
-        issue_id = issue.id
-        create_deliveries(session, issue_id)
+    issue_id, _created = sending_issue(site, "2026-W48", 1)
     client.post(
         f"/u/{site.signer.unsubscribe_token(second)}", data={"List-Unsubscribe": "One-Click"}
     )
@@ -128,20 +132,7 @@ def test_preferences_rename_pause_resume_and_the_send_skips_paused(
     assert (
         quinn is not None and quinn.status is SubscriberStatus.ACTIVE and quinn.is_paused(utcnow())
     )
-    with transaction(site.db.sessions) as session:
-        issue = Issue(
-            week_key="2026-W49",
-            number=2,
-            subject="s",
-            preheader="p",
-            status=IssueStatus.SENDING,
-            mjml="",
-            html="",
-            text="",
-        )
-        session.add(issue)
-        session.flush()
-        assert create_deliveries(session, issue.id) == 0
+    assert sending_issue(site, "2026-W49", 2)[1] == 0
     client.post(url, data={"action": "resume"})
     assert not subscriber(site, "quinn@example.com").is_paused(utcnow())  # type: ignore[union-attr]
 
@@ -212,21 +203,8 @@ def test_pausing_mid_send_skips_the_rest_of_that_issue(
     client: TestClient, site: Pulse, outbox: Outbox
 ) -> None:
     sid = confirmed(client, site, outbox, "vic@example.com")
-    with transaction(site.db.sessions) as session:
-        issue = Issue(
-            week_key="2026-W50",
-            number=3,
-            subject="s",
-            preheader="p",
-            status=IssueStatus.SENDING,
-            mjml="",
-            html="",
-            text="",
-        )
-        session.add(issue)
-        session.flush()
-        issue_id = issue.id
-        assert create_deliveries(session, issue_id) == 1
+    issue_id, created = sending_issue(site, "2026-W50", 3)
+    assert created == 1
     url = f"/preferences/{site.signer.preferences_token(sid)}"
     assert client.post(url, data={"action": "pause", "weeks": "1"}).status_code == 200
     with transaction(site.db.sessions) as session:
