@@ -33,6 +33,20 @@ print(outcome.action)
 PULSE = [sys.executable, "-c", "from pipeline.cli import main; main()"]
 
 
+def spawn(args: list[str], env: dict[str, str], root: Path) -> subprocess.Popen[str]:
+    """A separate process in the workspace, its output captured as text."""
+    return subprocess.Popen(
+        args, env=env, cwd=root, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    )
+
+
+def wait_for_files(folder: Path, count: int, poll: float) -> None:
+    """Until ``folder`` holds ``count`` .eml files (at most a minute)."""
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and len(list(folder.glob("*.eml"))) < count:
+        time.sleep(poll)
+
+
 def file_times(folder: Path) -> dict[str, int]:
     return {p.name: p.stat().st_mtime_ns for p in folder.glob("*.eml")}
 
@@ -44,25 +58,10 @@ def test_racing_schedulers_and_a_manual_send_send_the_week_once(
     seed(pulse, readers=300)
     env = {**os.environ, **workspace.env, "PULSE_BATCH_SIZE": "25"}
     racers = [
-        subprocess.Popen(
-            [sys.executable, "-c", RUN_WEEKLY, WEEK],
-            env=env,
-            cwd=workspace.root,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
-        )
-        for _ in range(3)
+        spawn([sys.executable, "-c", RUN_WEEKLY, WEEK], env, workspace.root) for _ in range(3)
     ]
     time.sleep(0.3)
-    manual = subprocess.Popen(
-        [*PULSE, "issue", "send", "--week", WEEK],
-        env=env,
-        cwd=workspace.root,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
+    manual = spawn([*PULSE, "issue", "send", "--week", WEEK], env, workspace.root)
     outcomes = []
     for racer in racers:
         out, err = racer.communicate(timeout=120)
@@ -100,18 +99,9 @@ def test_sigterm_mid_send_finishes_the_batch_and_resume_sends_nobody_twice(
         ).returncode
         == 0
     )
-    sender = subprocess.Popen(
-        [*PULSE, "issue", "send", "--week", WEEK],
-        env=env,
-        cwd=workspace.root,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
+    sender = spawn([*PULSE, "issue", "send", "--week", WEEK], env, workspace.root)
     folder = workspace.outbox / WEEK
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline and len(list(folder.glob("*.eml"))) < 50:
-        time.sleep(0.01)
+    wait_for_files(folder, 50, poll=0.01)
     sender.send_signal(signal.SIGTERM)
     out, err = sender.communicate(timeout=60)
     assert sender.returncode == 0, err
@@ -154,18 +144,9 @@ def test_scheduler_process_catches_up_on_start_and_stops_on_sigterm(
         "PULSE_TIMEZONE": "UTC",
         "PULSE_LOG_FORMAT": "json",
     }
-    process = subprocess.Popen(
-        [*PULSE, "scheduler"],
-        env=env,
-        cwd=workspace.root,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
+    process = spawn([*PULSE, "scheduler"], env, workspace.root)
     folder = workspace.outbox / week
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline and len(list(folder.glob("*.eml"))) < 20:
-        time.sleep(0.1)
+    wait_for_files(folder, 20, poll=0.1)
     time.sleep(0.5)
     process.send_signal(signal.SIGTERM)
     _out, err = process.communicate(timeout=30)
