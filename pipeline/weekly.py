@@ -15,7 +15,6 @@ from pipeline.delivery.breaker import BreakerThresholds
 from pipeline.delivery.compose import IssueMailer
 from pipeline.delivery.engine import SendOptions, SendReport, begin_send, run_send
 from pipeline.delivery.message import build_mime
-from pipeline.delivery.outbox import ClaimedDelivery
 from pipeline.delivery.providers.base import Provider
 from pipeline.delivery.ratelimit import windows_for
 from pipeline.delivery.send_lock import send_lock
@@ -139,19 +138,12 @@ def send_week(
     return report
 
 
-SAMPLE_RECIPIENT = ClaimedDelivery(
-    delivery_id=0, subscriber_id=0, email="reader@example.com", first_name="Alex"
-)
-
-
 def write_preview(pulse: Pulse, week: str, out: Path) -> list[Path]:
     """Write issue.mjml, issue.html, issue.txt and a sample issue.eml into ``out``."""
     with transaction(pulse.db.sessions) as session:
         issue: Issue = get_issue(session, week)
     out.mkdir(parents=True, exist_ok=True)
-    mailer = IssueMailer(issue, pulse.identity, pulse.signer)
-    batch = mailer.batch([SAMPLE_RECIPIENT])
-    recipient = batch.recipients[0]
+    batch, recipient = IssueMailer(issue, pulse.identity, pulse.signer).sample()
     files = {
         "issue.mjml": issue.mjml,
         "issue.html": batch.html_for(recipient),

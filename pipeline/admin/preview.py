@@ -21,9 +21,6 @@ from pipeline.issues.render import render_issue_once
 from pipeline.wiring import Pulse
 from subscribers.addresses import normalise_email
 
-SAMPLE_RECIPIENT = ClaimedDelivery(
-    delivery_id=0, subscriber_id=0, email="reader@example.com", first_name="Alex"
-)
 _DARK_QUERY = re.compile(r"@media\s*\(\s*prefers-color-scheme\s*:\s*dark\s*\)", re.IGNORECASE)
 _SCHEME_META = re.compile(r'(<meta name="(?:supported-)?color-scheme" content=")light dark(")')
 
@@ -100,9 +97,7 @@ def ensure_built(pulse: Pulse, session: Session, week: str) -> Issue:
 
 def sample_parts(pulse: Pulse, issue: Issue) -> tuple[str, str]:
     """HTML and text as a sample reader would get them (links and name merged)."""
-    mailer = IssueMailer(issue, pulse.identity, pulse.signer)
-    batch = mailer.batch([SAMPLE_RECIPIENT])
-    recipient = batch.recipients[0]
+    batch, recipient = IssueMailer(issue, pulse.identity, pulse.signer).sample()
     return batch.html_for(recipient), batch.text_for(recipient)
 
 

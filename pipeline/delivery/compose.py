@@ -37,6 +37,12 @@ class ListIdentity:
         return f"mailto:{self.sender.addr_spec}?subject={quote('unsubscribe ' + token)}"
 
 
+# The reader previews and test sends are addressed to: no real subscriber, no real tokens' owner.
+SAMPLE_READER = ClaimedDelivery(
+    delivery_id=0, subscriber_id=0, email="reader@example.com", first_name="Alex"
+)
+
+
 class IssueMailer:
     """Composes batches of one issue; the compiled templates are parsed once."""
 
@@ -88,3 +94,8 @@ class IssueMailer:
             recipients=[self.recipient(row) for row in rows],
             headers=self.headers,
         )
+
+    def sample(self) -> tuple[Batch, Recipient]:
+        """The issue as the sample reader gets it, for previews."""
+        batch = self.batch([SAMPLE_READER])
+        return batch, batch.recipients[0]
