@@ -138,6 +138,34 @@ class Settings(BaseSettings):
     http_timeout: float = Field(default=30.0, gt=0)
     progress_interval: float = Field(default=10.0, gt=0)
 
+    # --- issue 17: job board and feed intake ---
+    greenhouse_api_url: str = "https://boards-api.greenhouse.io"
+    lever_api_url: str = "https://api.lever.co"
+    ashby_api_url: str = "https://api.ashbyhq.com"
+    jobs_include: str = ""  # comma-separated title phrases; empty: the AI SE defaults
+    jobs_exclude: str = ""  # comma-separated title phrases; empty: the defaults
+    jobs_salary_role: str = "AI Sales Engineer"
+    jobs_fetch_time: str = "06:00"
+    jobs_http_timeout: float = Field(default=10.0, gt=0, le=300)
+    jobs_http_attempts: int = Field(default=3, ge=1, le=10)
+    jobs_http_backoff: float = Field(default=1.0, ge=0, le=60)
+    jobs_check_pages: bool = True
+
+    @field_validator("greenhouse_api_url", "lever_api_url", "ashby_api_url")
+    @classmethod
+    def _check_board_api_url(cls, value: str) -> str:
+        parts = urlsplit(value)
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            raise ValueError("must be an http(s) URL")
+        return value.rstrip("/")
+
+    @field_validator("jobs_fetch_time")
+    @classmethod
+    def _check_fetch_time(cls, value: str) -> str:
+        if not re.fullmatch(r"([01]\d|2[0-3]):[0-5]\d", value.strip()):
+            raise ValueError("must be a 24-hour time such as 06:00")
+        return value.strip()
+
     @field_validator("base_url")
     @classmethod
     def _check_base_url(cls, value: str) -> str:

@@ -19,6 +19,7 @@ from pipeline.content import models as _content_models  # noqa: F401
 from pipeline.delivery import models as _delivery_models  # noqa: F401
 from pipeline.events import models as _event_models  # noqa: F401
 from pipeline.events import replay as _event_replay_models  # noqa: F401
+from pipeline.intake import models as _intake_models  # noqa: F401
 from pipeline.issues import comparisons as _comparison_models  # noqa: F401
 from pipeline.issues import models as _issue_models  # noqa: F401
 from pipeline.scheduler import models as _scheduler_models  # noqa: F401

@@ -12,6 +12,8 @@ from pipeline.cli import (
     editors,
     events,
     issue,
+    jobs_intake,
+    links,
     scheduler,
     serve,
     subscribers,
@@ -38,6 +40,8 @@ app.add_typer(content.content_app, name="content")
 app.add_typer(content.salary_app, name="salary")
 content.salary_app.add_typer(comparisons.app, name="comparison")
 app.add_typer(content.jobs_app, name="jobs")
+jobs_intake.register(content.jobs_app)
+app.add_typer(links.app, name="links")
 app.add_typer(issue.app, name="issue")
 app.add_typer(subscribers.app, name="subscribers")
 app.add_typer(db.app, name="db")

@@ -12,7 +12,7 @@ from pipeline.cli.common import console, new_app, pulse
 from pipeline.content import queue
 from pipeline.content.models import Section
 from pipeline.errors import ValidationError
-from subscribers.database import transaction
+from subscribers.database import transaction, utcnow
 
 content_app = new_app("Editorial snippets.")
 salary_app = new_app("Salary data points.")
@@ -145,8 +145,21 @@ def jobs_add(
 
 
 @jobs_app.command("list")
-def jobs_list() -> None:
+def jobs_list(
+    fmt: Annotated[str, typer.Option("--format", help="table or json (a record per posting)")] = (
+        "table"
+    ),
+) -> None:
     """Show job listings."""
+    if fmt == "json":
+        from pipeline.cli.jobs_intake import print_json
+        from pipeline.intake.records import job_records
+
+        with transaction(pulse().db.sessions) as session:
+            print_json(job_records(session, utcnow().date()))
+        return
+    if fmt != "table":
+        raise ValidationError("format", "must be table or json")
     with transaction(pulse().db.sessions) as session:
         table = Table("id", "company", "title", "location", "expires", "issue")
         for j in queue.list_jobs(session):

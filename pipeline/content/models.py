@@ -63,6 +63,14 @@ class Snippet(Base):
     retired_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
+class PayBasis(enum.StrEnum):
+    """What a pay figure measures. Figures of different bases are never pooled."""
+
+    BASE = "base"  # base salary only
+    OTE = "ote"  # on-target earnings: base plus target commission/bonus
+    TOTAL = "total"  # total compensation as surveys report it (incl. equity)
+
+
 class SalaryPoint(Base):
     """One observed total-compensation range for a role at a level."""
 
@@ -79,6 +87,10 @@ class SalaryPoint(Base):
     sample_size: Mapped[int] = mapped_column(Integer)
     as_of: Mapped[date] = mapped_column(Date, index=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # What the range measures (see PayBasis); a Salary Pulse figure pools one basis only.
+    pay_basis: Mapped[str] = mapped_column(String(5), default="total", server_default="total")
+    # How many job postings the point rests on (0 for surveys and editors' figures).
+    postings: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
 
 class JobListing(Base):
@@ -97,5 +109,10 @@ class JobListing(Base):
     # One listing per URL: the same job never appears in two issues.
     url: Mapped[str] = mapped_column(String(2000), unique=True)
     expires_on: Mapped[date | None] = mapped_column(Date)
+    # Pay period of comp_low/comp_high ("year" or "hour") and, when known, "base" or "ote".
+    comp_interval: Mapped[str] = mapped_column(String(5), default="year", server_default="year")
+    comp_basis: Mapped[str | None] = mapped_column(String(5))
+    # The day the posting behind the listing was found closed; a closed listing is not shown.
+    closed_on: Mapped[date | None] = mapped_column(Date)
     issue_id: Mapped[int | None] = mapped_column(ForeignKey("issues.id"), index=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -19,7 +19,7 @@ from pipeline.errors import ValidationError
 from pipeline.issues.comparisons import list_comparisons, spec_of
 from pipeline.issues.markdown import markdown_to_html, markdown_to_text, strip_controls
 from pipeline.issues.salary import format_money as format_money  # re-exported for callers
-from pipeline.issues.salary import format_range, salary_table
+from pipeline.issues.salary import format_pay, salary_table
 from pipeline.issues.slots import DATA_SECTION_NOTES, DEFAULT_RULES, IssueRules
 from pipeline.issues.view import IssueView, Item, Job, SalaryTable, SectionView
 from pipeline.issues.weeks import week_monday
@@ -69,6 +69,7 @@ def open_jobs(session: Session, today: date, issue_id: int | None = None) -> lis
         select(JobListing)
         .where(unclaimed)
         .where(or_(JobListing.expires_on.is_(None), JobListing.expires_on >= today))
+        .where(JobListing.closed_on.is_(None))  # the posting behind it has closed
         .order_by(JobListing.created_at, JobListing.id)
     )
     return list(session.scalars(query))
@@ -80,7 +81,9 @@ def job_view(job: JobListing) -> Job:
     where = f"{location} (remote)" if job.remote and not remote_noted else location
     comp = None
     if job.comp_low is not None and job.comp_high is not None:
-        comp = format_range(job.comp_low, job.comp_high, job.currency)
+        comp = format_pay(job.comp_low, job.comp_high, job.currency, job.comp_interval)
+        if job.comp_basis == "ote":
+            comp += " OTE"
     return Job(
         company=strip_controls(job.company),
         title=strip_controls(job.title),

@@ -10,6 +10,7 @@ from typing import Any
 from sqlalchemy import JSON, Integer, String, select
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
+from pipeline.content.models import PayBasis
 from pipeline.content.validate import required_text
 from pipeline.errors import NotFoundError, ValidationError
 from subscribers.database import Base, UTCDateTime, utcnow
@@ -31,6 +32,8 @@ class SalaryComparison(Base):
     # [[role as recorded in salary points, column heading], ...]
     columns: Mapped[list[list[str]]] = mapped_column(JSON)
     region: Mapped[str | None] = mapped_column(String(100))
+    # Only data points of this pay basis (base, ote or total) feed the table.
+    pay_basis: Mapped[str] = mapped_column(String(5), default="total", server_default="total")
     position: Mapped[int] = mapped_column(Integer, default=0)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
@@ -45,6 +48,7 @@ class ComparisonSpec:
     levels: tuple[str, ...]
     columns: tuple[tuple[str, str], ...]
     region: str | None = None
+    pay_basis: str = "total"
 
 
 def spec_of(row: SalaryComparison) -> ComparisonSpec:
@@ -55,6 +59,7 @@ def spec_of(row: SalaryComparison) -> ComparisonSpec:
         levels=tuple(row.levels),
         columns=tuple((role, label) for role, label in row.columns),
         region=row.region,
+        pay_basis=row.pay_basis,
     )
 
 
@@ -69,6 +74,14 @@ def parse_column(value: str) -> tuple[str, str]:
     )
 
 
+def parse_pay_basis(value: str) -> str:
+    """``base``, ``ote`` or ``total``; the error lists them."""
+    basis = value.strip().lower()
+    if basis not in {b.value for b in PayBasis}:
+        raise ValidationError("pay_basis", "must be one of base, ote, total")
+    return basis
+
+
 def save_comparison(
     session: Session,
     *,
@@ -79,6 +92,7 @@ def save_comparison(
     first_column: str = "Level",
     region: str | None = None,
     position: int = 0,
+    pay_basis: str = "total",
 ) -> SalaryComparison:
     """Add a comparison, or replace the one with the same ``key``."""
     clean_key = key.strip().lower()
@@ -100,6 +114,7 @@ def save_comparison(
         "columns": [[role, label] for role, label in parsed],
         "region": region.strip() if region and region.strip() else None,
         "position": position,
+        "pay_basis": parse_pay_basis(pay_basis),
     }
     if row is None:
         row = SalaryComparison(key=clean_key, **values)

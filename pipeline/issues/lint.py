@@ -7,7 +7,11 @@ from html import unescape
 from html.parser import HTMLParser
 from urllib.parse import urlsplit
 
+from sqlalchemy import or_, select
+from sqlalchemy.orm import object_session
+
 from pipeline.config import PLACEHOLDER_POSTAL_ADDRESS, Settings
+from pipeline.content.models import JobListing
 from pipeline.errors import IssueError
 from pipeline.issues.assemble import PREHEADER_MAX, SUBJECT_MAX
 from pipeline.issues.markdown import strip_controls
@@ -16,6 +20,8 @@ from pipeline.issues.mjml_check import mjml_warnings
 from pipeline.issues.models import Issue
 from pipeline.issues.plaintext import TEXT_WIDTH
 from pipeline.issues.render import compile_mjml
+from pipeline.issues.view import view_from_json
+from subscribers.database import utcnow
 
 GMAIL_CLIP_BYTES = 102 * 1024
 # Jinja2 and MJML syntax that should never survive rendering.
@@ -125,7 +131,30 @@ def lint_issue(issue: Issue, *, settings: Settings) -> list[str]:
     problems += [f"image without alt text: {src[:120]}" for src in links.images_without_alt]
     problems += _postal_problems(html, text, settings)
     problems += _text_problems(text)
+    problems += closed_job_problems(issue)
     return problems
+
+
+def closed_job_problems(issue: Issue) -> list[str]:
+    """Listings in a stored issue whose job has closed or expired since it was built."""
+    session = object_session(issue)
+    if session is None or not issue.view_json:
+        return []  # a candidate issue: assembly already left closed jobs out
+    urls = [job.url for job in view_from_json(issue.view_json).jobs]
+    if not urls:
+        return []
+    today = utcnow().date()
+    closed = session.scalars(
+        select(JobListing)
+        .where(JobListing.url.in_(urls))
+        .where(or_(JobListing.closed_on.is_not(None), JobListing.expires_on < today))
+        .order_by(JobListing.id)
+    )
+    return [
+        f"lists a job that is no longer live: {job.company} — {job.title} ({job.url[:120]}); "
+        "rebuild with `pulse issue build --rebuild`"
+        for job in closed
+    ]
 
 
 def _postal_problems(html: str, text: str, settings: Settings) -> list[str]:

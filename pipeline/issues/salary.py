@@ -95,6 +95,14 @@ def format_range(low: int, high: int, currency: str) -> str:
     return f"{format_money(low, currency)}–{format_money(high, currency)}"
 
 
+def format_pay(low: int, high: int, currency: str, interval: str = "year") -> str:
+    """A listing's pay: yearly as ``$180K–$240K``, hourly as ``$55–$70/hour``."""
+    if interval == "year":
+        return format_range(low, high, currency)
+    symbol = CURRENCY_SYMBOLS.get(currency, f"{currency} ")
+    return f"{symbol}{low:,}–{symbol}{high:,}/{interval}"
+
+
 def trend_between(current: Pool, previous: Pool | None) -> tuple[str, str, float | None]:
     """(symbol form, word form, percent change) of the midpoint; "new" without history."""
     if previous is None:
@@ -148,6 +156,7 @@ def comparison_points(
         select(SalaryPoint)
         .where(SalaryPoint.role.in_(roles), SalaryPoint.level.in_(spec.levels))
         .where(SalaryPoint.as_of <= as_of)
+        .where(SalaryPoint.pay_basis == spec.pay_basis)  # base and OTE are never pooled
     )
     if spec.region:
         query = query.where(SalaryPoint.region == spec.region)
@@ -187,15 +196,31 @@ def salary_table(
     )
 
 
+# How the source line names a table's pay basis (``total`` keeps the original wording).
+BASIS_NAMES = {"base": "base salary", "ote": "on-target earnings (OTE)"}
+
+
+def source_names(points: Sequence[SalaryPoint]) -> list[str]:
+    """Each source once; a source built from job postings says how many postings it rests on."""
+    postings: dict[str, int] = defaultdict(int)
+    for point in points:
+        postings[point.source] += point.postings
+    return [
+        f"{name} ({count} posting{'s' if count != 1 else ''})" if count else name
+        for name, count in sorted(postings.items())
+    ]
+
+
 def source_line(groups: Iterable[list[SalaryPoint]], spec: ComparisonSpec, min_points: int) -> str:
     points = [p for group in groups for p in group]
     if not points:
         return "Source: no data points recorded yet."
-    sources = "; ".join(sorted({p.source for p in points}))
+    sources = "; ".join(source_names(points))
     latest = max(p.as_of for p in points).isoformat()
     region = f" Region: {spec.region}." if spec.region else ""
+    basis = f" Pay: {BASIS_NAMES[spec.pay_basis]}." if spec.pay_basis in BASIS_NAMES else ""
     return (
-        f"Source: {sources}.{region} Data up to {latest}. Trends compare range midpoints with "
-        f"data at least {TREND_MIN_DAYS} days older; cells with fewer than {min_points} data "
+        f"Source: {sources}.{region}{basis} Data up to {latest}. Trends compare range midpoints "
+        f"with data at least {TREND_MIN_DAYS} days older; cells with fewer than {min_points} data "
         "points are not shown."
     )
