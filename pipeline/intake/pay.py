@@ -220,7 +220,7 @@ def _candidate(text: str, match: re.Match[str], dollar: str | None) -> Pay | Non
         high=round(high),
         currency=currencies.pop(),
         interval=interval,
-        basis=_basis_near(text, match.start(), match.end()),
+        basis=_basis_near(text, match.start(), match.start("tail")),
     )
 
 
