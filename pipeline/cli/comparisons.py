@@ -23,6 +23,9 @@ def set_comparison(
     first_column: Annotated[str, typer.Option(help="heading of the level column")] = "Level",
     region: Annotated[str | None, typer.Option(help="only data points of this region")] = None,
     position: Annotated[int, typer.Option(help="order among the tables")] = 0,
+    pay_basis: Annotated[
+        str, typer.Option(help="which figures: base, ote (on-target) or total (surveys)")
+    ] = "total",
 ) -> None:
     """Add a comparison, or replace the one with the same key."""
     with transaction(pulse().db.sessions) as session:
@@ -35,6 +38,7 @@ def set_comparison(
             first_column=first_column,
             region=region,
             position=position,
+            pay_basis=pay_basis,
         )
         console.print(f"saved comparison {row.key}", markup=False)
 

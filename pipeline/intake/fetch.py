@@ -137,13 +137,12 @@ def fetch_source(
             return SourceReport(source=f"#{source_id}", failed="removed while fetching")
         kind, board, etag, modified = source.kind, source.board, source.etag, source.last_modified
         report = SourceReport(source=source_label(source))
-        known = dict(
-            session.execute(
-                select(JobPosting.external_id, JobPosting.digest).where(
-                    JobPosting.source_id == source_id
-                )
-            ).tuples()
+        rows = session.execute(
+            select(JobPosting.external_id, JobPosting.digest).where(
+                JobPosting.source_id == source_id
+            )
         )
+        known = {external_id: digest for external_id, digest in rows}
     try:
         if kind is SourceKind.FEED:
             feed = read_feed(client, board, etag=etag, last_modified=modified)
@@ -324,15 +323,10 @@ def check_pages(
 ) -> None:
     """Expire accepted postings whose page now answers 404 or 410."""
     with sessions() as session:
-        live = (
-            session.execute(
-                select(JobPosting.id, JobPosting.url).where(
-                    JobPosting.source_id == source_id, JobPosting.state == ProposalState.ACCEPTED
-                )
-            )
-            .tuples()
-            .all()
+        query = select(JobPosting.id, JobPosting.url).where(
+            JobPosting.source_id == source_id, JobPosting.state == ProposalState.ACCEPTED
         )
+        live = [(posting_id, url) for posting_id, url in session.execute(query)]
     closed = []
     for posting_id, url in live:
         try:
