@@ -51,7 +51,7 @@ def read_feed(
     # feedparser is given bytes, never the URL: it must not fetch anything itself.
     parsed = feedparser.parse(answer.body)
     raw_entries: list[Any] = list(parsed.get("entries") or [])
-    if not raw_entries and parsed.get("bozo"):
+    if not parsed.get("version"):  # feedparser names the format it recognised; none here
         raise FetchError(url, "answer is not an RSS or Atom feed")
     entries = []
     skipped = 0

@@ -87,6 +87,7 @@ _OTE = re.compile(
 )
 _BASE = re.compile(r"\bbase\b|\bsalary\b", re.I)
 _TAGS = re.compile(r"<[^>]{0,2000}>")
+_HIDDEN = re.compile(r"<(script|style)\b[^>]{0,2000}>.{0,100000}?</\1\s*>", re.I | re.S)
 _DASHES = re.compile(r"[\u2010-\u2015\u2212\ufe58\ufe63\uff0d]")
 _SPACES = re.compile(r"[ \t\u00a0\u2009\u202f]+")
 # A yearly figure below this, or an hourly one above the next, is not what it seems.
@@ -113,6 +114,7 @@ def plain_text(text: str) -> str:
     """HTML (even entity-escaped HTML, as Greenhouse sends it) to one line of plain text."""
     for _ in range(2):  # Greenhouse escapes its HTML once more: &lt;p&gt;
         text = html.unescape(text)
+    text = _HIDDEN.sub(" ", text)  # what a browser never shows is not text
     text = _TAGS.sub(" ", text)
     text = _DASHES.sub("-", text)
     return _SPACES.sub(" ", text).strip()
