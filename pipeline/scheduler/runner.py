@@ -10,6 +10,7 @@ from types import FrameType
 from apscheduler.schedulers.blocking import BlockingScheduler
 from apscheduler.triggers.interval import IntervalTrigger
 
+from pipeline.scheduler.intake import add_daily_intake
 from pipeline.scheduler.job import JobOutcome, WeeklyJob
 from pipeline.scheduler.notify import EditorNotifier
 from pipeline.scheduler.plan import WeeklySchedule
@@ -53,6 +54,7 @@ def build_scheduler(job: WeeklyJob) -> BlockingScheduler:
         coalesce=True,
         max_instances=1,
     )
+    add_daily_intake(scheduler, job.pulse)  # issue 17: job boards and feeds, once a day
     return scheduler
 
 
