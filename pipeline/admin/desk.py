@@ -15,6 +15,7 @@ from pipeline.admin.routes_auth import auth_router
 from pipeline.admin.routes_content import content_router
 from pipeline.admin.routes_dashboard import dashboard_router
 from pipeline.admin.routes_issue import issue_router
+from pipeline.admin.routes_jobs import jobs_router
 from pipeline.admin.routes_people import people_router
 from pipeline.admin.web import TEMPLATES_DIR, LoginThrottle, install_error_pages
 
@@ -60,6 +61,7 @@ def install_desk(app: FastAPI) -> None:
         content_router(),
         issue_router(),
         people_router(),
+        jobs_router(),
         api_router(),
     ):
         app.include_router(router)
