@@ -6,6 +6,7 @@ import json
 from typing import Annotated, Any
 
 import typer
+from rich.markup import escape
 from rich.table import Table
 
 from pipeline.cli.common import console, new_app, pulse
@@ -13,6 +14,12 @@ from pipeline.errors import ValidationError
 from pipeline.intake import records, review, sources
 from pipeline.intake_run import run_intake
 from subscribers.database import transaction, utcnow
+
+
+def add_plain_row(table: Table, *cells: str) -> None:
+    """A row of text as is: a board's "[red]" in a title is not console markup."""
+    table.add_row(*(escape(cell) for cell in cells))
+
 
 sources_app = new_app("Job boards to fetch (Greenhouse, Lever, Ashby).")
 FORMATS = ("table", "json")
@@ -67,7 +74,8 @@ def sources_list(fmt: Annotated[str, typer.Option("--format")] = "table") -> Non
         return
     table = Table("kind", "board", "company", "auto", "last fetch", "result")
     for row in rows:
-        table.add_row(
+        add_plain_row(
+            table,
             str(row["kind"]),
             str(row["board"]),
             str(row["company"] or ""),
@@ -106,7 +114,9 @@ def fetch(fmt: Annotated[str, typer.Option("--format")] = "table") -> None:
         table = Table("source", "found", "new", "changed", "gone", "failed")
         for r in outcome.reports:
             found = "not modified" if r.not_modified else str(r.found)
-            table.add_row(r.source, found, str(r.new), str(r.changed), str(r.gone), r.failed or "")
+            add_plain_row(
+                table, r.source, found, str(r.new), str(r.changed), str(r.gone), r.failed or ""
+            )
         console.print(table)
         for week in outcome.rebuilt:
             console.print(f"rebuilt issue {week}: a closed job left it", markup=False)
@@ -133,7 +143,8 @@ def review_queue(fmt: Annotated[str, typer.Option("--format")] = "table") -> Non
         return
     table = Table("id", "title", "company", "location", "level", "pay", "source", "note")
     for row in rows:
-        table.add_row(
+        add_plain_row(
+            table,
             row["id"],
             row["title"],
             row["company"] or "",

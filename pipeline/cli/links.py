@@ -8,6 +8,7 @@ import typer
 from rich.table import Table
 
 from pipeline.cli.common import console, new_app, pulse
+from pipeline.cli.jobs_intake import add_plain_row
 from pipeline.intake import sources
 from subscribers.database import transaction
 
@@ -33,7 +34,8 @@ def list_() -> None:
     with transaction(pulse().db.sessions) as session:
         table = Table("url", "auto", "last fetch", "result")
         for s in sources.list_sources(session, feeds=True):
-            table.add_row(
+            add_plain_row(
+                table,
                 s.board,
                 "yes" if s.auto_accept else "",
                 s.last_fetched_at.isoformat() if s.last_fetched_at else "never",

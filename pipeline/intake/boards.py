@@ -31,6 +31,8 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import quote
 
+from pipeline.content.validate import web_url
+from pipeline.errors import ValidationError
 from pipeline.intake.http import FetchError, PoliteClient
 from pipeline.intake.models import SourceKind
 from pipeline.intake.pay import Interval, Pay, basis_from_words, plain_text, span
@@ -91,6 +93,16 @@ def _text(value: object, limit: int = 200) -> str:
     return plain_text(value)[:limit] if isinstance(value, str) else ""
 
 
+def _link(value: object) -> str | None:
+    """An absolute http(s) URL of sane length, or ``None`` (javascript:, relative, junk)."""
+    if not isinstance(value, str):
+        return None
+    try:
+        return web_url(value, "url")
+    except ValidationError:
+        return None
+
+
 def _int_amount(value: object, divisor: int = 1) -> int | None:
     if isinstance(value, bool) or not isinstance(value, int | float):
         return None
@@ -146,8 +158,8 @@ def greenhouse(
 def _greenhouse_posting(job: object, list_url: str) -> RawPosting | None:
     if not isinstance(job, dict):
         return None
-    job_id, title, link = job.get("id"), _text(job.get("title")), job.get("absolute_url")
-    if not isinstance(job_id, int | str) or not title or not isinstance(link, str) or not link:
+    job_id, title, link = job.get("id"), _text(job.get("title")), _link(job.get("absolute_url"))
+    if isinstance(job_id, bool) or not isinstance(job_id, int | str) or not title or not link:
         return None
     location = job.get("location")
     where = _text(location.get("name")) if isinstance(location, dict) else ""
@@ -230,8 +242,8 @@ def lever(
 def _lever_posting(item: object) -> RawPosting | None:
     if not isinstance(item, dict):
         return None
-    posting_id, title, link = item.get("id"), _text(item.get("text")), item.get("hostedUrl")
-    if not isinstance(posting_id, str) or not title or not isinstance(link, str) or not link:
+    posting_id, title, link = item.get("id"), _text(item.get("text")), _link(item.get("hostedUrl"))
+    if not isinstance(posting_id, str) or not posting_id or not title or not link:
         return None
     categories = item.get("categories")
     categories = categories if isinstance(categories, dict) else {}
@@ -289,8 +301,8 @@ def ashby(
 def _ashby_posting(job: object) -> RawPosting | None:
     if not isinstance(job, dict) or job.get("isListed") is False:
         return None
-    title, link = _text(job.get("title")), job.get("jobUrl")
-    if not title or not isinstance(link, str) or not link:
+    title, link = _text(job.get("title")), _link(job.get("jobUrl"))
+    if not title or not link:
         return None
     job_id = job.get("id")
     address = job.get("address")

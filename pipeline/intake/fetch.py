@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 
 from sqlalchemy import select
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
 from pipeline.content.models import JobListing
@@ -163,15 +164,20 @@ def fetch_source(
         return report
     matching = [raw for raw in page.postings if config.rules.matches(raw.title)]
     parsed = [_with_pay(client, raw, known) for raw in matching]
-    with transaction(sessions) as session:
-        source = session.get(IntakeSource, source_id)
-        if source is None:
-            report.failed = "removed while fetching"
-            return report
-        source.etag, source.last_modified = page.etag, page.last_modified
-        apply_postings(session, source, parsed, report, now, config)
-        source.last_fetched_at = now
-        source.last_result = _summary(report)
+    try:
+        with transaction(sessions) as session:
+            source = session.get(IntakeSource, source_id)
+            if source is None:
+                report.failed = "removed while fetching"
+                return report
+            source.etag, source.last_modified = page.etag, page.last_modified
+            apply_postings(session, source, parsed, report, now, config)
+            source.last_fetched_at = now
+            source.last_result = _summary(report)
+    except SQLAlchemyError as err:  # e.g. another process saved the same posting first
+        fresh = SourceReport(source=report.source, failed=f"not saved: {type(err).__name__}")
+        _record(sessions, source_id, now, f"failed: {fresh.failed}")
+        return fresh
     if config.check_pages:
         check_pages(sessions, client, source_id, report, now)
     return report
@@ -312,6 +318,11 @@ def _refresh_listing(session: Session, posting: JobPosting) -> None:
     if listing is None or listing.issue_id is not None:
         return
     listing.title, listing.location = posting.title, posting.location
+    if posting.pay_low is not None and posting.pay_high is not None and posting.pay_currency:
+        listing.comp_low, listing.comp_high = posting.pay_low, posting.pay_high
+        listing.currency = posting.pay_currency
+        listing.comp_interval = posting.pay_interval or "year"
+        listing.comp_basis = posting.pay_basis
 
 
 def check_pages(

@@ -89,6 +89,7 @@ _BASE = re.compile(r"\bbase\b|\bsalary\b", re.I)
 _TAGS = re.compile(r"<[^>]{0,2000}>")
 _HIDDEN = re.compile(r"<(script|style)\b[^>]{0,2000}>.{0,100000}?</\1\s*>", re.I | re.S)
 _DASHES = re.compile(r"[\u2010-\u2015\u2212\ufe58\ufe63\uff0d]")
+_CONTROLS = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 _SPACES = re.compile(r"[ \t\u00a0\u2009\u202f]+")
 # A yearly figure below this, or an hourly one above the next, is not what it seems.
 MIN_YEARLY = 10_000
@@ -117,6 +118,7 @@ def plain_text(text: str) -> str:
     text = _HIDDEN.sub(" ", text)  # what a browser never shows is not text
     text = _TAGS.sub(" ", text)
     text = _DASHES.sub("-", text)
+    text = _CONTROLS.sub(" ", text)  # no terminal escapes or NULs from a board
     return _SPACES.sub(" ", text).strip()
 
 

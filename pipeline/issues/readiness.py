@@ -23,7 +23,7 @@ from pipeline.issues.view import IssueView, view_from_json
 HOW_TO_ADD = {
     Section.EDITORS_NOTE: "pulse content add --section editors-note",
     Section.SALARY_PULSE: "pulse salary add/import (and `pulse salary comparison set`)",
-    Section.WHOS_HIRING: "pulse jobs add",
+    Section.WHOS_HIRING: "pulse jobs add (or pulse jobs fetch, then pulse jobs accept)",
     Section.ROLE_INSIGHTS: "pulse content add --section role-insights",
     Section.QUICK_LINKS: "pulse content add --section quick-links",
 }
