@@ -11,9 +11,9 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -23,9 +23,10 @@ from pipeline.intake.feeds import apply_feed, read_feed
 from pipeline.intake.http import FetchError, PoliteClient, SourceGone
 from pipeline.intake.models import IntakeSource, JobPosting, ProposalState, SourceKind
 from pipeline.intake.pay import Pay, pay_from_text
-from pipeline.intake.review import accept_posting, expire_posting
+from pipeline.intake.review import UNSENT, accept_posting, expire_posting
 from pipeline.intake.roles import RoleRules, fold, is_remote, level_of, region_of
 from pipeline.intake.sources import source_label
+from pipeline.issues.models import Issue
 from subscribers.database import transaction, utcnow
 
 OPEN_STATES = (ProposalState.PROPOSED, ProposalState.ACCEPTED)
@@ -265,8 +266,7 @@ def apply_postings(
             if posting.state is ProposalState.EXPIRED:
                 posting.state = ProposalState.PROPOSED  # back on the board: review it again
                 posting.reposted = True
-                posting.gone_at = None
-                posting.listing_id = None
+                posting.gone_at = None  # its closed listing stays linked; accepting reopens it
                 report.new += 1
             elif posting.digest != item.digest:
                 _fill(posting, item, company)
@@ -332,10 +332,20 @@ def check_pages(
     report: SourceReport,
     now: datetime,
 ) -> None:
-    """Expire accepted postings whose page now answers 404 or 410."""
+    """Expire accepted postings whose page now answers 404 or 410.
+
+    Only listings still to be mailed are checked (not in an issue yet, or in an unsent one):
+    a job already sent needs no watching, and the checks stay as few as the open listings.
+    """
     with sessions() as session:
-        query = select(JobPosting.id, JobPosting.url).where(
-            JobPosting.source_id == source_id, JobPosting.state == ProposalState.ACCEPTED
+        query = (
+            select(JobPosting.id, JobPosting.url)
+            .join(JobListing, JobListing.id == JobPosting.listing_id)
+            .outerjoin(Issue, Issue.id == JobListing.issue_id)
+            .where(JobPosting.source_id == source_id)
+            .where(JobPosting.state == ProposalState.ACCEPTED)
+            .where(JobListing.closed_on.is_(None))
+            .where(or_(JobListing.issue_id.is_(None), Issue.status.in_(UNSENT)))
         )
         live = [(posting_id, url) for posting_id, url in session.execute(query)]
     closed = []
@@ -354,7 +364,3 @@ def check_pages(
             if posting is not None and posting.state is ProposalState.ACCEPTED:
                 report.weeks_to_rebuild |= expire_posting(session, posting, now)
                 report.gone += 1
-
-
-def today_of(now: datetime) -> date:
-    return now.date()

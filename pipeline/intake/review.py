@@ -53,6 +53,8 @@ def accept_posting(session: Session, posting: JobPosting, role: str, today: date
     listing = session.get(JobListing, posting.listing_id) if posting.listing_id else None
     if listing is None:
         listing = session.scalar(select(JobListing).where(JobListing.url == posting.url))
+    if listing is not None and listing.closed_on is not None and listing.issue_id is None:
+        listing.closed_on = None  # the job is open again and was never mailed: list it again
     if listing is None:
         listing = JobListing(
             company=posting.company,

@@ -15,6 +15,7 @@ from pipeline.content.models import JobListing, SalaryPoint
 from pipeline.intake.models import IntakeSource, JobPosting, ProposalState
 from pipeline.intake_run import run_intake
 from pipeline.issues.build import get_issue
+from pipeline.issues.models import IssueStatus
 from pipeline.issues.weeks import current_week
 from pipeline.wiring import Pulse
 from subscribers.database import transaction, utcnow
@@ -340,3 +341,40 @@ def test_a_board_cannot_be_added_twice(intake_env: None, cli: Cli) -> None:
     assert again.exit_code == 1 and "already a source" in again.stderr
     assert cli("jobs", "sources", "remove", "ashby", "acme").exit_code == 0
     assert records(cli, "jobs", "sources", "list") == []
+
+
+def test_a_job_that_comes_back_is_reviewed_again_and_listed_again(
+    intake_env: None, boards: BoardServer, cli: Cli
+) -> None:
+    lever_board(boards, "acme", 1)
+    cli("jobs", "sources", "add", "lever", "acme", "--company", "Acme", "--auto-accept")
+    fetch_json(cli)
+    saved = boards.lever["acme"]
+    boards.lever["acme"] = []
+    fetch_json(cli)
+    assert [r["state"] for r in records(cli, "jobs", "list")] == ["expired"]
+    boards.lever["acme"] = saved
+    assert fetch_json(cli)["sources"][0]["new"] == 1
+    (back,) = records(cli, "jobs", "list")
+    assert (back["state"], back["reposted"]) == ("proposed", True)
+    assert cli("jobs", "accept", back["id"]).exit_code == 0
+    assert [r["state"] for r in records(cli, "jobs", "list")] == ["live"]
+
+
+def test_listings_already_mailed_are_not_page_checked(
+    intake_pulse: Pulse, boards: BoardServer, cli: Cli
+) -> None:
+    lever_board(boards, "acme", 2)
+    cli("jobs", "sources", "add", "lever", "acme", "--company", "Acme", "--auto-accept")
+    fetch_json(cli)
+    week = current_week(utcnow())
+    weekly.build_week(intake_pulse, week)
+    with transaction(intake_pulse.db.sessions) as session:
+        issue = get_issue(session, week)
+        issue.status = IssueStatus.SENT
+        first = session.scalars(select(JobListing).order_by(JobListing.id)).first()
+        assert first is not None
+        first.issue_id = None  # one listing not mailed after all: it stays watched
+    before = boards.count("/pages/")
+    fetch_json(cli)
+    assert boards.count("/pages/") - before == 1
