@@ -172,3 +172,21 @@ def _read(server: BoardServer, client: PoliteClient, kind: str, board: str) -> r
         kind
     ]
     return reader(client, f"{server.base}/{prefix}", board)
+
+
+def test_greenhouse_pay_is_read_from_its_escaped_description(
+    boards: BoardServer, client: PoliteClient
+) -> None:
+    from pipeline.intake.fetch import parse
+
+    content = "<p>The base salary range for this role is $180,000&nbsp;&ndash;&nbsp;$240,000.</p>"
+    boards.greenhouse["acme"] = [
+        documented.greenhouse_job(
+            boards.base, "acme", 3, "Sales Engineer", "Seattle, WA", content=content
+        )
+    ]
+    (raw,) = _read(boards, client, "greenhouse", "acme").postings
+    assert "&amp;nbsp;" in raw.description  # escaped twice over the wire, as documented
+    parsed = parse(raw, readers.greenhouse_pay(client, raw.detail_url or ""))
+    assert parsed.pay == Pay(180000, 240000, "USD", "year", "base")
+    assert (parsed.pay_origin, parsed.region, parsed.level) == ("text", "US", "Mid-level")
