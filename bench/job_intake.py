@@ -11,8 +11,10 @@ Measures, in one SQLite workspace:
 3. second fetch — nothing changed (digests compared; accepted postings' pages checked);
 4. third fetch — 10% retitled and 5% closed on every board.
 
-Target: the first fetch costs ≤ 2 ms per posting on top of the baseline, and a re-fetch of
-unchanged boards ≤ 1 ms per posting.
+Target (CPU time of this process, which also runs the loopback server, so the figure holds
+on a busy machine where wall time does not): the first fetch costs ≤ 2 ms per posting on top
+of the baseline, and a re-fetch of unchanged boards ≤ 1 ms per posting. Wall times are
+printed too.
 
 Run: ``python bench/job_intake.py [BOARDS] [POSTINGS]``
 """
@@ -80,9 +82,9 @@ def fill(server: BoardServer) -> list[tuple[str, str]]:
     return boards
 
 
-def baseline(server: BoardServer, boards: list[tuple[str, str]]) -> float:
+def baseline(server: BoardServer, boards: list[tuple[str, str]]) -> tuple[float, float]:
     client = PoliteClient(FetchPolicy(attempts=1, backoff=0))
-    started = time.perf_counter()
+    started, cpu = time.perf_counter(), time.process_time()
     for kind, name in boards:
         if kind == "greenhouse":
             json.loads(
@@ -106,18 +108,18 @@ def baseline(server: BoardServer, boards: list[tuple[str, str]]) -> float:
                 ).body
             )
     client.close()
-    return time.perf_counter() - started
+    return time.perf_counter() - started, time.process_time() - cpu
 
 
-def timed_fetch(pulse: Pulse) -> tuple[float, int, dict[str, int]]:
-    started = time.perf_counter()
+def timed_fetch(pulse: Pulse) -> tuple[float, float, int, dict[str, int]]:
+    started, cpu = time.perf_counter(), time.process_time()
     outcome = run_intake(pulse)
-    elapsed = time.perf_counter() - started
+    elapsed, cpu_s = time.perf_counter() - started, time.process_time() - cpu
     totals = {
         k: sum(getattr(r, k) for r in outcome.reports) for k in ("found", "new", "changed", "gone")
     }
     totals["failed"] = sum(1 for r in outcome.reports if r.failed)
-    return elapsed, outcome.requests, totals
+    return elapsed, cpu_s, outcome.requests, totals
 
 
 def main() -> int:
@@ -135,14 +137,14 @@ def main() -> int:
         for kind, name in boards:
             sources.add_board(session, kind=kind, board=name, company=f"Company {name}")
     total = BOARDS * POSTINGS
-    base_s = baseline(server, boards)
+    base_s, base_cpu = baseline(server, boards)
     print(f"boards: {BOARDS} × {POSTINGS} postings = {total:,} postings")
     print(
-        f"baseline (download + json.loads only): {base_s:.2f} s  "
-        f"{base_s / total * 1000:.3f} ms/posting"
+        f"{'baseline (download + json.loads)':<30} {base_s:6.2f} s  "
+        f"cpu {base_cpu / total * 1000:.3f} ms/posting"
     )
 
-    first_s, first_requests, first = timed_fetch(pulse)
+    first_s, first_cpu, first_requests, first = timed_fetch(pulse)
     with transaction(pulse.db.sessions) as session:
         from sqlalchemy import select
 
@@ -160,7 +162,7 @@ def main() -> int:
                 )
             ]
         accept(session, ids, role="AI Sales Engineer", today=utcnow().date())
-    second_s, second_requests, second = timed_fetch(pulse)
+    second_s, second_cpu, second_requests, second = timed_fetch(pulse)
     for jobs in (*server.greenhouse.values(), *server.ashby.values()):
         for job in jobs[: POSTINGS // 10]:
             job["title"] = job["title"].replace("Engineer", "Engineer II")
@@ -169,23 +171,23 @@ def main() -> int:
         for posting in postings[: POSTINGS // 10]:
             posting["text"] = posting["text"].replace("Engineer", "Engineer II")
         del postings[-POSTINGS // 20 :]
-    third_s, third_requests, third = timed_fetch(pulse)
+    third_s, third_cpu, third_requests, third = timed_fetch(pulse)
     pulse.close()
     server.stop()
 
-    first_extra = (first_s - base_s) / total * 1000
-    second_extra = (second_s - base_s) / total * 1000
-    for label, secs, requests, counts in (
-        ("first fetch (all new)", first_s, first_requests, first),
-        ("second (unchanged)", second_s, second_requests, second),
-        ("third (10% changed, 5% gone)", third_s, third_requests, third),
+    first_extra = (first_cpu - base_cpu) / total * 1000
+    second_extra = (second_cpu - base_cpu) / total * 1000
+    for label, secs, cpu, requests, counts in (
+        ("first fetch (all new)", first_s, first_cpu, first_requests, first),
+        ("second (unchanged)", second_s, second_cpu, second_requests, second),
+        ("third (10% changed, 5% gone)", third_s, third_cpu, third_requests, third),
     ):
         print(
-            f"{label:<30} {secs:6.2f} s  {secs / total * 1000:.3f} ms/posting  "
+            f"{label:<30} {secs:6.2f} s  cpu {cpu / total * 1000:.3f} ms/posting  "
             f"{requests:,} requests  {counts}"
         )
-    print(f"first fetch over baseline:  {first_extra:.3f} ms/posting (target ≤ 2)")
-    print(f"re-fetch over baseline:     {second_extra:.3f} ms/posting (target ≤ 1)")
+    print(f"first fetch over baseline:  cpu {first_extra:.3f} ms/posting (target ≤ 2)")
+    print(f"re-fetch over baseline:     cpu {second_extra:.3f} ms/posting (target ≤ 1)")
     ok = first_extra <= 2 and second_extra <= 1 and not first["failed"]
     print("targets met" if ok else "TARGETS MISSED")
     return 0 if ok else 1

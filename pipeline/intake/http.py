@@ -135,7 +135,9 @@ class PoliteClient:
                 return answer
             if attempt < self.policy.attempts:
                 self.sleep(min(wait, self.policy.backoff_max))
-        raise FetchError(url, f"gave up after {self.policy.attempts} attempts: {last_error}")
+        attempts = self.policy.attempts
+        plural = "s" if attempts != 1 else ""
+        raise FetchError(url, f"gave up after {attempts} attempt{plural}: {last_error}")
 
 
 class _Retry(Exception):
