@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import signal
+import sys
 import threading
 from pathlib import Path
 from types import FrameType
@@ -19,7 +20,7 @@ from pipeline.delivery.models import DeliveryStatus
 from pipeline.delivery.outbox import counts_by_status
 from pipeline.issues import lifecycle
 from pipeline.issues.build import get_issue
-from pipeline.issues.models import Issue
+from pipeline.issues.models import Issue, IssueStatus
 from pipeline.issues.readiness import check_readiness
 from pipeline.issues.screenshots import chromium_available, take_screenshots
 from subscribers.database import transaction, utcnow
@@ -157,9 +158,38 @@ def _deliveries_left(week: str) -> int:
 
 
 @app.command("send")
-def send(week: WeekOption = None) -> None:
-    """Send the week's issue to every active subscriber (continues an interrupted send)."""
+def send(
+    week: WeekOption = None,
+    yes: Annotated[
+        bool, typer.Option("--yes", help="send a week that is not due yet without asking")
+    ] = False,
+) -> None:
+    """Send the week's issue to every active subscriber (continues an interrupted send).
+
+    Example: pulse issue send --week 2026-W48
+    """
+    _confirm_early_send(week, yes)
     _send(week, resume=False)
+
+
+def _confirm_early_send(week: str | None, yes: bool) -> None:
+    """Before the week is due, say what the schedule would do and ask (or need ``--yes``)."""
+    app_ = pulse()
+    key = weekly.resolve_week(app_, week)
+    with app_.db.sessions() as session:
+        issue = session.scalar(select(Issue).where(Issue.week_key == key))
+    if issue is not None and issue.status is not IssueStatus.BUILT:
+        return  # held, under way or done: the send path answers for those states
+    notice = lifecycle.early_send_notice(app_.settings, key, utcnow())
+    if notice is None or yes:
+        return
+    errors.print(f"{notice}.", markup=False)
+    if not sys.stdin.isatty():
+        errors.print(f"error: not sent; to send {key} now anyway add --yes", markup=False)
+        raise typer.Exit(1)
+    if not typer.confirm(f"Send {key} now, before it is due?", default=False, err=True):
+        errors.print("not sent", markup=False)
+        raise typer.Exit(1)
 
 
 @app.command("resume")

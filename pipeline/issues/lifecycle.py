@@ -112,3 +112,21 @@ def next_send_time(settings: Settings, now: datetime) -> datetime:
     """The next scheduled send (PULSE_SCHEDULE), in the newsletter's time zone."""
     schedule = WeeklySchedule.parse(settings.schedule, settings.timezone)
     return schedule.next_send(now).astimezone(schedule.zone)
+
+
+def early_send_notice(settings: Settings, week: str, now: datetime) -> str | None:
+    """What the schedule would do with ``week`` if it is not yet due; None once it is due.
+
+    ``pulse issue send --week`` on a future week bypasses the clock (its readiness check
+    and holds), so the command says what the clock would have done and asks first.
+    """
+    schedule = WeeklySchedule.parse(settings.schedule, settings.timezone)
+    due = schedule.send_time(week)
+    if due <= now:
+        return None
+    local = due.astimezone(schedule.zone)
+    return (
+        f"{week} is not due yet: the scheduler would build and check it at "
+        f"{local:%a %d %b %Y %H:%M %Z} and send it then only if it is ready "
+        f"(or approved), holding it otherwise"
+    )
