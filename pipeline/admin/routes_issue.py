@@ -17,7 +17,7 @@ from pipeline.admin.preview import (
     stored_issue,
     test_recipients,
 )
-from pipeline.admin.routes_dashboard import desk_week
+from pipeline.admin.routes_dashboard import chosen_week
 from pipeline.admin.web import (
     DeskError,
     EditorActor,
@@ -27,9 +27,15 @@ from pipeline.admin.web import (
     redirect,
 )
 from pipeline.delivery.providers.base import SendResult
-from pipeline.errors import ProviderError, PulseError, ValidationError
-from pipeline.issues.lifecycle import approve_issue, check_sendable_now, hold_issue, start_send_now
-from pipeline.issues.weeks import parse_week
+from pipeline.errors import ProviderError, PulseError
+from pipeline.issues.lifecycle import (
+    allowed_actions,
+    approve_issue,
+    check_sendable_now,
+    discard_issue,
+    hold_issue,
+    start_send_now,
+)
 from subscribers.database import transaction, utcnow
 from subscribers.models import Subscriber, SubscriberStatus
 
@@ -37,18 +43,14 @@ ACTIONS = {
     "approve": "Approve this issue for its scheduled send",
     "hold": "Hold this issue: it will not be sent until approved again",
     "send": "Send this issue now to every active subscriber",
+    "discard": "Discard this issue: it is never sent, and its content returns to the queue",
 }
 # The preview iframe shows our own rendered email: no scripts, no forms, nothing remote but images.
 PREVIEW_CSP = "sandbox; default-src 'none'; style-src 'unsafe-inline'; img-src https: data:"
 
 
 def _week(request: Request, value: str | None) -> str:
-    if not value:
-        return desk_week(pulse_of(request).settings, utcnow())
-    try:
-        return parse_week(value)
-    except ValidationError as err:
-        raise DeskError(400, str(err)) from err
+    return chosen_week(pulse_of(request), value, utcnow())
 
 
 def issue_router() -> APIRouter:
@@ -73,6 +75,7 @@ def issue_router() -> APIRouter:
             week=key,
             issue=issue,
             built=built,
+            actions=allowed_actions(issue if built else None),
             text=text,
             scheme="dark" if scheme == "dark" else "light",
             recipients=test_recipients(pulse, actor.email),
@@ -178,11 +181,14 @@ def issue_router() -> APIRouter:
 
         def decide_it() -> None:
             with transaction(pulse.db.sessions) as session:
-                ensure_built(pulse, session, key)
+                if action != "discard":  # discarding never builds what it throws away
+                    ensure_built(pulse, session, key)
                 if action == "approve":
                     approve_issue(session, key, actor.email)
                 elif action == "hold":
                     hold_issue(session, key, reason)
+                elif action == "discard":
+                    discard_issue(session, key, actor.email, reason)
                 else:
                     check_sendable_now(session, key)
             if action == "send":
@@ -192,7 +198,12 @@ def issue_router() -> APIRouter:
             await run_in_threadpool(decide_it)
         except PulseError as err:
             raise DeskError(400, str(err)) from err
-        done = {"approve": "approved", "hold": "held", "send": "sending now"}[action]
+        done = {
+            "approve": "approved",
+            "hold": "held",
+            "send": "sending now",
+            "discard": "discarded",
+        }[action]
         return redirect(f"/admin/issue?week={key}", message=f"Issue {key} {done}.")
 
     return router

@@ -212,6 +212,27 @@ def approve(
     _send(key, resume=False)
 
 
+def discard(
+    reason: Annotated[str, typer.Option("--reason", help="why it is thrown away (recorded)")],
+    editor: Annotated[str, typer.Option("--editor", help="who discards it (recorded)")],
+    week: WeekOption = None,
+) -> None:
+    """Throw away a held or stray issue: it is never sent; its content goes back to the queue.
+
+    Example: pulse issue discard --week 2026-W48 --editor ed@example.com --reason "built by mistake"
+    """
+    app_ = pulse()
+    key = weekly.resolve_week(app_, week)
+    with transaction(app_.db.sessions) as session:
+        issue = lifecycle.discard_issue(session, key, editor, reason)
+        number = issue.number
+    console.print(f"{key}: issue #{number} discarded by {editor}: {reason.strip()}", markup=False)
+
+
+app.command("discard")(discard)
+app.command("skip", help="Same as `discard`: the week is skipped, never sent.")(discard)
+
+
 @app.command("status")
 def status(week: WeekOption = None) -> None:
     """Show the issue's state and its deliveries by status."""
@@ -221,8 +242,13 @@ def status(week: WeekOption = None) -> None:
         issue = get_issue(session, key)
         counts = counts_by_status(session, issue.id)
     console.print(f"{key}: issue #{issue.number} “{issue.subject}” is {issue.status.value}")
-    if issue.pause_reason:
-        console.print(f"paused because: {issue.pause_reason}", markup=False)
+    if issue.discarded_by and issue.discarded_at:
+        when = f"{issue.discarded_at.astimezone(app_.settings.zone):%Y-%m-%d %H:%M %Z}"
+        console.print(
+            f"discarded by {issue.discarded_by} at {when}: {issue.pause_reason}", markup=False
+        )
+    elif issue.pause_reason:
+        console.print(f"{issue.status.value} because: {issue.pause_reason}", markup=False)
     table = Table("deliveries", "count")
     for state in DeliveryStatus:
         table.add_row(state.value, str(counts.get(state, 0)))
