@@ -5,6 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, Response
 from sqlalchemy import func, select
+from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
 from pipeline.admin.preview import (
@@ -36,6 +37,8 @@ from pipeline.issues.lifecycle import (
     hold_issue,
     start_send_now,
 )
+from pipeline.issues.models import Issue
+from pipeline.wiring import Pulse
 from subscribers.database import transaction, utcnow
 from subscribers.models import Subscriber, SubscriberStatus
 
@@ -53,6 +56,16 @@ def _week(request: Request, value: str | None) -> str:
     return chosen_week(pulse_of(request), value, utcnow())
 
 
+def _current(pulse: Pulse, session: Session, week: str) -> tuple[Issue, bool]:
+    """The built issue or the draft; data that cannot make an issue is a page, not a 500."""
+    try:
+        return current_issue(pulse, session, week)
+    except PulseError as err:
+        raise DeskError(
+            409, f"The issue for {week} cannot be assembled from the queue: {err}"
+        ) from err
+
+
 def issue_router() -> APIRouter:
     router = APIRouter(prefix="/admin/issue", include_in_schema=False)
 
@@ -66,7 +79,7 @@ def issue_router() -> APIRouter:
         pulse = pulse_of(request)
         key = _week(request, week)
         with transaction(pulse.db.sessions) as session:
-            issue, built = current_issue(pulse, session, key)
+            issue, built = _current(pulse, session, key)
             _html, text = sample_parts(pulse, issue)
         return page(
             request,
@@ -91,7 +104,7 @@ def issue_router() -> APIRouter:
         pulse = pulse_of(request)
         key = _week(request, week)
         with transaction(pulse.db.sessions) as session:
-            issue, _built = current_issue(pulse, session, key)
+            issue, _built = _current(pulse, session, key)
             html, _text = sample_parts(pulse, issue)
         response = HTMLResponse(force_scheme(html, scheme))
         response.headers["Content-Security-Policy"] = PREVIEW_CSP
