@@ -6,6 +6,7 @@ from typing import Any
 
 import typer
 from rich.console import Console
+from sqlalchemy.exc import InterfaceError, OperationalError
 from typer.core import TyperGroup
 
 from pipeline.config import load_settings
@@ -26,6 +27,15 @@ def pulse() -> Pulse:
     return _pulse
 
 
+def require_provider(app_: Pulse) -> None:
+    """Stop a long-running command at startup when the provider's credentials are missing.
+
+    Otherwise ``pulse serve`` or ``pulse scheduler`` would run for days and fail only at
+    the first send. Raises :class:`ConfigError` naming the variable (exit 2).
+    """
+    app_.provider().close()
+
+
 def reset() -> None:
     """Forget the wiring (each invocation, and each test, starts afresh)."""
     global _pulse
@@ -43,9 +53,19 @@ class PulseGroup(TyperGroup):
         except ConfigError as err:
             errors.print(f"error: {err}", markup=False)
             raise typer.Exit(2) from None
+        except (OperationalError, InterfaceError) as err:
+            # An unreachable or refused database is configuration too: one line, exit 2.
+            errors.print(f"error: PULSE_DATABASE_URL: {database_problem(err)}", markup=False)
+            raise typer.Exit(2) from None
         except PulseError as err:
             errors.print(f"error: {err}", markup=False)
             raise typer.Exit(1) from None
+
+
+def database_problem(err: OperationalError | InterfaceError) -> str:
+    """The driver's first line (no URL, so no password), e.g. "connection refused"."""
+    lines = str(err.orig or err).strip().splitlines() or ["cannot use the database"]
+    return f"cannot use the database: {lines[0].strip()}"
 
 
 def new_app(help_text: str) -> typer.Typer:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from rich.table import Table
 from sqlalchemy import select, text
 
-from pipeline.cli.common import console, pulse
+from pipeline.cli.common import console, pulse, require_provider
 from pipeline.db import is_current
 from pipeline.delivery.outbox import counts_by_status
 from pipeline.errors import PulseError
@@ -20,6 +20,7 @@ from subscribers.service import count_by_status
 def scheduler() -> None:
     """Run the weekly job on PULSE_SCHEDULE in PULSE_TIMEZONE until stopped."""
     app_ = pulse()
+    require_provider(app_)
     configure_logging(app_.settings.log_format)
     run_scheduler(app_)
 
