@@ -49,7 +49,10 @@ def content_add(
     week: Annotated[str | None, typer.Option(help="only for this ISO week, e.g. 2026-W48")] = None,
     position: Annotated[int, typer.Option(help="order within the section")] = 0,
 ) -> None:
-    """Queue a snippet."""
+    """Queue a snippet.
+
+    Example: pulse content add --section quick-links --title 'SE comp survey' --link https://example.com/survey
+    """
     with transaction(pulse().db.sessions) as session:
         snippet = queue.add_snippet(
             session,
@@ -93,7 +96,13 @@ def salary_add(
     currency: Annotated[str, typer.Option()] = "USD",
     region: Annotated[str, typer.Option()] = "US",
 ) -> None:
-    """Record one salary data point."""
+    """Record one salary data point.
+
+    \b
+    Example:
+      pulse salary add --role 'AI Sales Engineer' --level Senior \\
+        --low 180000 --high 240000 --source 'Survey 2026' --sample-size 40 --as-of 2026-11-20
+    """
     data = queue.SalaryInput(role, level, currency, low, high, region, source, sample_size, as_of)
     with transaction(pulse().db.sessions) as session:
         point = queue.add_salary_point(session, data)
@@ -104,7 +113,10 @@ def salary_add(
 def salary_import(path: Annotated[Path, typer.Argument(help="CSV with a header row")]) -> None:
     """Import salary points from CSV; any bad line aborts the whole file."""
     read_csv_path(path)
-    with transaction(pulse().db.sessions) as session, path.open(newline="", encoding="utf-8") as f:
+    with (
+        transaction(pulse().db.sessions) as session,
+        path.open(newline="", encoding="utf-8-sig") as f,
+    ):
         count = queue.import_salary_csv(session, f)
     console.print(f"imported {count} salary points")
 
@@ -139,7 +151,13 @@ def jobs_add(
     currency: Annotated[str, typer.Option()] = "USD",
     expires: Annotated[str | None, typer.Option(help="YYYY-MM-DD")] = None,
 ) -> None:
-    """Queue a job listing."""
+    """Queue a job listing.
+
+    \b
+    Example:
+      pulse jobs add --company Acme --title 'Solutions Engineer' --location NYC \\
+        --url https://acme.example/jobs/1 --remote
+    """
     with transaction(pulse().db.sessions) as session:
         job = queue.add_job(
             session,

@@ -39,7 +39,7 @@ def _print_lint(key: str, problems: list[str]) -> None:
         return
     console.print(f"{key}: lint found {len(problems)} problem(s); `send` will refuse:")
     for problem in problems:
-        console.print(f"  - {problem}", markup=False)
+        console.print(f"  - {problem}", markup=False, soft_wrap=True)
 
 
 @app.command("build")
@@ -49,7 +49,10 @@ def build(
     subject: Annotated[str | None, typer.Option(help="at most 70 characters")] = None,
     preheader: Annotated[str | None, typer.Option(help="at most 110 characters")] = None,
 ) -> None:
-    """Assemble and render the week's issue (the same issue if it already exists), then lint."""
+    """Assemble and render the week's issue (the same issue if it already exists), then lint.
+
+    Example: pulse issue build --week 2026-W49 --subject 'Pay holds steady'
+    """
     app_ = pulse()
     key = weekly.resolve_week(app_, week)
     result = weekly.build_week(app_, key, rebuild=rebuild, subject=subject, preheader=preheader)
@@ -76,7 +79,10 @@ def lint(week: WeekOption = None) -> None:
 
 @app.command("check")
 def check(week: WeekOption = None) -> None:
-    """Per section what is there and what is missing, plus lint problems; non-zero if not ready."""
+    """Per section what is there and what is missing, plus lint problems; non-zero if not ready.
+
+    Example: pulse issue check --week 2026-W49
+    """
     app_ = pulse()
     key = weekly.resolve_week(app_, week)
     with app_.db.sessions() as session:
