@@ -165,7 +165,11 @@ class WeeklyJob:
         if already:
             return self.recheck(now)
         if began is None or due < began:
-            since = "there is no list yet" if began is None else f"the newsletter began {began:%c}"
+            since = (
+                "there is no list yet"
+                if began is None
+                else f"the newsletter began {began:%Y-%m-%d %H:%M} UTC"
+            )
             detail = f"nothing to catch up: {week} was due before {since}"
             log.info("%s", detail)
             return JobOutcome(week, "nothing", detail)
@@ -179,7 +183,7 @@ class WeeklyJob:
             )
             log.info("%s", detail)
             outcome = self.run_weekly(week, now)
-            if outcome.action != "already-run":
+            if outcome.action not in ("already-run", "nothing"):
                 self.notify(f"{week}: catching up a missed send", f"{detail}\n\n{outcome.detail}")
             return JobOutcome(week, outcome.action, f"{detail}; {outcome.detail}")
         if not milestones.claim(self.pulse.db.sessions, week, milestones.MISSED):

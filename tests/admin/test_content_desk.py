@@ -138,7 +138,7 @@ def test_salary_form_adds_a_point_and_names_a_bad_field(desk: Desk) -> None:
     assert client.post("/admin/salary", data=point).status_code == 200
     bad = client.post("/admin/salary", data={**point, "high": "100"})
     assert bad.status_code == 400
-    assert "high: must not be below low" in bad.text
+    assert "high: 100 must not be below low (180,000)" in bad.text
     assert _count(desk, SalaryPoint) == 1
 
 

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from datetime import date
 
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from sqlalchemy import select
 
 from pipeline.content import queue
@@ -99,3 +101,27 @@ def test_comparisons_are_listed_saved_refused_when_unfillable_and_removed(desk: 
     with desk.pulse.db.sessions() as session:
         keys = set(session.scalars(select(SalaryComparison.key)))
     assert keys == {"ai-se-vs-mle"}
+
+
+@settings(
+    max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    key=st.text(max_size=70),
+    levels=st.text(max_size=80),
+    columns=st.text(max_size=80),
+    region=st.text(max_size=20),
+    position=st.text(max_size=8),
+)
+def test_hostile_comparison_forms_are_a_page_never_a_500(
+    desk: Desk, key: str, levels: str, columns: str, region: str, position: str
+) -> None:
+    client = desk.editor()
+    csrf = csrf_of(client, "/admin/comparisons")
+    form = {"csrf_token": csrf, "key": key, "title": "T", "levels": levels,
+            "columns": columns, "first_column": "Level", "region": region,
+            "position": position}  # fmt: skip
+    answer = client.post("/admin/comparisons", data=form)
+    assert answer.status_code in (200, 400), answer.text[:300]
+    if answer.status_code == 400:
+        assert 'id="comparison-error"' in answer.text
