@@ -178,6 +178,11 @@ def send(
     _send(week, resume=False)
 
 
+def _interactive() -> bool:
+    """Whether someone can answer a question (a terminal, not a script or cron)."""
+    return sys.stdin.isatty()
+
+
 def _confirm_early_send(week: str | None, yes: bool) -> None:
     """Before the week is due, say what the schedule would do and ask (or need ``--yes``)."""
     app_ = pulse()
@@ -190,7 +195,7 @@ def _confirm_early_send(week: str | None, yes: bool) -> None:
     if notice is None or yes:
         return
     errors.print(f"{notice}.", markup=False)
-    if not sys.stdin.isatty():
+    if not _interactive():
         errors.print(f"error: not sent; to send {key} now anyway add --yes", markup=False)
         raise typer.Exit(1)
     if not typer.confirm(f"Send {key} now, before it is due?", default=False, err=True):
