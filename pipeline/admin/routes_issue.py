@@ -34,6 +34,7 @@ from pipeline.issues.lifecycle import (
     approve_issue,
     check_sendable_now,
     discard_issue,
+    early_send_notice,
     hold_issue,
     start_send_now,
 )
@@ -174,6 +175,7 @@ def issue_router() -> APIRouter:
         return page(
             request, "admin/confirm.html", actor, action=action, description=ACTIONS[action],
             week=key, issue=issue, active=active or 0,
+            early=early_send_notice(pulse.settings, key, utcnow()) if action == "send" else None,
         )  # fmt: skip
 
     @router.post("/{action}")

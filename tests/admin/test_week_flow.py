@@ -129,3 +129,13 @@ def test_only_the_actions_a_state_allows() -> None:
     assert "send" not in allowed_actions(Issue(status=IssueStatus.HELD))
     for done in (IssueStatus.SENT, IssueStatus.SKIPPED, IssueStatus.SENDING, IssueStatus.PAUSED):
         assert allowed_actions(Issue(status=done)) == ()
+
+
+def test_send_now_on_a_week_not_yet_due_says_what_the_schedule_would_do(
+    pulse: Pulse, desk: Desk, sent_this_week: str
+) -> None:
+    following = _next_week(sent_this_week)
+    page = desk.editor().get(f"/admin/issue/confirm/send?week={following}").text
+    assert 'id="early-send"' in page and f"{following} is not due yet" in page
+    past = desk.editor().get(f"/admin/issue/confirm/send?week={STRAY}").text
+    assert 'id="early-send"' not in past
