@@ -7,8 +7,11 @@ quick start work with no configuration. :func:`load_settings` turns a bad value 
 
 from __future__ import annotations
 
+import difflib
+import os
 import re
 import secrets
+from collections.abc import Iterable
 from email.headerregistry import Address
 from email.utils import parseaddr
 from pathlib import Path
@@ -221,7 +224,19 @@ class Settings(BaseSettings):
             raise ValueError(
                 "PULSE_SECRET_KEY is required when PULSE_BASE_URL is a public https URL"
             )
+        if public and self.secret_key is not None:
+            weakness = secret_key_weakness(self.secret_key.get_secret_value())
+            if weakness:
+                raise ValueError(
+                    f"PULSE_SECRET_KEY {weakness}; for a public https site generate one with "
+                    "`python -c 'import secrets; print(secrets.token_urlsafe(48))'`"
+                )
         return self
+
+    @field_validator("database_url")
+    @classmethod
+    def _check_database_url(cls, value: str) -> str:
+        return checked_database_url(value)
 
     # Derived values -----------------------------------------------------------------------
 
@@ -291,8 +306,83 @@ def _env_name(settings_class: type[BaseSettings], field: str) -> str:
     return f"PULSE_{field.upper()}"
 
 
+# The example key shipped in deploy/pulse.env.example, and words that mark a key as a sample.
+EXAMPLE_SECRET_KEYS = frozenset({"change-me-to-64-random-characters"})
+_SAMPLE_WORDS = ("change-me", "changeme", "example", "secret", "password")
+MIN_SECRET_KEY_LENGTH = 32
+
+
+def secret_key_weakness(key: str) -> str | None:
+    """Why ``key`` is unfit to sign a public site's links, or None when it is fine."""
+    if key in EXAMPLE_SECRET_KEYS or any(word in key.lower() for word in _SAMPLE_WORDS):
+        return "is the example key (or looks like a sample), which anyone can read"
+    if len(key) < MIN_SECRET_KEY_LENGTH:
+        return f"is {len(key)} characters long; use at least {MIN_SECRET_KEY_LENGTH} random ones"
+    if len(set(key)) < 10:
+        return "repeats too few characters to be random"
+    return None
+
+
+def checked_database_url(value: str) -> str:
+    """The URL, if SQLAlchemy can parse it and its database driver is installed."""
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import ArgumentError, NoSuchModuleError
+
+    example = "e.g. sqlite:///var/pulse.db or postgresql+psycopg://pulse@127.0.0.1:5432/pulse"
+    try:
+        url = make_url(value)
+    except ArgumentError:
+        raise ValueError(f"{value!r} is not a database URL; {example}") from None
+    try:
+        url.get_dialect().import_dbapi()
+    except NoSuchModuleError:
+        raise ValueError(f"unknown database {url.drivername!r}; {example}") from None
+    except ImportError as err:
+        raise ValueError(
+            f"the driver for {url.drivername!r} is not installed ({err.name}); {example}"
+        ) from None
+    return value
+
+
+# PULSE_* names the test suite and tools read that are not settings.
+NOT_SETTINGS = frozenset({"PULSE_TEST_POSTGRES_URL", "PULSE_TEST_REQUIRE_CHROMIUM",
+                          "PULSE_UPDATE_GOLDEN"})  # fmt: skip
+
+
+def setting_names() -> list[str]:
+    """Every ``PULSE_*`` variable a setting reads."""
+    return sorted(_env_name(Settings, name) for name in Settings.model_fields)
+
+
+def refuse_unknown_names(names: Iterable[str], source: str = "environment") -> None:
+    """A misspelled ``PULSE_*`` name is an error naming the closest valid one.
+
+    Ignoring it would silently run on the default: ``PULSE_PROVDER=postmark`` would
+    "send" into files.
+    """
+    valid = setting_names()
+    for name in sorted(names):
+        upper = name.upper()
+        if not upper.startswith("PULSE_") or upper in valid or upper in NOT_SETTINGS:
+            continue
+        close = difflib.get_close_matches(upper, valid, n=1, cutoff=0.6)
+        hint = f"did you mean {close[0]}?" if close else "see the README's Configuration table"
+        raise ConfigError(f"{name} (in the {source}) is not a setting; {hint}")
+
+
+def _dotenv_names() -> list[str]:
+    path = Path(".env")
+    if not path.is_file():
+        return []
+    from dotenv import dotenv_values
+
+    return [name for name in dotenv_values(path) if name]
+
+
 def load_settings(**overrides: object) -> Settings:
     """Read settings from the environment; raise :class:`ConfigError` naming the variable."""
+    refuse_unknown_names(os.environ)
+    refuse_unknown_names(_dotenv_names(), ".env file")
     try:
         return Settings(**overrides)  # type: ignore[arg-type]
     except PydanticValidationError as err:

@@ -80,13 +80,29 @@ class ImportRejected(PulseError):
         self.summary = summary
 
 
+# Headers as spreadsheets write them ("First Name", "E-mail") and the names we read.
+HEADER_ALIASES = {
+    "firstname": "first_name",
+    "first": "first_name",
+    "given_name": "first_name",
+    "e_mail": "email",
+    "email_address": "email",
+}
+
+
+def header_name(raw: str) -> str:
+    """``"\ufeffFirst Name "`` → ``first_name``: Excel's UTF-8 BOM, case and spacing ignored."""
+    name = "_".join(raw.lstrip("\ufeff").strip().lower().replace("-", " ").split())
+    return HEADER_ALIASES.get(name, name)
+
+
 def read_subscriber_csv(
     stream: TextIO, *, check_deliverability: bool = False
 ) -> Iterator[tuple[int, NewSubscriber | LineError]]:
     """Yield (line number, subscriber or error) per row; structural problems are fatal."""
     reader = csv.DictReader(stream)
     try:
-        fields = [name.strip().lower() for name in reader.fieldnames or []]
+        fields = [header_name(name) for name in reader.fieldnames or []]
     except UnicodeDecodeError as err:
         raise _not_utf8(err) from err
     except csv.Error as err:

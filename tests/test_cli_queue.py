@@ -59,7 +59,9 @@ def test_bad_link_and_week_are_named(cli: Cli) -> None:
     bad_week = cli(
         "content", "add", "--section", "quick-links", "--title", "x", "--week", "2026-W60"
     )
-    assert bad_week.exit_code == 1 and "target_week" in bad_week.stderr
+    # The flag the user typed and the value, not the internal field name (issue 21).
+    assert bad_week.exit_code == 1 and "--week: '2026-W60'" in bad_week.stderr
+    assert "target_week" not in bad_week.stderr
 
 
 def test_salary_import_is_all_or_nothing(cli: Cli, pulse: Pulse, tmp_path: Path) -> None:

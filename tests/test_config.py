@@ -48,5 +48,5 @@ def test_public_https_base_url_requires_a_secret_key(monkeypatch: pytest.MonkeyP
     monkeypatch.delenv("PULSE_SECRET_KEY", raising=False)
     with pytest.raises(ConfigError, match="PULSE_SECRET_KEY"):
         load_settings()
-    monkeypatch.setenv("PULSE_SECRET_KEY", "s3cret-for-tests")
-    assert load_settings().secret_keys()[0] == "s3cret-for-tests"
+    monkeypatch.setenv("PULSE_SECRET_KEY", "Zq8r3VxK1mTa9wLp0YcN4eHs7uJd2fGb6oRi5kW")
+    assert load_settings().secret_keys()[0] == "Zq8r3VxK1mTa9wLp0YcN4eHs7uJd2fGb6oRi5kW"

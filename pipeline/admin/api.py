@@ -260,7 +260,7 @@ def api_router() -> APIRouter:
         pulse = pulse_of(request)
         now = utcnow()
         try:
-            key = desk_week(pulse.settings, now) if week == "next" else parse_week(week)
+            key = desk_week(pulse, now) if week == "next" else parse_week(week)
         except ValidationError as err:
             raise _invalid(err) from err
         with transaction(pulse.db.sessions) as session:

@@ -1,4 +1,7 @@
-"""The content queue pages: snippets, salary data points (form and CSV) and job listings."""
+"""The content queue pages: snippets, salary data points (form and CSV) and job listings.
+
+Each queued item can be added, edited and removed here; errors are shown on the page.
+"""
 
 from __future__ import annotations
 
@@ -30,6 +33,18 @@ from pipeline.admin.web import (
     redirect,
     sanitised_html,
 )
+from pipeline.content.edit import (
+    SALARY_FIELDS,
+    JobChange,
+    get_job,
+    get_salary_point,
+    job_fields,
+    remove_job,
+    remove_salary_points,
+    salary_fields,
+    update_job,
+    update_salary_point,
+)
 from pipeline.content.models import Section
 from pipeline.content.queue import (
     SalaryInput,
@@ -42,6 +57,12 @@ from pipeline.content.queue import (
     list_snippets,
 )
 from pipeline.errors import ImportFileError, NotFoundError, ValidationError
+from pipeline.issues.comparisons import (
+    SalaryComparison,
+    list_comparisons,
+    remove_comparison,
+    save_comparison,
+)
 from pipeline.issues.markdown import markdown_to_html
 from subscribers.database import transaction, utcnow
 
@@ -286,7 +307,197 @@ def content_router() -> APIRouter:
             return jobs_page(request, actor, 400, values=values, error=err)
         return redirect("/admin/jobs", message="Job listing added.")
 
+    @router.get("/salary/{point_id}/edit")
+    def edit_salary_form(request: Request, point_id: int, actor: EditorActor) -> Response:
+        with transaction(pulse_of(request).db.sessions) as session:
+            try:
+                values = salary_fields(get_salary_point(session, point_id))
+            except NotFoundError as err:
+                return page(request, "admin/error.html", actor, 404, message=str(err))
+        return _item_page(request, actor, "salary", point_id, values)
+
+    @router.post("/salary/{point_id}/edit")
+    async def edit_salary(request: Request, point_id: int) -> Response:
+        actor = await editor_form(request)
+        form = await request.form()
+        values = {name: str(form.get(name) or "").strip() for name in SALARY_FIELDS}
+        try:
+            with transaction(pulse_of(request).db.sessions) as session:
+                update_salary_point(session, point_id, dict(values))
+        except NotFoundError as err:
+            return page(request, "admin/error.html", actor, 404, message=str(err))
+        except ValidationError as err:
+            return _item_page(request, actor, "salary", point_id, values, err)
+        return redirect("/admin/salary", message=f"Salary data point {point_id} saved.")
+
+    @router.post("/salary/{point_id}/remove")
+    async def remove_salary(request: Request, point_id: int) -> Response:
+        actor = await editor_form(request)
+        try:
+            with transaction(pulse_of(request).db.sessions) as session:
+                remove_salary_points(session, [point_id])
+        except NotFoundError as err:
+            return page(request, "admin/error.html", actor, 404, message=str(err))
+        return redirect("/admin/salary", message=f"Salary data point {point_id} removed.")
+
+    @router.get("/jobs/{job_id}/edit")
+    def edit_job_form(request: Request, job_id: int, actor: EditorActor) -> Response:
+        with transaction(pulse_of(request).db.sessions) as session:
+            try:
+                job = get_job(session, job_id)
+            except NotFoundError as err:
+                return page(request, "admin/error.html", actor, 404, message=str(err))
+            values, remote = job_fields(job), job.remote
+        return _item_page(request, actor, "jobs", job_id, values, remote=remote)
+
+    @router.post("/jobs/{job_id}/edit")
+    async def edit_job(request: Request, job_id: int) -> Response:
+        actor = await editor_form(request)
+        form = await request.form()
+        values = {name: str(form.get(name) or "").strip() for name in JOB_FIELDS}
+        remote = form.get("remote") == "on"
+        try:
+            change = JobChange(
+                company=values["company"], title=values["title"], location=values["location"],
+                url=values["url"], remote=remote,
+                comp_low=_optional_int(values["comp_low"], "comp_low"),
+                comp_high=_optional_int(values["comp_high"], "comp_high"),
+                clear_comp=not values["comp_low"] and not values["comp_high"],
+                currency=values["currency"] or None,
+                expires_on=values["expires_on"] or None, clear_expiry=not values["expires_on"],
+            )  # fmt: skip
+            with transaction(pulse_of(request).db.sessions) as session:
+                _job, week = update_job(session, job_id, change)
+        except NotFoundError as err:
+            return page(request, "admin/error.html", actor, 404, message=str(err))
+        except ValidationError as err:
+            return _item_page(request, actor, "jobs", job_id, values, err, remote=remote)
+        return redirect("/admin/jobs", message=f"Job listing {job_id} saved.{_rebuild(week)}")
+
+    @router.post("/jobs/{job_id}/remove")
+    async def remove_job_listing(request: Request, job_id: int) -> Response:
+        actor = await editor_form(request)
+        try:
+            with transaction(pulse_of(request).db.sessions) as session:
+                week = remove_job(session, job_id)
+        except NotFoundError as err:
+            return page(request, "admin/error.html", actor, 404, message=str(err))
+        except ValidationError as err:
+            return jobs_page(request, actor, 400, error=err)
+        return redirect("/admin/jobs", message=f"Job listing {job_id} removed.{_rebuild(week)}")
+
+    # --- salary comparisons (the Salary Pulse tables) --------------------------------------
+
+    def comparisons_page(
+        request: Request, actor: Actor, status: int = 200, **context: Any
+    ) -> Response:
+        with transaction(pulse_of(request).db.sessions) as session:
+            rows = list_comparisons(session)
+        context.setdefault("values", {"first_column": "Level"})
+        context.setdefault("error", None)
+        return page(request, "admin/comparisons.html", actor, status, comparisons=rows, **context)
+
+    @router.get("/comparisons")
+    def comparisons(request: Request, actor: EditorActor, key: str | None = None) -> Response:
+        values: dict[str, str] = {"first_column": "Level"}
+        if key:
+            with transaction(pulse_of(request).db.sessions) as session:
+                row = next((r for r in list_comparisons(session) if r.key == key), None)
+                if row is not None:
+                    values = comparison_fields(row)
+        return comparisons_page(request, actor, values=values)
+
+    @router.post("/comparisons")
+    async def save(request: Request) -> Response:
+        actor = await editor_form(request)
+        form = await request.form()
+        names = ("key", "title", "levels", "columns", "first_column", "region", "position")
+        values = {name: str(form.get(name) or "") for name in names}
+        try:
+            with transaction(pulse_of(request).db.sessions) as session:
+                row = save_comparison(
+                    session,
+                    key=values["key"],
+                    title=values["title"],
+                    levels=_lines(values["levels"]),
+                    columns=_lines(values["columns"]),
+                    first_column=values["first_column"] or "Level",
+                    region=values["region"] or None,
+                    position=_optional_int(values["position"], "position") or 0,
+                )
+                saved = row.key
+        except ValidationError as err:
+            return comparisons_page(request, actor, 400, values=values, error=err)
+        return redirect("/admin/comparisons", message=f"Comparison {saved} saved.")
+
+    @router.post("/comparisons/{key}/remove")
+    async def remove_table(request: Request, key: str) -> Response:
+        actor = await editor_form(request)
+        try:
+            with transaction(pulse_of(request).db.sessions) as session:
+                remove_comparison(session, key)
+        except NotFoundError as err:
+            return page(request, "admin/error.html", actor, 404, message=str(err))
+        return redirect("/admin/comparisons", message=f"Comparison {key} removed.")
+
     return router
+
+
+def _lines(text: str) -> list[str]:
+    return [line.strip() for line in text.splitlines() if line.strip()]
+
+
+def comparison_fields(row: SalaryComparison) -> dict[str, str]:
+    """A comparison as the form shows it: one level, one ROLE=Heading column per line."""
+    return {
+        "key": row.key,
+        "title": row.title,
+        "levels": "\n".join(row.levels),
+        "columns": "\n".join(f"{role}={heading}" for role, heading in row.columns),
+        "first_column": row.first_column,
+        "region": row.region or "",
+        "position": str(row.position),
+    }
+
+
+JOB_FIELDS = ("company", "title", "location", "url", "comp_low", "comp_high", "currency",
+              "expires_on")  # fmt: skip
+ITEM_LABELS = {
+    "salary": (
+        "salary data point",
+        [("role", "Role"), ("level", "Level"), ("currency", "Currency"), ("low", "Low"),
+         ("high", "High"), ("region", "Region"), ("source", "Source"),
+         ("sample_size", "Sample size"), ("as_of", "As of (YYYY-MM-DD)")],
+    ),
+    "jobs": (
+        "job listing",
+        [("company", "Company"), ("title", "Title"), ("location", "Location"), ("url", "URL"),
+         ("comp_low", "Comp low (optional)"), ("comp_high", "Comp high (optional)"),
+         ("currency", "Currency"), ("expires_on", "Expires on (optional, YYYY-MM-DD)")],
+    ),
+}  # fmt: skip
+
+
+def _item_page(
+    request: Request,
+    actor: Actor,
+    kind: str,
+    item_id: int,
+    values: dict[str, str],
+    error: ValidationError | None = None,
+    *,
+    remote: bool | None = None,
+) -> Response:
+    """The edit form of one salary point or job listing, with the error beside it."""
+    noun, fields = ITEM_LABELS[kind]
+    return page(
+        request, "admin/item_edit.html", actor, 400 if error else 200, kind=kind,
+        item_id=item_id, noun=noun, fields=fields, values=values, error=error, remote=remote,
+    )  # fmt: skip
+
+
+def _rebuild(week: str | None) -> str:
+    return f" Issue {week} was built with it: rebuild it on the Preview page." if week else ""
 
 
 def _optional_int(value: str, field: str) -> int | None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, Response
 from sqlalchemy import func, select
+from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
 from pipeline.admin.preview import (
@@ -17,7 +18,7 @@ from pipeline.admin.preview import (
     stored_issue,
     test_recipients,
 )
-from pipeline.admin.routes_dashboard import desk_week
+from pipeline.admin.routes_dashboard import chosen_week
 from pipeline.admin.web import (
     DeskError,
     EditorActor,
@@ -27,9 +28,18 @@ from pipeline.admin.web import (
     redirect,
 )
 from pipeline.delivery.providers.base import SendResult
-from pipeline.errors import ProviderError, PulseError, ValidationError
-from pipeline.issues.lifecycle import approve_issue, check_sendable_now, hold_issue, start_send_now
-from pipeline.issues.weeks import parse_week
+from pipeline.errors import ProviderError, PulseError
+from pipeline.issues.lifecycle import (
+    allowed_actions,
+    approve_issue,
+    check_sendable_now,
+    discard_issue,
+    early_send_notice,
+    hold_issue,
+    start_send_now,
+)
+from pipeline.issues.models import Issue
+from pipeline.wiring import Pulse
 from subscribers.database import transaction, utcnow
 from subscribers.models import Subscriber, SubscriberStatus
 
@@ -37,18 +47,24 @@ ACTIONS = {
     "approve": "Approve this issue for its scheduled send",
     "hold": "Hold this issue: it will not be sent until approved again",
     "send": "Send this issue now to every active subscriber",
+    "discard": "Discard this issue: it is never sent, and its content returns to the queue",
 }
 # The preview iframe shows our own rendered email: no scripts, no forms, nothing remote but images.
 PREVIEW_CSP = "sandbox; default-src 'none'; style-src 'unsafe-inline'; img-src https: data:"
 
 
 def _week(request: Request, value: str | None) -> str:
-    if not value:
-        return desk_week(pulse_of(request).settings, utcnow())
+    return chosen_week(pulse_of(request), value, utcnow())
+
+
+def _current(pulse: Pulse, session: Session, week: str) -> tuple[Issue, bool]:
+    """The built issue or the draft; data that cannot make an issue is a page, not a 500."""
     try:
-        return parse_week(value)
-    except ValidationError as err:
-        raise DeskError(400, str(err)) from err
+        return current_issue(pulse, session, week)
+    except PulseError as err:
+        raise DeskError(
+            409, f"The issue for {week} cannot be assembled from the queue: {err}"
+        ) from err
 
 
 def issue_router() -> APIRouter:
@@ -64,7 +80,7 @@ def issue_router() -> APIRouter:
         pulse = pulse_of(request)
         key = _week(request, week)
         with transaction(pulse.db.sessions) as session:
-            issue, built = current_issue(pulse, session, key)
+            issue, built = _current(pulse, session, key)
             _html, text = sample_parts(pulse, issue)
         return page(
             request,
@@ -73,6 +89,7 @@ def issue_router() -> APIRouter:
             week=key,
             issue=issue,
             built=built,
+            actions=allowed_actions(issue if built else None),
             text=text,
             scheme="dark" if scheme == "dark" else "light",
             recipients=test_recipients(pulse, actor.email),
@@ -88,7 +105,7 @@ def issue_router() -> APIRouter:
         pulse = pulse_of(request)
         key = _week(request, week)
         with transaction(pulse.db.sessions) as session:
-            issue, _built = current_issue(pulse, session, key)
+            issue, _built = _current(pulse, session, key)
             html, _text = sample_parts(pulse, issue)
         response = HTMLResponse(force_scheme(html, scheme))
         response.headers["Content-Security-Policy"] = PREVIEW_CSP
@@ -158,6 +175,7 @@ def issue_router() -> APIRouter:
         return page(
             request, "admin/confirm.html", actor, action=action, description=ACTIONS[action],
             week=key, issue=issue, active=active or 0,
+            early=early_send_notice(pulse.settings, key, utcnow()) if action == "send" else None,
         )  # fmt: skip
 
     @router.post("/{action}")
@@ -178,11 +196,14 @@ def issue_router() -> APIRouter:
 
         def decide_it() -> None:
             with transaction(pulse.db.sessions) as session:
-                ensure_built(pulse, session, key)
+                if action != "discard":  # discarding never builds what it throws away
+                    ensure_built(pulse, session, key)
                 if action == "approve":
                     approve_issue(session, key, actor.email)
                 elif action == "hold":
                     hold_issue(session, key, reason)
+                elif action == "discard":
+                    discard_issue(session, key, actor.email, reason)
                 else:
                     check_sendable_now(session, key)
             if action == "send":
@@ -192,7 +213,12 @@ def issue_router() -> APIRouter:
             await run_in_threadpool(decide_it)
         except PulseError as err:
             raise DeskError(400, str(err)) from err
-        done = {"approve": "approved", "hold": "held", "send": "sending now"}[action]
+        done = {
+            "approve": "approved",
+            "hold": "held",
+            "send": "sending now",
+            "discard": "discarded",
+        }[action]
         return redirect(f"/admin/issue?week={key}", message=f"Issue {key} {done}.")
 
     return router

@@ -23,10 +23,21 @@ from pipeline.cli.common import PulseGroup, reset
 
 app = typer.Typer(
     cls=PulseGroup,
-    help="AISE Pulse Brief: the weekly newsletter pipeline.",
+    help=(
+        "AISE Pulse Brief: the weekly newsletter pipeline.\n\n"
+        "\b\nExamples:\n"
+        "  pulse demo                     seed a week, build it, send it into var/outbox\n"
+        "  pulse status                   what goes out next, and when\n"
+        "  pulse content add --section role-insights --title 'Discovery beats demos'\n"
+        "  pulse issue check              what this week's issue still needs\n"
+        "  pulse issue send --week 2026-W49\n"
+        "  pulse serve                    signup page, archive and the desk at /admin\n\n"
+        "Run `pulse COMMAND --help` for a command's options."
+    ),
     no_args_is_help=True,
     pretty_exceptions_enable=False,
     add_completion=False,
+    rich_markup_mode=None,
 )
 
 

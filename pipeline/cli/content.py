@@ -1,15 +1,27 @@
-"""``pulse content``, ``pulse salary`` and ``pulse jobs``: the editors' queue."""
+"""``pulse content``, ``pulse salary`` and ``pulse jobs``: the editors' queue.
+
+Every queued item can be listed, added, edited and removed here.
+"""
 
 from __future__ import annotations
 
+from datetime import date
 from pathlib import Path
 from typing import Annotated
 
 import typer
 from rich.table import Table
 
+from pipeline.admin.content import get_snippet, retire_snippet, update_snippet
 from pipeline.cli.common import console, new_app, pulse
 from pipeline.content import queue
+from pipeline.content.edit import (
+    JobChange,
+    remove_job,
+    remove_salary_points,
+    update_job,
+    update_salary_point,
+)
 from pipeline.content.models import Section
 from pipeline.errors import ValidationError
 from subscribers.database import transaction, utcnow
@@ -37,7 +49,10 @@ def content_add(
     week: Annotated[str | None, typer.Option(help="only for this ISO week, e.g. 2026-W48")] = None,
     position: Annotated[int, typer.Option(help="order within the section")] = 0,
 ) -> None:
-    """Queue a snippet."""
+    """Queue a snippet.
+
+    Example: pulse content add --section quick-links --title 'SE comp survey' --link https://example.com/survey
+    """
     with transaction(pulse().db.sessions) as session:
         snippet = queue.add_snippet(
             session,
@@ -81,7 +96,13 @@ def salary_add(
     currency: Annotated[str, typer.Option()] = "USD",
     region: Annotated[str, typer.Option()] = "US",
 ) -> None:
-    """Record one salary data point."""
+    """Record one salary data point.
+
+    \b
+    Example:
+      pulse salary add --role 'AI Sales Engineer' --level Senior \\
+        --low 180000 --high 240000 --source 'Survey 2026' --sample-size 40 --as-of 2026-11-20
+    """
     data = queue.SalaryInput(role, level, currency, low, high, region, source, sample_size, as_of)
     with transaction(pulse().db.sessions) as session:
         point = queue.add_salary_point(session, data)
@@ -92,7 +113,10 @@ def salary_add(
 def salary_import(path: Annotated[Path, typer.Argument(help="CSV with a header row")]) -> None:
     """Import salary points from CSV; any bad line aborts the whole file."""
     read_csv_path(path)
-    with transaction(pulse().db.sessions) as session, path.open(newline="", encoding="utf-8") as f:
+    with (
+        transaction(pulse().db.sessions) as session,
+        path.open(newline="", encoding="utf-8-sig") as f,
+    ):
         count = queue.import_salary_csv(session, f)
     console.print(f"imported {count} salary points")
 
@@ -127,7 +151,13 @@ def jobs_add(
     currency: Annotated[str, typer.Option()] = "USD",
     expires: Annotated[str | None, typer.Option(help="YYYY-MM-DD")] = None,
 ) -> None:
-    """Queue a job listing."""
+    """Queue a job listing.
+
+    \b
+    Example:
+      pulse jobs add --company Acme --title 'Solutions Engineer' --location NYC \\
+        --url https://acme.example/jobs/1 --remote
+    """
     with transaction(pulse().db.sessions) as session:
         job = queue.add_job(
             session,
@@ -172,3 +202,136 @@ def jobs_list(
                 str(j.issue_id or ""),
             )
     console.print(table)
+
+
+# --- changing and removing queued items ---------------------------------------------------
+
+
+@content_app.command("edit")
+def content_edit(
+    snippet_id: Annotated[int, typer.Argument(help="id from `pulse content list`")],
+    section: Annotated[str | None, typer.Option(help=SECTION_HELP)] = None,
+    title: Annotated[str | None, typer.Option()] = None,
+    body: Annotated[str | None, typer.Option(help="Markdown")] = None,
+    link: Annotated[str | None, typer.Option(help="'' removes the link")] = None,
+    status: Annotated[str | None, typer.Option(help="draft or ready")] = None,
+    week: Annotated[str | None, typer.Option(help="ISO week; '' for any week")] = None,
+) -> None:
+    """Change a queued snippet (only the options given).
+
+    Example: pulse content edit 12 --title "Discovery beats demos" --week 2026-W49
+    """
+    with transaction(pulse().db.sessions) as session:
+        snippet = get_snippet(session, snippet_id)
+        update_snippet(
+            session,
+            snippet,
+            section=snippet.section.value if section is None else section,
+            title=snippet.title if title is None else title,
+            body=snippet.body_md if body is None else body,
+            link=snippet.link if link is None else link,
+            status=snippet.status.value if status is None else status,
+            target_week=snippet.target_week if week is None else week,
+        )
+    console.print(f"changed snippet {snippet_id}")
+
+
+@content_app.command("remove")
+def content_remove(
+    snippet_id: Annotated[int, typer.Argument(help="id from `pulse content list`")],
+) -> None:
+    """Take a snippet out of the queue for good (kept as a retired draft for the record)."""
+    with transaction(pulse().db.sessions) as session:
+        retire_snippet(session, get_snippet(session, snippet_id), utcnow())
+    console.print(f"removed snippet {snippet_id} from the queue")
+
+
+@salary_app.command("edit")
+def salary_edit(
+    point_id: Annotated[int, typer.Argument(help="id from `pulse salary list`")],
+    role: Annotated[str | None, typer.Option()] = None,
+    level: Annotated[str | None, typer.Option()] = None,
+    currency: Annotated[str | None, typer.Option()] = None,
+    low: Annotated[str | None, typer.Option()] = None,
+    high: Annotated[str | None, typer.Option()] = None,
+    region: Annotated[str | None, typer.Option()] = None,
+    source: Annotated[str | None, typer.Option()] = None,
+    sample_size: Annotated[str | None, typer.Option()] = None,
+    as_of: Annotated[str | None, typer.Option(help="YYYY-MM-DD")] = None,
+) -> None:
+    """Change a salary data point (only the options given).
+
+    Example: pulse salary edit 7 --currency USD
+    """
+    given = {
+        "role": role, "level": level, "currency": currency, "low": low, "high": high,
+        "region": region, "source": source, "sample_size": sample_size, "as_of": as_of,
+    }  # fmt: skip
+    changes: dict[str, str | int | date] = {k: v for k, v in given.items() if v is not None}
+    if not changes:
+        raise ValidationError("edit", "give at least one option to change, e.g. --currency USD")
+    with transaction(pulse().db.sessions) as session:
+        point = update_salary_point(session, point_id, changes)
+        console.print(
+            f"changed salary point {point.id}: {point.role} / {point.level} "
+            f"{point.currency} {point.low:,}–{point.high:,}",
+            markup=False,
+        )
+
+
+@salary_app.command("remove")
+def salary_remove(
+    point_ids: Annotated[list[int], typer.Argument(help="ids from `pulse salary list`")],
+) -> None:
+    """Delete salary data points (issues already sent keep the tables they showed)."""
+    with transaction(pulse().db.sessions) as session:
+        count = remove_salary_points(session, point_ids)
+    console.print(f"removed {count} salary point(s)")
+
+
+def _rebuild_hint(week: str | None) -> None:
+    if week:
+        console.print(
+            f"issue {week} was built with it: rebuild it with "
+            f"`pulse issue build --week {week} --rebuild`",
+            soft_wrap=True,
+        )
+
+
+@jobs_app.command("edit")
+def jobs_edit(
+    job_id: Annotated[int, typer.Argument(help="id from `pulse jobs list`")],
+    company: Annotated[str | None, typer.Option()] = None,
+    title: Annotated[str | None, typer.Option()] = None,
+    location: Annotated[str | None, typer.Option()] = None,
+    url: Annotated[str | None, typer.Option()] = None,
+    remote: Annotated[bool | None, typer.Option("--remote/--onsite")] = None,
+    comp_low: Annotated[int | None, typer.Option()] = None,
+    comp_high: Annotated[int | None, typer.Option()] = None,
+    no_comp: Annotated[bool, typer.Option("--no-comp", help="remove the pay range")] = False,
+    currency: Annotated[str | None, typer.Option()] = None,
+    expires: Annotated[str | None, typer.Option(help="YYYY-MM-DD")] = None,
+    no_expiry: Annotated[bool, typer.Option("--no-expiry", help="never expires")] = False,
+) -> None:
+    """Change a job listing (only the options given).
+
+    Example: pulse jobs edit 3 --comp-low 180000 --comp-high 240000
+    """
+    change = JobChange(
+        company=company, title=title, location=location, url=url, remote=remote,
+        comp_low=comp_low, comp_high=comp_high, currency=currency, expires_on=expires,
+        clear_comp=no_comp, clear_expiry=no_expiry,
+    )  # fmt: skip
+    with transaction(pulse().db.sessions) as session:
+        job, week = update_job(session, job_id, change)
+        console.print(f"changed job {job.id}: {job.title} at {job.company}", markup=False)
+    _rebuild_hint(week)
+
+
+@jobs_app.command("remove")
+def jobs_remove(job_id: Annotated[int, typer.Argument(help="id from `pulse jobs list`")]) -> None:
+    """Delete a job listing that has not gone out in an issue."""
+    with transaction(pulse().db.sessions) as session:
+        week = remove_job(session, job_id)
+    console.print(f"removed job {job_id}")
+    _rebuild_hint(week)

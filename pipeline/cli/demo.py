@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -12,6 +13,7 @@ from pipeline import weekly
 from pipeline.cli.common import console, pulse
 from pipeline.config import PLACEHOLDER_POSTAL_ADDRESS
 from pipeline.demo.seed import DEMO_POSTAL_ADDRESS, seed_week
+from pipeline.issues.models import IssueStatus
 from pipeline.issues.weeks import week_monday
 from pipeline.wiring import Pulse
 from subscribers.database import transaction
@@ -21,7 +23,10 @@ def demo(
     subscribers: Annotated[int, typer.Option(min=0, max=1_000_000)] = 1000,
     no_send: Annotated[bool, typer.Option("--no-send", help="stop after building")] = False,
 ) -> None:
-    """Seed a realistic week, build this week's issue, send it, and summarise."""
+    """Seed a realistic week, build this week's issue, send it, and summarise.
+
+    Example: pulse demo --subscribers 200
+    """
     started = time.perf_counter()
     app_ = pulse()
     settings = app_.settings
@@ -41,6 +46,7 @@ def _run_demo(app_: Pulse, subscribers: int, no_send: bool, started: float) -> N
     with transaction(app_.db.sessions) as session:
         seeded = seed_week(session, week_monday(week), subscribers)
     built = weekly.build_week(app_, week)
+    already_sent = built.issue.status is IssueStatus.SENT
     preview_dir = app_.settings.var_dir / "preview" / week
     weekly.write_preview(app_, week, preview_dir)
     report = None if no_send else weekly.send_week(app_, week)
@@ -54,9 +60,27 @@ def _run_demo(app_: Pulse, subscribers: int, no_send: bool, started: float) -> N
         f"{seeded.salary_points} salary points, {seeded.jobs} jobs, "
         f"{seeded.snippets} snippets, {seeded.subscribers.added} new subscribers",
     )
-    table.add_row("recipients", str(report.created if report else 0))
-    table.add_row("sent", "not sent (--no-send)" if report is None else str(report.sent))
+    if already_sent:
+        table.add_row("recipients", "already sent: this week's issue went out before")
+        table.add_row("sent", "0 (nobody gets it twice)")
+    else:
+        table.add_row("recipients", str(report.created if report else 0))
+        table.add_row("sent", "not sent (--no-send)" if report is None else str(report.sent))
     table.add_row("time", f"{elapsed:.2f}s")
     table.add_row("html", str(preview_dir / "issue.html"))
     table.add_row("outbox", str(app_.settings.outbox_dir / week))
     console.print(table)
+    console.print(next_steps(week, preview_dir), markup=False, soft_wrap=True)
+
+
+def next_steps(week: str, preview_dir: Path) -> str:
+    """What a newcomer does after the demo."""
+    return (
+        "Next steps:\n"
+        f"  open {preview_dir / 'issue.html'} in a browser to see the issue\n"
+        "  pulse serve                 the signup page, archive and the editors' desk at /admin\n"
+        "  pulse editors add YOU@EXAMPLE.COM --role admin   an account for the desk\n"
+        "  pulse status                what goes out next, and when\n"
+        "  pulse content add --help    queue next week's content\n"
+        "  set PULSE_POSTAL_ADDRESS (and PULSE_PROVIDER) before mailing real readers"
+    )

@@ -8,9 +8,13 @@ from typing import Annotated
 import typer
 
 from pipeline.cli.common import console, new_app, pulse
+from pipeline.errors import PulseError, ValidationError
 from pipeline.events.ingest import apply_events, event_source, read_backfill
 from pipeline.events.mailbox import scan_mailbox
+from pipeline.events.models import EventType
+from pipeline.events.normalised import NormalisedEvent
 from pipeline.events.policy import EventPolicy, IngestReport
+from pipeline.events.providers import SOURCES
 from subscribers.database import transaction
 
 app = new_app("Provider events: bounces, complaints and unsubscribes.")
@@ -24,11 +28,41 @@ def import_events(
     """Apply saved events (e.g. after a web-app outage) exactly as the webhook would."""
     source = event_source(provider)
     events = read_backfill(path, source)
+    refuse_foreign_file(provider, path, events)
     wiring = pulse()
     policy = EventPolicy.from_settings(wiring.settings)
     with transaction(wiring.db.sessions) as session:
         report = apply_events(session, events, policy)
     _print_report(f"{len(events)} events read from {path.name}", report)
+
+
+def _recognised(events: list[NormalisedEvent]) -> bool:
+    return any(e.type is not EventType.UNKNOWN or e.recipient is not None for e in events)
+
+
+def refuse_foreign_file(provider: str, path: Path, events: list[NormalisedEvent]) -> None:
+    """Refuse a file in which nothing reads as ``provider``'s events (another provider's?).
+
+    Every provider's parser accepts any JSON object as an ``unknown`` event, so a Mailgun
+    export imported as Postmark would be "stored" and change nothing, silently.
+    """
+    if not events or _recognised(events):
+        return
+    likely = []
+    for name in sorted(SOURCES):
+        if name == provider:
+            continue
+        try:
+            if _recognised(read_backfill(path, SOURCES[name])):
+                likely.append(name)
+        except PulseError:
+            continue
+    hint = f"it looks like {' or '.join(likely)}'s format" if likely else "check the file"
+    raise ValidationError(
+        "PROVIDER",
+        f"nothing in {path.name} reads as a {provider} event (no known event type or "
+        f"recipient); {hint}. Nothing was imported.",
+    )
 
 
 @app.command("mailbox")

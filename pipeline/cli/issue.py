@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import signal
+import sys
 import threading
 from pathlib import Path
 from types import FrameType
@@ -19,7 +20,7 @@ from pipeline.delivery.models import DeliveryStatus
 from pipeline.delivery.outbox import counts_by_status
 from pipeline.issues import lifecycle
 from pipeline.issues.build import get_issue
-from pipeline.issues.models import Issue
+from pipeline.issues.models import Issue, IssueStatus
 from pipeline.issues.readiness import check_readiness
 from pipeline.issues.screenshots import chromium_available, take_screenshots
 from subscribers.database import transaction, utcnow
@@ -38,7 +39,7 @@ def _print_lint(key: str, problems: list[str]) -> None:
         return
     console.print(f"{key}: lint found {len(problems)} problem(s); `send` will refuse:")
     for problem in problems:
-        console.print(f"  - {problem}", markup=False)
+        console.print(f"  - {problem}", markup=False, soft_wrap=True)
 
 
 @app.command("build")
@@ -48,7 +49,10 @@ def build(
     subject: Annotated[str | None, typer.Option(help="at most 70 characters")] = None,
     preheader: Annotated[str | None, typer.Option(help="at most 110 characters")] = None,
 ) -> None:
-    """Assemble and render the week's issue (the same issue if it already exists), then lint."""
+    """Assemble and render the week's issue (the same issue if it already exists), then lint.
+
+    Example: pulse issue build --week 2026-W49 --subject 'Pay holds steady'
+    """
     app_ = pulse()
     key = weekly.resolve_week(app_, week)
     result = weekly.build_week(app_, key, rebuild=rebuild, subject=subject, preheader=preheader)
@@ -75,7 +79,10 @@ def lint(week: WeekOption = None) -> None:
 
 @app.command("check")
 def check(week: WeekOption = None) -> None:
-    """Per section what is there and what is missing, plus lint problems; non-zero if not ready."""
+    """Per section what is there and what is missing, plus lint problems; non-zero if not ready.
+
+    Example: pulse issue check --week 2026-W49
+    """
     app_ = pulse()
     key = weekly.resolve_week(app_, week)
     with app_.db.sessions() as session:
@@ -157,9 +164,43 @@ def _deliveries_left(week: str) -> int:
 
 
 @app.command("send")
-def send(week: WeekOption = None) -> None:
-    """Send the week's issue to every active subscriber (continues an interrupted send)."""
+def send(
+    week: WeekOption = None,
+    yes: Annotated[
+        bool, typer.Option("--yes", help="send a week that is not due yet without asking")
+    ] = False,
+) -> None:
+    """Send the week's issue to every active subscriber (continues an interrupted send).
+
+    Example: pulse issue send --week 2026-W48
+    """
+    _confirm_early_send(week, yes)
     _send(week, resume=False)
+
+
+def _interactive() -> bool:
+    """Whether someone can answer a question (a terminal, not a script or cron)."""
+    return sys.stdin.isatty()
+
+
+def _confirm_early_send(week: str | None, yes: bool) -> None:
+    """Before the week is due, say what the schedule would do and ask (or need ``--yes``)."""
+    app_ = pulse()
+    key = weekly.resolve_week(app_, week)
+    with app_.db.sessions() as session:
+        issue = session.scalar(select(Issue).where(Issue.week_key == key))
+    if issue is not None and issue.status is not IssueStatus.BUILT:
+        return  # held, under way or done: the send path answers for those states
+    notice = lifecycle.early_send_notice(app_.settings, key, utcnow())
+    if notice is None or yes:
+        return
+    errors.print(f"{notice}.", markup=False)
+    if not _interactive():
+        errors.print(f"error: not sent; to send {key} now anyway add --yes", markup=False)
+        raise typer.Exit(1)
+    if not typer.confirm(f"Send {key} now, before it is due?", default=False, err=True):
+        errors.print("not sent", markup=False)
+        raise typer.Exit(1)
 
 
 @app.command("resume")
@@ -182,6 +223,27 @@ def approve(
     _send(key, resume=False)
 
 
+def discard(
+    reason: Annotated[str, typer.Option("--reason", help="why it is thrown away (recorded)")],
+    editor: Annotated[str, typer.Option("--editor", help="who discards it (recorded)")],
+    week: WeekOption = None,
+) -> None:
+    """Throw away a held or stray issue: it is never sent; its content goes back to the queue.
+
+    Example: pulse issue discard --week 2026-W48 --editor ed@example.com --reason "built by mistake"
+    """
+    app_ = pulse()
+    key = weekly.resolve_week(app_, week)
+    with transaction(app_.db.sessions) as session:
+        issue = lifecycle.discard_issue(session, key, editor, reason)
+        number = issue.number
+    console.print(f"{key}: issue #{number} discarded by {editor}: {reason.strip()}", markup=False)
+
+
+app.command("discard")(discard)
+app.command("skip", help="Same as `discard`: the week is skipped, never sent.")(discard)
+
+
 @app.command("status")
 def status(week: WeekOption = None) -> None:
     """Show the issue's state and its deliveries by status."""
@@ -191,8 +253,13 @@ def status(week: WeekOption = None) -> None:
         issue = get_issue(session, key)
         counts = counts_by_status(session, issue.id)
     console.print(f"{key}: issue #{issue.number} “{issue.subject}” is {issue.status.value}")
-    if issue.pause_reason:
-        console.print(f"paused because: {issue.pause_reason}", markup=False)
+    if issue.discarded_by and issue.discarded_at:
+        when = f"{issue.discarded_at.astimezone(app_.settings.zone):%Y-%m-%d %H:%M %Z}"
+        console.print(
+            f"discarded by {issue.discarded_by} at {when}: {issue.pause_reason}", markup=False
+        )
+    elif issue.pause_reason:
+        console.print(f"{issue.status.value} because: {issue.pause_reason}", markup=False)
     table = Table("deliveries", "count")
     for state in DeliveryStatus:
         table.add_row(state.value, str(counts.get(state, 0)))

@@ -5,13 +5,13 @@ from __future__ import annotations
 from rich.table import Table
 from sqlalchemy import select, text
 
-from pipeline.cli.common import console, pulse
+from pipeline.cli.common import console, pulse, require_provider
 from pipeline.db import is_current
 from pipeline.delivery.outbox import counts_by_status
 from pipeline.errors import PulseError
+from pipeline.issues.lifecycle import allowed_actions, next_unsent_week, send_time_of
 from pipeline.issues.models import Issue
 from pipeline.logs import configure_logging
-from pipeline.scheduler.plan import WeeklySchedule
 from pipeline.scheduler.runner import run_scheduler
 from subscribers.database import utcnow
 from subscribers.service import count_by_status
@@ -20,6 +20,7 @@ from subscribers.service import count_by_status
 def scheduler() -> None:
     """Run the weekly job on PULSE_SCHEDULE in PULSE_TIMEZONE until stopped."""
     app_ = pulse()
+    require_provider(app_)
     configure_logging(app_.settings.log_format)
     run_scheduler(app_)
 
@@ -28,12 +29,20 @@ def status() -> None:
     """Next run, the last issue and its counts, subscribers by status, provider and database."""
     app_ = pulse()
     settings = app_.settings
-    schedule = WeeklySchedule.parse(settings.schedule, settings.timezone)
     table = Table(show_header=False, title="AISE Pulse Brief status")
-    due = schedule.next_send(utcnow()).astimezone(schedule.zone)
-    table.add_row("next send", f"{schedule.week_at(due)} at {due:%a %d %b %Y %H:%M %Z}")
     with app_.db.sessions() as session:
         session.execute(text("SELECT 1"))
+        upcoming = next_unsent_week(session, settings, utcnow())
+        due = send_time_of(settings, upcoming)
+        prepared = session.scalar(select(Issue).where(Issue.week_key == upcoming))
+        state = (
+            "not built yet" if prepared is None else f"#{prepared.number} {prepared.status.value}"
+        )
+        table.add_row("next send", f"{upcoming} at {due:%a %d %b %Y %H:%M %Z} ({state})")
+        commands = ("build", "check", "approve", "send", "discard")  # `pulse issue …`
+        actions = [a for a in (*allowed_actions(prepared), "check") if a in commands]
+        if actions:
+            table.add_row("next steps", ", ".join(f"pulse issue {a}" for a in actions))
         last = session.scalar(select(Issue).order_by(Issue.number.desc()).limit(1))
         if last is None:
             table.add_row("last issue", "none yet")

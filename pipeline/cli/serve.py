@@ -7,7 +7,7 @@ from typing import Annotated
 import typer
 import uvicorn
 
-from pipeline.cli.common import pulse
+from pipeline.cli.common import pulse, require_provider
 
 
 def serve(
@@ -17,4 +17,5 @@ def serve(
     """Run the web app (signup, unsubscribe, archive, webhooks, admin)."""
     from pipeline.web.app import create_app
 
+    require_provider(pulse())
     uvicorn.run(create_app(pulse()), host=host, port=port, proxy_headers=True, log_level="info")

@@ -80,7 +80,7 @@ def import_csv(
     try:
         with (
             transaction(wiring.db.sessions) as session,
-            path.open(newline="", encoding="utf-8") as stream,
+            path.open(newline="", encoding="utf-8-sig") as stream,
         ):
             summary = service.import_subscribers(
                 session,

@@ -135,7 +135,11 @@ def add_salary_point(session: Session, data: SalaryInput) -> SalaryPoint:
 def read_salary_csv(stream: TextIO) -> Iterator[tuple[int, SalaryPoint]]:
     """Yield (line, row) for each CSV row; raise :class:`ImportFileError` on the first bad one."""
     reader = csv.DictReader(stream)
-    header = [name.strip().lower() for name in reader.fieldnames or []]
+    # Excel's UTF-8 BOM and spreadsheet-style headers ("Sample Size") are accepted.
+    header = [
+        "_".join(name.lstrip("\ufeff").strip().lower().replace("-", " ").split())
+        for name in reader.fieldnames or []
+    ]
     missing = [column for column in SALARY_COLUMNS if column not in header]
     if missing:
         raise ImportFileError(1, missing[0], f"missing column(s): {', '.join(missing)}")

@@ -13,7 +13,7 @@ def required_text(value: str | None, field: str, *, max_length: int) -> str:
     if not text:
         raise ValidationError(field, "is required")
     if len(text) > max_length:
-        raise ValidationError(field, f"must be at most {max_length} characters")
+        raise ValidationError(field, f"must be at most {max_length} characters, not {len(text)}")
     if any(ord(ch) < 32 and ch not in "\n\t" for ch in text):
         raise ValidationError(field, "must not contain control characters")
     return text
@@ -46,9 +46,9 @@ def positive_int(value: str | int, field: str) -> int:
     except ValueError as err:
         raise ValidationError(field, f"{value!r} is not a whole number") from err
     if number <= 0:
-        raise ValidationError(field, "must be greater than zero")
+        raise ValidationError(field, f"{value!r} must be greater than zero")
     if number > 1_000_000_000:
-        raise ValidationError(field, "is implausibly large")
+        raise ValidationError(field, f"{value!r} is implausibly large")
     return number
 
 
@@ -70,4 +70,4 @@ def iso_date(value: str | date, field: str) -> date:
 
 def range_pair(low: int, high: int, field: str = "high") -> None:
     if high < low:
-        raise ValidationError(field, "must not be below low")
+        raise ValidationError(field, f"{high:,} must not be below low ({low:,})")

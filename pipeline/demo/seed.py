@@ -180,10 +180,11 @@ def seed_comparison(session: Session) -> None:
 
 def seed_content(session: Session, week_monday: date) -> tuple[int, int, int]:
     """Salary points, jobs and snippets for the week starting ``week_monday``."""
-    seed_comparison(session)
     if session.scalar(select(SalaryPoint.id).where(SalaryPoint.source == DEMO_SOURCE).limit(1)):
+        seed_comparison(session)
         return 0, 0, 0
     points = [queue.add_salary_point(session, data) for data in _salary_points(week_monday)]
+    seed_comparison(session)  # after its data: a comparison nothing can fill is refused
     existing = set(session.scalars(select(JobListing.url)))
     jobs = 0
     for company, title, location, remote, low, high, url in JOBS:

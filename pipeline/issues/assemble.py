@@ -7,6 +7,7 @@ stays ready for next week. Items aimed at another week are never taken.
 
 from __future__ import annotations
 
+import re
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date, timedelta
@@ -137,9 +138,20 @@ def checked_subject(value: str | None, number: int, lead: str | None) -> str:
     return subject
 
 
+_LINK_TARGET = re.compile(r"\s*\((?:https?|mailto):[^)\s]*\)")
+_LIST_MARKER = re.compile(r"^\s*(?:[-*+]|\d+[.)])\s+", re.MULTILINE)
+
+
+def preheader_text(lead_text: str) -> str:
+    """The lead's plain text as inbox prose: no link targets, list markers or line breaks."""
+    text = _LIST_MARKER.sub("", _LINK_TARGET.sub("", lead_text))
+    return " ".join(text.split())
+
+
 def checked_preheader(value: str | None, lead_text: str | None) -> str:
     if not value or not value.strip():
-        return shorten(lead_text, PREHEADER_MAX) if lead_text else DEFAULT_PREHEADER
+        prose = preheader_text(lead_text) if lead_text else ""
+        return shorten(prose, PREHEADER_MAX) if prose else DEFAULT_PREHEADER
     preheader = " ".join(strip_controls(value).split())
     if len(preheader) > PREHEADER_MAX:
         raise ValidationError("preheader", f"must be at most {PREHEADER_MAX} characters")

@@ -50,7 +50,7 @@ def build_issue(
     if existing is not None and existing.status in FROZEN:
         raise IssueError(f"issue {week} is {existing.status.value} and can no longer be rebuilt")
     if existing is not None:
-        _release_content(session, existing.id)
+        release_content(session, existing.id)
         number = existing.number
     else:
         number = (session.scalar(select(func.max(Issue.number))) or 0) + 1
@@ -82,7 +82,7 @@ def _store(issue: Issue, view: IssueView, rendered: RenderedIssue) -> None:
     issue.built_at = utcnow()
 
 
-def _release_content(session: Session, issue_id: int) -> None:
+def release_content(session: Session, issue_id: int) -> None:
     """Put an unsent issue's content back in the queue before rebuilding it."""
     session.execute(
         update(Snippet)

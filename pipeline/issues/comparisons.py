@@ -11,6 +11,7 @@ from sqlalchemy import JSON, Integer, String, select
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from pipeline.content.models import PayBasis
+from pipeline.content.models import SalaryPoint
 from pipeline.content.validate import required_text
 from pipeline.errors import NotFoundError, ValidationError
 from subscribers.database import Base, UTCDateTime, utcnow
@@ -106,13 +107,15 @@ def save_comparison(
     parsed = [parse_column(column) for column in columns]
     if not parsed:
         raise ValidationError("column", "give at least one column")
+    clean_region = region.strip() if region and region.strip() else None
+    refuse_unfillable(session, clean_levels, [role for role, _ in parsed], clean_region)
     row = session.scalar(select(SalaryComparison).where(SalaryComparison.key == clean_key))
     values: dict[str, Any] = {
         "title": required_text(title, "title", max_length=200),
         "first_column": required_text(first_column, "first_column", max_length=60),
         "levels": clean_levels,
         "columns": [[role, label] for role, label in parsed],
-        "region": region.strip() if region and region.strip() else None,
+        "region": clean_region,
         "position": position,
         "pay_basis": parse_pay_basis(pay_basis),
     }
@@ -124,6 +127,45 @@ def save_comparison(
             setattr(row, name, value)
     session.flush()
     return row
+
+
+def refuse_unfillable(
+    session: Session, levels: list[str], roles: list[str], region: str | None
+) -> None:
+    """Refuse a table no data point can fill, or a column no data point matches.
+
+    A misspelled role or region otherwise shows up days later as a table of "not enough
+    data"; saying so now, with the names the data does use, lets the editor fix it.
+    """
+    query = select(SalaryPoint.role, SalaryPoint.level, SalaryPoint.region).distinct()
+    known = session.execute(query).all()
+    where = f" in region {region!r}" if region else ""
+    matching = [
+        (role, level)
+        for role, level, point_region in known
+        if role in roles and level in levels and (region is None or point_region == region)
+    ]
+    fix = (
+        f"the data has roles {_names({r for r, _l, _g in known})}, levels "
+        f"{_names({lv for _r, lv, _g in known})} and regions {_names({g for _r, _l, g in known})}; "
+        "fix the spelling, or add data points first (`pulse salary add` / `import`)"
+    )
+    if not matching:
+        raise ValidationError(
+            "column", f"no salary data points fit these roles and levels{where}; {fix}"
+        )
+    empty = [role for role in roles if role not in {r for r, _l in matching}]
+    if empty:
+        raise ValidationError(
+            "column", f"no salary data points for role(s) {_names(set(empty))}{where}; {fix}"
+        )
+
+
+def _names(values: set[str]) -> str:
+    if not values:
+        return "none"
+    shown = sorted(values)[:12]
+    return ", ".join(repr(v) for v in shown) + (" …" if len(values) > 12 else "")
 
 
 def list_comparisons(session: Session) -> list[SalaryComparison]:

@@ -160,7 +160,11 @@ def closed_job_problems(issue: Issue) -> list[str]:
 def _postal_problems(html: str, text: str, settings: Settings) -> list[str]:
     address = " ".join(strip_controls(settings.postal_address).split())
     if not address or address == PLACEHOLDER_POSTAL_ADDRESS:
-        return ["postal address is the placeholder; set PULSE_POSTAL_ADDRESS"]
+        return [
+            "postal address is the placeholder; set PULSE_POSTAL_ADDRESS to your mailing "
+            'address (CAN-SPAM), e.g. a line PULSE_POSTAL_ADDRESS="…" in .env '
+            "(`pulse demo` stands in an example one for its own send)"
+        ]
     problems = []
     if address not in " ".join(unescape(html).split()):
         problems.append("HTML lacks the postal address")

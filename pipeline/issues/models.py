@@ -47,3 +47,7 @@ class Issue(Base):
     # Set by an editor's approval on the desk (issue 8); cleared when the issue is rebuilt.
     approved_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     approved_by: Mapped[str | None] = mapped_column(String(320))
+    # Set when an editor (or the scheduler) discards the week: who, and when; why is in
+    # pause_reason. A discarded issue is skipped and its content goes back to the queue.
+    discarded_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    discarded_by: Mapped[str | None] = mapped_column(String(320))

@@ -51,10 +51,7 @@ def pool(points: Sequence[SalaryPoint], *, role: str, level: str) -> Pool:
     """Weighted mean range of ``points``; raise :class:`SalaryDataError` on mixed currencies."""
     currencies = sorted({p.currency for p in points})
     if len(currencies) != 1:
-        raise SalaryDataError(
-            f"salary data for {role} / {level} mixes currencies ({', '.join(currencies)}); "
-            "set a region on the comparison or fix the data points"
-        )
+        raise SalaryDataError(mixed_currency_message(points, role=role, level=level))
     weight = sum(p.sample_size for p in points)
     return Pool(
         currency=currencies[0],
@@ -62,6 +59,29 @@ def pool(points: Sequence[SalaryPoint], *, role: str, level: str) -> Pool:
         high=round(sum(p.high * p.sample_size for p in points) / weight),
         data_points=weight,
         latest=max(p.as_of for p in points),
+    )
+
+
+def mixed_currency_message(points: Sequence[SalaryPoint], *, role: str, level: str) -> str:
+    """Which points disagree, and how to fix them (the fewer-in-number currency is suspect)."""
+    by_currency: dict[str, list[int]] = defaultdict(list)
+    for point in points:
+        by_currency[point.currency].append(point.id)
+    codes = ", ".join(sorted(by_currency))
+    head = f"salary data for {role} / {level} mixes currencies ({codes})"
+    if any(point.id is None for point in points):
+        return f"{head}; set a region on the comparison or fix the data points"
+    usual = max(by_currency, key=lambda code: (len(by_currency[code]), code))
+    listed = "; ".join(
+        f"{code}: point{'s' if len(ids) > 1 else ''} {', '.join(map(str, sorted(ids)))}"
+        for code, ids in sorted(by_currency.items())
+    )
+    odd = sorted(i for code, ids in by_currency.items() if code != usual for i in ids)
+    return (
+        f"{head}: {listed}. Fix point{'s' if len(odd) > 1 else ''} "
+        f"{', '.join(map(str, odd))} with `pulse salary edit {odd[0]} --currency {usual}` or "
+        f"`pulse salary remove {odd[0]}` (or Edit / Remove on the desk's Salary page), "
+        "or set a region on the comparison"
     )
 
 

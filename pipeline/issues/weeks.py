@@ -25,7 +25,7 @@ def parse_week(value: str, *, field: str = "week") -> str:
     try:
         date.fromisocalendar(year, week, 1)
     except ValueError as err:
-        raise ValidationError(field, f"{year} has no week {week}") from err
+        raise ValidationError(field, f"{value!r}: {year} has no week {week}") from err
     return f"{year}-W{week:02d}"
 
 

@@ -21,7 +21,7 @@ from pipeline.issues import lifecycle
 from pipeline.issues.build import FROZEN
 from pipeline.issues.models import Issue, IssueStatus
 from pipeline.issues.readiness import Readiness, check_readiness
-from pipeline.scheduler import milestones
+from pipeline.scheduler import milestones, origin
 from pipeline.scheduler.plan import WeeklySchedule
 from pipeline.wiring import Pulse
 from subscribers.database import transaction
@@ -116,6 +116,19 @@ class WeeklyJob:
             return self._send(week)  # an interrupted send (its lock went stale) resumes
         if issue.status is not IssueStatus.HELD:
             return JobOutcome(week, "nothing")
+        grace = timedelta(hours=self.settings.catch_up_grace_hours)
+        if now > self._deadline(week) + grace:
+            # The scheduler was down through the deadline: a send now would reach readers
+            # days late, next to next week's issue. It stays held for an editor to decide.
+            if not milestones.claim(self.pulse.db.sessions, week, milestones.DEADLINE):
+                return JobOutcome(week, "nothing")
+            detail = (
+                f"{week} stays held: its deadline passed while the scheduler was down. "
+                f"Send it with `pulse issue approve --week {week}` or discard it with "
+                f"`pulse issue discard --week {week} --reason …`."
+            )
+            self.notify(f"{week}: deadline passed while the scheduler was down", detail)
+            return JobOutcome(week, "missed", detail)
         self._build(week)
         readiness = self._readiness(week, now)
         if readiness.ready:
@@ -137,31 +150,57 @@ class WeeklyJob:
         return JobOutcome(week, "skipped", readiness.as_text())
 
     def catch_up(self, now: datetime) -> JobOutcome:
-        """On start: run a send missed while down, once, if still within the grace period."""
+        """On start: run a send missed while down, once, if still within the grace period.
+
+        Only the week whose send time is the latest one before ``now`` is considered, and
+        only if it fell after the newsletter began (the install and the first subscriber).
+        Outside the grace period nothing is built or sent: building then would take the
+        content queued for next week and mail the list a week nobody prepared.
+        """
         due = self.schedule.previous_send(now)
         week = self.schedule.week_at(due)
         with self.pulse.db.sessions() as session:
             already = milestones.has(session, week, milestones.WEEKLY_RUN)
+            began = origin.newsletter_started_at(session)
         if already:
             return self.recheck(now)
+        if began is None or due < began:
+            since = (
+                "there is no list yet"
+                if began is None
+                else f"the newsletter began {began:%Y-%m-%d %H:%M} UTC"
+            )
+            detail = f"nothing to catch up: {week} was due before {since}"
+            log.info("%s", detail)
+            return JobOutcome(week, "nothing", detail)
         late = now - due
-        if late <= timedelta(hours=self.settings.catch_up_grace_hours):
-            log.info("catching up %s, due %s ago", week, late)
-            return self.run_weekly(week, now)
+        grace = timedelta(hours=self.settings.catch_up_grace_hours)
+        local_due = f"{due.astimezone(self.schedule.zone):%a %d %b %H:%M %Z}"
+        if late <= grace:
+            detail = (
+                f"catching up {week}: its send was due {local_due}, {_hours(late)} ago, "
+                f"within the {self.settings.catch_up_grace_hours:g}-hour catch-up grace"
+            )
+            log.info("%s", detail)
+            outcome = self.run_weekly(week, now)
+            if outcome.action not in ("already-run", "nothing"):
+                self.notify(f"{week}: catching up a missed send", f"{detail}\n\n{outcome.detail}")
+            return JobOutcome(week, outcome.action, f"{detail}; {outcome.detail}")
         if not milestones.claim(self.pulse.db.sessions, week, milestones.MISSED):
             return JobOutcome(week, "nothing")
-        self._build(week)
-        issue = self._issue(week)
-        if issue is not None and issue.status is IssueStatus.BUILT:
-            with transaction(self.pulse.db.sessions) as session:
-                lifecycle.hold_issue(session, week, "the scheduler was down at send time")
+        detail = (
+            f"{week} was not sent: the scheduler was down at send time ({local_due}, "
+            f"{_hours(late)} ago, more than the {self.settings.catch_up_grace_hours:g}-hour "
+            "catch-up grace). Nothing was built or sent for it; queued content stays for "
+            "the next issue."
+        )
+        log.warning("%s", detail)
         self.notify(
             f"{week} was not sent: the scheduler was down at send time",
-            f"The send was due {due.astimezone(self.schedule.zone):%a %d %b %H:%M %Z}, "
-            f"more than {self.settings.catch_up_grace_hours:g} hours ago, so it is held.\n"
-            f"Send it with: pulse issue approve --week {week}",
+            f"{detail}\nTo send it anyway: pulse issue build --week {week} && "
+            f"pulse issue send --week {week} --yes",
         )
-        return JobOutcome(week, "missed")
+        return JobOutcome(week, "missed", detail)
 
     # Helpers -----------------------------------------------------------------------------
 
@@ -198,3 +237,11 @@ class WeeklyJob:
             return JobOutcome(week, "busy", str(err))
         state = "sent" if report.finished else "interrupted"
         return JobOutcome(week, state, f"{report.sent} messages")
+
+
+def _hours(delta: timedelta) -> str:
+    """``5 h 59 min``, or ``3.2 days`` beyond two days."""
+    minutes = int(delta.total_seconds() // 60)
+    if minutes >= 48 * 60:
+        return f"{minutes / 1440:.1f} days"
+    return f"{minutes // 60} h {minutes % 60:02d} min"

@@ -13,6 +13,7 @@ from pipeline.events.webhooks import webhook_router
 from pipeline.issues.render import TEMPLATES_DIR
 from pipeline.subscriber_wiring import web_policy
 from pipeline.web.archive import archive_router
+from pipeline.web.not_found import install_not_found
 from pipeline.wiring import Pulse
 from subscribers.web.routes import install_subscriber_web
 
@@ -44,5 +45,6 @@ def create_app(pulse: Pulse) -> FastAPI:
         return JSONResponse({"status": "ok", "database": "ok"})
 
     install_desk(app)
+    install_not_found(app, pulse.settings.base_url)
 
     return app

@@ -111,10 +111,17 @@ def salaries_json(issue: Issue, view: IssueView) -> dict[str, Any]:
     }
 
 
+def headline(subject: str, number: int) -> str:
+    """The subject without its ``AISE Pulse Brief #N:`` prefix (the page shows the number)."""
+    prefix = f"AISE Pulse Brief #{number}:"
+    return subject.removeprefix(prefix).strip() if subject.startswith(prefix) else subject
+
+
 def archive_router(pulse: Pulse) -> APIRouter:
     """Routes for ``/issues``, ``/issues/{key}``, the salary downloads and ``/feed.xml``."""
     router = APIRouter()
     env = environment()
+    env.globals["headline"] = headline
     base_url = pulse.settings.base_url
     signup_guard = FormGuard(pulse.signer, web_policy(pulse.settings))
 
@@ -156,7 +163,11 @@ def archive_router(pulse: Pulse) -> APIRouter:
         # The signup form under the issue is the same CSRF-protected form as on `/`.
         nonce, form_token = signup_guard.issue(request)
         response = page(
-            "issue.html", title=issue.subject, issue=issue, view=view, form_token=form_token
+            "issue.html",
+            title=f"#{issue.number}: {headline(issue.subject, issue.number)}",
+            issue=issue,
+            view=view,
+            form_token=form_token,
         )
         signup_guard.set_cookie(response, nonce)
         return response

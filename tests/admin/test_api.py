@@ -77,7 +77,10 @@ def test_salary_points_are_all_or_nothing_with_the_bad_item_named(desk: Desk) ->
     client = _client(desk)
     bad = client.post("/api/v1/salary-points", json=[POINT, {**POINT, "high": 5}])
     assert bad.status_code == 422
-    assert bad.json()["detail"] == {"field": "[1].high", "message": "must not be below low"}
+    assert bad.json()["detail"] == {
+        "field": "[1].high",
+        "message": "5 must not be below low (180,000)",
+    }
     with transaction(desk.pulse.db.sessions) as session:
         assert session.scalar(select(func.count()).select_from(SalaryPoint)) == 0
     ok = client.post("/api/v1/salary-points", json=[POINT, POINT])

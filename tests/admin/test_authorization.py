@@ -51,6 +51,15 @@ ROUTES: dict[tuple[str, str], str] = {
     ("POST", "/admin/jobs/sources"): EDITOR,
     ("POST", "/admin/jobs/sources/remove"): EDITOR,
     ("POST", "/admin/jobs/fetch"): EDITOR,
+    ("GET", "/admin/salary/{point_id}/edit"): EDITOR,
+    ("POST", "/admin/salary/{point_id}/edit"): EDITOR,
+    ("POST", "/admin/salary/{point_id}/remove"): EDITOR,
+    ("GET", "/admin/jobs/{job_id}/edit"): EDITOR,
+    ("POST", "/admin/jobs/{job_id}/edit"): EDITOR,
+    ("POST", "/admin/jobs/{job_id}/remove"): EDITOR,
+    ("GET", "/admin/comparisons"): EDITOR,
+    ("POST", "/admin/comparisons"): EDITOR,
+    ("POST", "/admin/comparisons/{key}/remove"): EDITOR,
     ("GET", "/admin/issue"): EDITOR,
     ("GET", "/admin/issue/render.html"): EDITOR,
     ("POST", "/admin/issue/build"): EDITOR,
@@ -109,7 +118,8 @@ def targets(desk: Desk) -> dict[str, str]:
         ids = {"snippet_id": str(snippet.id), "subscriber_id": str(person.id)}
     api_token_for(desk.pulse, desk.admin_id)
     return {**ids, "editor_id": str(victim), "token_id": "1", "action": "approve",
-            "token": "not-a-real-token", "week": "next"}  # fmt: skip
+            "token": "not-a-real-token", "week": "next", "point_id": "1", "job_id": "1",
+            "key": "ai-se-vs-mle"}  # fmt: skip
 
 
 def concrete(path: str, targets: dict[str, str]) -> str:

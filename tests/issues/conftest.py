@@ -132,5 +132,7 @@ def fixed_view() -> IssueView:
 @pytest.fixture
 def settings() -> Settings:
     return load_settings(
-        base_url="https://pulse.example.com", postal_address=POSTAL, secret_key="test-secret-key"
+        base_url="https://pulse.example.com",
+        postal_address=POSTAL,
+        secret_key="Tq8Zr3VxK1mTa9wLp0YcN4eHs7uJd2fGb6oRi5kW",
     )

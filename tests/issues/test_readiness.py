@@ -120,6 +120,17 @@ def test_clean_issue_builds_lints_and_sends(cli: Cli, pulse: Pulse) -> None:
 
 
 def test_comparison_commands_maintain_the_tables(cli: Cli, pulse: Pulse) -> None:
+    args = ["--title", "AI SE by level", "--level", "Senior", "--column", "AI Sales Engineer=AI SE"]
+    empty = cli("salary", "comparison", "set", "se-only", *args)
+    assert empty.exit_code == 1 and "no salary data points fit" in empty.stderr
+    added = cli(
+        "salary", "add", "--role", "AI Sales Engineer", "--level", "Senior", "--low", "1",
+        "--high", "2", "--source", "s", "--sample-size", "3", "--as-of", "2026-11-01",
+    )  # fmt: skip
+    assert added.exit_code == 0, added.stderr
+    typo = cli("salary", "comparison", "set", "t", *args, "--column", "ML Enginer=MLE")
+    assert typo.exit_code == 1 and "no salary data points for role(s) 'ML Enginer'" in typo.stderr
+    assert "'AI Sales Engineer'" in typo.stderr  # the names the data does use
     result = cli(
         "salary",
         "comparison",

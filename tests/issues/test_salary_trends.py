@@ -110,6 +110,13 @@ def add_points(session: Session, *points) -> None:  # type: ignore[no-untyped-de
 
 def test_table_follows_the_editors_comparison(pulse: Pulse) -> None:
     with transaction(pulse.db.sessions) as session:
+        add_points(
+            session,
+            point(on=TODAY - timedelta(days=14)),
+            point(low=210_000, high=260_000, on=TODAY),
+            point("ML Engineer", on=TODAY, n=2),
+            point("AI Sales Engineer", "Staff", on=TODAY, currency="EUR", region="EU"),
+        )
         row = save_comparison(
             session,
             key="se-vs-mle",
@@ -117,13 +124,6 @@ def test_table_follows_the_editors_comparison(pulse: Pulse) -> None:
             levels=["Senior", "Staff"],
             columns=["AI Sales Engineer=AI SE", "ML Engineer=MLE"],
             region="US",
-        )
-        add_points(
-            session,
-            point(on=TODAY - timedelta(days=14)),
-            point(low=210_000, high=260_000, on=TODAY),
-            point("ML Engineer", on=TODAY, n=2),
-            point("AI Sales Engineer", "Staff", on=TODAY, currency="EUR", region="EU"),
         )
         table = salary_table(session, spec_of(row), as_of=TODAY, min_points=3)
     assert table.columns == ("Level", "AI SE", "MLE")

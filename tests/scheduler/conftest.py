@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, time, timedelta
 
 import pytest
+from sqlalchemy import update
 
 from pipeline.demo.seed import seed_week
 from pipeline.issues.weeks import week_monday
@@ -13,6 +15,7 @@ from pipeline.scheduler.job import WeeklyJob
 from pipeline.scheduler.plan import WeeklySchedule
 from pipeline.wiring import Pulse
 from subscribers.database import transaction
+from subscribers.models import Subscriber
 
 WEEK = "2026-W48"
 
@@ -43,5 +46,11 @@ def make_job(pulse: Pulse, notifier: RecordingNotifier) -> Callable[[], WeeklyJo
 
 
 def seed(pulse: Pulse, readers: int = 12, week: str = WEEK) -> None:
+    """The week's content and a list that joined four weeks before it (an established list).
+
+    The clock never sends a week due before the list began, so the readers are backdated.
+    """
     with transaction(pulse.db.sessions) as session:
         seed_week(session, week_monday(week), readers)
+        joined = datetime.combine(week_monday(week), time(), tzinfo=UTC) - timedelta(days=28)
+        session.execute(update(Subscriber).values(created_at=joined))

@@ -63,7 +63,7 @@ def test_downtime_within_grace_catches_up_once(
     assert outbox_count(workspace) == 12
 
 
-def test_downtime_beyond_grace_holds_and_tells_editors(
+def test_downtime_beyond_grace_builds_and_sends_nothing_and_tells_editors(
     pulse: Pulse,
     make_job: JobFactory,
     notifier: RecordingNotifier,
@@ -73,19 +73,60 @@ def test_downtime_beyond_grace_holds_and_tells_editors(
     seed(pulse)
     job = make_job()
     late = job.schedule.send_time(WEEK) + timedelta(hours=6, minutes=1)
-    assert job.catch_up(late).action == "missed"
-    assert issue_status(pulse) is IssueStatus.HELD
+    outcome = job.catch_up(late)
+    assert outcome.action == "missed"
+    assert "Nothing was built or sent" in outcome.detail
+    assert issue_status(pulse) is None  # nothing built: the queue is left for the next issue
+    with pulse.db.sessions() as session:
+        queued = session.scalar(select(Snippet).where(Snippet.issue_id.is_not(None)))
+    assert queued is None
     assert outbox_count(workspace) == 0
     assert len(notifier.sent) == 1 and "scheduler was down" in notifier.sent[0][0]
-    assert job.catch_up(late + timedelta(hours=1)).action in ("nothing", "waiting")
-    assert len(notifier.sent) == 1
+    assert f"pulse issue send --week {WEEK} --yes" in notifier.sent[0][1]
+    # Later re-checks and restarts neither build it nor tell the editors again.
+    assert job.catch_up(late + timedelta(hours=1)).action == "nothing"
+    for hour in range(1, 48):
+        assert job.tick(late + timedelta(hours=hour)) == [] or all(
+            o.action == "reminded" for o in job.tick(late + timedelta(hours=hour))
+        )
+    assert issue_status(pulse) is None and len(notifier.sent) <= 2
 
-    refused = cli("issue", "send", "--week", WEEK)
-    assert refused.exit_code == 1 and "approve" in refused.stderr
-    approved = cli("issue", "approve", "--week", WEEK, "--editor", "ed@example.com")
-    assert approved.exit_code == 0, approved.stderr
+    # An editor who still wants the week sends it by hand.
+    built = cli("issue", "build", "--week", WEEK)
+    assert built.exit_code == 0, built.stdout
+    sent = cli("issue", "send", "--week", WEEK, "--yes")
+    assert sent.exit_code == 0, sent.stderr
     assert outbox_count(workspace) == 12
     assert issue_status(pulse) is IssueStatus.SENT
+
+
+def test_catch_up_says_it_is_catching_up(
+    pulse: Pulse, make_job: JobFactory, notifier: RecordingNotifier
+) -> None:
+    seed(pulse)
+    late = make_job().schedule.send_time(WEEK) + timedelta(hours=2)
+    outcome = make_job().catch_up(late)
+    assert outcome.action == "sent"
+    assert "catching up 2026-W48" in outcome.detail and "within the 6-hour" in outcome.detail
+    assert notifier.sent[0][0] == "2026-W48: catching up a missed send"
+
+
+def test_a_held_week_is_not_sent_when_the_scheduler_slept_through_its_deadline(
+    pulse: Pulse, make_job: JobFactory, notifier: RecordingNotifier, workspace: Workspace
+) -> None:
+    seed(pulse)
+    make_unready(pulse)
+    job = make_job()
+    due = job.schedule.send_time(WEEK)
+    assert job.run_due(due).action == "held"
+    # Down from just after the send until three days later; ready meanwhile.
+    with transaction(pulse.db.sessions) as session:
+        queue.add_snippet(session, section="role-insights", title="Quarter-end is SE season")
+    outcome = job.catch_up(due + timedelta(days=3))
+    assert outcome.action == "missed" and "stays held" in outcome.detail
+    assert issue_status(pulse) is IssueStatus.HELD
+    assert outbox_count(workspace) == 0
+    assert job.recheck(due + timedelta(days=3, hours=1)).action == "nothing"
 
 
 def test_unready_issue_is_held_rechecked_and_sent_when_ready(

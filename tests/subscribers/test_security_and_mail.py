@@ -47,7 +47,12 @@ def test_every_response_carries_the_security_headers(
 def test_unknown_pages_get_a_friendly_html_page_or_json(client: TestClient) -> None:
     html = client.get("/no-such-page", headers={"accept": "text/html"})
     assert html.status_code == 404 and "Page not found" in html.text
-    api = client.get("/no-such-page", headers={"accept": "application/json"})
+    # Issue 21: a public address answers the HTML page whatever the client accepts;
+    # machine endpoints (the API) keep their JSON.
+    curl = client.get("/no-such-page", headers={"accept": "*/*"})
+    assert curl.status_code == 404 and "Page not found" in curl.text
+    assert curl.headers["content-type"].startswith("text/html")
+    api = client.get("/api/v1/no-such-thing", headers={"accept": "application/json"})
     assert api.status_code == 404 and api.json() == {"detail": "Not Found"}
 
 
