@@ -10,8 +10,7 @@ from typing import Any
 from sqlalchemy import JSON, Integer, String, select
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
-from pipeline.content.models import PayBasis
-from pipeline.content.models import SalaryPoint
+from pipeline.content.models import PayBasis, SalaryPoint
 from pipeline.content.validate import required_text
 from pipeline.errors import NotFoundError, ValidationError
 from subscribers.database import Base, UTCDateTime, utcnow
