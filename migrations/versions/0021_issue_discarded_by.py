@@ -12,7 +12,7 @@ from alembic import op
 
 
 revision = '0021'
-down_revision = '0005'
+down_revision = '0017'
 branch_labels = None
 depends_on = None
 
