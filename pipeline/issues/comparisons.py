@@ -107,7 +107,8 @@ def save_comparison(
     if not parsed:
         raise ValidationError("column", "give at least one column")
     clean_region = region.strip() if region and region.strip() else None
-    refuse_unfillable(session, clean_levels, [role for role, _ in parsed], clean_region)
+    basis = parse_pay_basis(pay_basis)
+    refuse_unfillable(session, clean_levels, [role for role, _ in parsed], clean_region, basis)
     row = session.scalar(select(SalaryComparison).where(SalaryComparison.key == clean_key))
     values: dict[str, Any] = {
         "title": required_text(title, "title", max_length=200),
@@ -116,7 +117,7 @@ def save_comparison(
         "columns": [[role, label] for role, label in parsed],
         "region": clean_region,
         "position": position,
-        "pay_basis": parse_pay_basis(pay_basis),
+        "pay_basis": basis,
     }
     if row is None:
         row = SalaryComparison(key=clean_key, **values)
@@ -129,14 +130,23 @@ def save_comparison(
 
 
 def refuse_unfillable(
-    session: Session, levels: list[str], roles: list[str], region: str | None
+    session: Session,
+    levels: list[str],
+    roles: list[str],
+    region: str | None,
+    pay_basis: str = "total",
 ) -> None:
     """Refuse a table no data point can fill, or a column no data point matches.
 
     A misspelled role or region otherwise shows up days later as a table of "not enough
     data"; saying so now, with the names the data does use, lets the editor fix it.
     """
-    query = select(SalaryPoint.role, SalaryPoint.level, SalaryPoint.region).distinct()
+    # A table pools only points of its own pay basis, so only those can fill it.
+    query = (
+        select(SalaryPoint.role, SalaryPoint.level, SalaryPoint.region)
+        .where(SalaryPoint.pay_basis == pay_basis)
+        .distinct()
+    )
     known = session.execute(query).all()
     where = f" in region {region!r}" if region else ""
     matching = [
