@@ -29,6 +29,8 @@ class SubscriptionPolicy:
     # Nobody can flood a stranger's inbox: one confirmation per interval, a few per day.
     confirm_min_interval: timedelta = timedelta(minutes=10)
     confirm_max_per_day: int = 3
+    # How long a mailed "manage my data" link works (rename, export, erasure).
+    manage_link_lifetime: timedelta = timedelta(hours=1)
     welcome_email: bool = True
     check_deliverability: bool = False
 
@@ -59,3 +61,6 @@ class SubscriberContext:
 
     def preferences_url(self, subscriber_id: int) -> str:
         return f"{self.base_url}/preferences/{self.signer.preferences_token(subscriber_id)}"
+
+    def manage_url(self, subscriber_id: int) -> str:
+        return f"{self.base_url}/preferences/{self.signer.manage_token(subscriber_id)}"

@@ -1,6 +1,9 @@
 """Signed, unforgeable tokens for subscriber links (HMAC via itsdangerous).
 
-Unsubscribe tokens never expire; confirmation tokens do. Every token names its purpose
+Unsubscribe and preferences tokens never expire, but they sit in every email (and so in
+every relay and forwardee's hands), so they can only unsubscribe, resubscribe and pause.
+Manage tokens, mailed on request, expire within the hour and can also rename, export and
+erase. Confirmation tokens expire too. Every token names its purpose
 (the salt) so one kind can never be replayed as another. Old keys verify for rotation.
 """
 
@@ -83,6 +86,7 @@ class TokenSigner:
         self._preferences = _LinkSerializer(self._keys, salt="pulse.preferences")
         self._confirm = URLSafeTimedSerializer(self._keys, salt="pulse.confirm")
         self._form = URLSafeTimedSerializer(self._keys, salt="pulse.form")
+        self._manage = URLSafeTimedSerializer(self._keys, salt="pulse.manage")
 
     def unsubscribe_token(self, subscriber_id: int) -> str:
         """A never-expiring token for one-click unsubscribe."""
@@ -95,6 +99,19 @@ class TokenSigner:
     def confirm_token(self, subscriber_id: int) -> str:
         """A token for double opt-in; it expires (see :meth:`read_confirm`)."""
         return self._confirm.dumps([subscriber_id, self.list_id])
+
+    def manage_token(self, subscriber_id: int) -> str:
+        """A short-lived token for changing, exporting or erasing one's data (mailed)."""
+        return self._manage.dumps([subscriber_id, self.list_id])
+
+    def read_manage(self, token: str, max_age_seconds: int) -> TokenSubject:
+        try:
+            payload = self._manage.loads(token, max_age=max_age_seconds)
+        except SignatureExpired as err:
+            raise ExpiredToken("the link has expired") from err
+        except BadSignature as err:
+            raise InvalidToken("the link is not valid") from err
+        return self._subject(payload)
 
     def read_unsubscribe(self, token: str) -> TokenSubject:
         return self._read(self._unsubscribe, token)
