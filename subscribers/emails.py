@@ -64,6 +64,20 @@ class TransactionalMail:
             expires_days=expires_days,
         )
 
+    def recovery(
+        self, to: str, first_name: str | None, recover_url: str, reason: str, expires_days: int
+    ) -> OutgoingEmail:
+        """To a suppressed address someone signed up again: what happened, and a way back."""
+        return self._build(
+            "recover",
+            to,
+            first_name,
+            subject=f"Do you want {self.identity.list_name} again?",
+            recover_url=recover_url,
+            reason=reason,
+            expires_days=expires_days,
+        )
+
     def manage_link(
         self, to: str, first_name: str | None, manage_url: str, expires_minutes: int
     ) -> OutgoingEmail:

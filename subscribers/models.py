@@ -82,3 +82,36 @@ class ConfirmationSend(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     subscriber_id: Mapped[int] = mapped_column(ForeignKey("subscribers.id", ondelete="CASCADE"))
     sent_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class QueuedMail(Base):
+    """A confirmation (or recovery) email waiting for the background sender.
+
+    Signup only writes this row, in the same transaction as the throttle slot, and answers;
+    the email goes out after the response, so new and known addresses answer alike.
+    """
+
+    __tablename__ = "subscriber_mail_queue"
+    __table_args__ = (Index("ix_subscriber_mail_queue_due", "sent_at", "failed_at", "due_at"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    subscriber_id: Mapped[int] = mapped_column(ForeignKey("subscribers.id", ondelete="CASCADE"))
+    kind: Mapped[str] = mapped_column(String(20))
+    # The throttle slot it holds: freed when the email finally cannot be sent.
+    confirmation_send_id: Mapped[int | None] = mapped_column(Integer)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    due_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    failed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    last_error: Mapped[str | None] = mapped_column(String(300))
+
+
+class UsedFormToken(Base):
+    """A spent signup form token (its digest): each form can be sent once."""
+
+    __tablename__ = "used_form_tokens"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    digest: Mapped[str] = mapped_column(String(64), unique=True)
+    used_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)

@@ -14,7 +14,13 @@ from subscribers.addresses import email_key, normalise_email
 from subscribers.database import utcnow
 from subscribers.errors import NotFoundError
 from subscribers.history import SubscriberChange, change_status, history_of
-from subscribers.models import ERASED_KEY_PREFIX, ConfirmationSend, Subscriber, SubscriberStatus
+from subscribers.models import (
+    ERASED_KEY_PREFIX,
+    ConfirmationSend,
+    QueuedMail,
+    Subscriber,
+    SubscriberStatus,
+)
 from subscribers.suppression import SuppressionReason, suppress
 
 CSV_COLUMNS = (
@@ -163,6 +169,7 @@ def erase(
         change_status(session, subscriber, SubscriberStatus.UNSUBSCRIBED, cause="erasure")
     session.execute(delete(SubscriberChange).where(SubscriberChange.subscriber_id == subscriber.id))
     session.execute(delete(ConfirmationSend).where(ConfirmationSend.subscriber_id == subscriber.id))
+    session.execute(delete(QueuedMail).where(QueuedMail.subscriber_id == subscriber.id))
     subscriber.email = f"erased-{subscriber.id}@erased.invalid"
     subscriber.email_key = f"{ERASED_KEY_PREFIX}{subscriber.id}"
     subscriber.first_name = None

@@ -13,13 +13,19 @@ from pipeline.events.webhooks import webhook_router
 from pipeline.issues.render import TEMPLATES_DIR
 from pipeline.subscriber_wiring import web_policy
 from pipeline.web.archive import archive_router
+from pipeline.web.mail_sender import signup_mail_lifespan
 from pipeline.wiring import Pulse
 from subscribers.web.routes import install_subscriber_web
 
 
 def create_app(pulse: Pulse) -> FastAPI:
     """Build the web app around ``pulse``'s settings and database."""
-    app = FastAPI(title="AISE Pulse Brief", docs_url=None, redoc_url=None)
+    app = FastAPI(
+        title="AISE Pulse Brief",
+        docs_url=None,
+        redoc_url=None,
+        lifespan=signup_mail_lifespan(pulse.subscribers),
+    )
     app.state.pulse = pulse
     app.include_router(archive_router(pulse))
     install_subscriber_web(app, pulse.subscribers, web_policy(pulse.settings), TEMPLATES_DIR)

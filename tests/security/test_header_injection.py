@@ -79,7 +79,7 @@ def header_names(raw: bytes) -> list[str]:
 
 def assert_exactly_our_headers(raw: bytes, expected: Sequence[str] = EXPECTED) -> None:
     parsed = message_from_bytes(raw, policy=policy.default)
-    assert sorted(n.lower() for n in parsed.keys()) == sorted(n.lower() for n in expected)
+    assert sorted(n.lower() for n in parsed) == sorted(n.lower() for n in expected)
     to = parsed["To"]
     assert len(to.addresses) == 1 and to.addresses[0].addr_spec == "reader@example.com"
     head, _, body = raw.partition(b"\r\n\r\n")
