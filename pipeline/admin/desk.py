@@ -16,7 +16,13 @@ from pipeline.admin.routes_content import content_router
 from pipeline.admin.routes_dashboard import dashboard_router
 from pipeline.admin.routes_issue import issue_router
 from pipeline.admin.routes_people import people_router
-from pipeline.admin.web import TEMPLATES_DIR, LoginThrottle, install_error_pages
+from pipeline.admin.web import (
+    TEMPLATES_DIR,
+    LoginThrottle,
+    current_actor,
+    install_error_pages,
+    page,
+)
 
 
 async def _invalid_api_request(request: Request, exc: Exception) -> Response:
@@ -28,6 +34,17 @@ async def _invalid_api_request(request: Request, exc: Exception) -> Response:
         # The default handler echoes the input back; a lone surrogate cannot be encoded.
         errors = [{"loc": list(e["loc"]), "msg": e["msg"], "type": e["type"]} for e in exc.errors()]
         return JSONResponse({"detail": errors}, status_code=422)
+
+
+async def _number_out_of_range(request: Request, exc: Exception) -> Response:
+    """SQLite cannot bind integers past 64 bits (a 30-digit id in a URL): a 4xx, not a 5xx.
+
+    Also catches date arithmetic past year 9999. Whatever number did it, nothing matched.
+    """
+    message = "A number in this request is out of range, so nothing matches it."
+    if request.url.path.startswith("/admin"):
+        return page(request, "admin/error.html", current_actor(request), 404, message=message)
+    return JSONResponse({"detail": message}, status_code=404)
 
 
 def install_desk(app: FastAPI) -> None:
@@ -48,6 +65,7 @@ def install_desk(app: FastAPI) -> None:
         return await response if inspect.isawaitable(response) else response
 
     app.add_exception_handler(RequestValidationError, invalid_request)
+    app.add_exception_handler(OverflowError, _number_out_of_range)
     script = (TEMPLATES_DIR / "admin" / "desk.js").read_text(encoding="utf-8")
 
     @app.get("/admin/static/desk.js", include_in_schema=False)

@@ -136,7 +136,11 @@ def auth_router() -> APIRouter:
         request: Request, token: str, password: str = Form(""), confirm: str = Form("")
     ) -> Response:
         pulse = pulse_of(request)
+        email = ""
         try:
+            # The link first: a bad link is a 404 whatever the form says.
+            with transaction(pulse.db.sessions) as session:
+                email = editor_for_password_token(session, token, utcnow()).email
             if password != confirm:
                 raise ValidationError("confirm", "the two passwords differ")
             with transaction(pulse.db.sessions) as session:
@@ -145,8 +149,6 @@ def auth_router() -> APIRouter:
         except NotFoundError as err:
             return page(request, "admin/error.html", None, 404, message=str(err))
         except ValidationError as err:
-            with transaction(pulse.db.sessions) as session:
-                email = editor_for_password_token(session, token, utcnow()).email
             return page(
                 request, "admin/set_password.html", None, 400, email=email, token=token, error=err
             )
