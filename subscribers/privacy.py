@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import csv
 from collections.abc import Callable, Iterator, Sequence
 from datetime import datetime
 from typing import Any, TextIO
@@ -21,6 +20,7 @@ from subscribers.models import (
     Subscriber,
     SubscriberStatus,
 )
+from subscribers.spreadsheet import safe_writer
 from subscribers.suppression import SuppressionReason, suppress
 
 CSV_COLUMNS = (
@@ -139,7 +139,8 @@ def iter_export_rows(session: Session, page_size: int = 1000) -> Iterator[list[s
 
 def write_export_csv(session: Session, out: TextIO) -> int:
     """Write every subscriber as CSV to ``out``; returns the number of rows."""
-    writer = csv.writer(out)
+    # Addresses, names and user agents come from forms: guard them against formulas.
+    writer = safe_writer(out)
     writer.writerow(CSV_COLUMNS)
     count = 0
     for row in iter_export_rows(session):
