@@ -52,7 +52,8 @@ class SecurityHeadersMiddleware:
         await self.app(scope, receive, send_with_headers)
 
 
-_TOKEN_PATH = re.compile(r"^(/(?:u|confirm|preferences)/)[^/?\s]+")
+# Every path whose segment after the prefix is a capability (the token is the credential).
+_TOKEN_PATH = re.compile(r"^(/(?:u|confirm|preferences|recover|c|admin/set-password)/)[^/?\s]+")
 
 
 class RedactTokensFilter(logging.Filter):
@@ -66,7 +67,7 @@ class RedactTokensFilter(logging.Filter):
 
 
 def redact_path(path: str) -> str:
-    """``/u/<token>`` → ``/u/…`` (and the same for confirm and preferences links)."""
+    """``/u/<token>`` → ``/u/…`` (and the same for every other capability link)."""
     return _TOKEN_PATH.sub(r"\1…", path)
 
 
