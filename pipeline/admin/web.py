@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import secrets
-import time
-from collections import defaultdict, deque
 from functools import lru_cache
 from pathlib import Path
 from typing import Annotated, Any
@@ -20,6 +18,7 @@ from pipeline.admin.sessions import Actor, actor_of, resume_session
 from pipeline.issues.markdown import markdown_to_html
 from pipeline.wiring import Pulse
 from subscribers.database import transaction, utcnow
+from subscribers.ratelimit import SlidingWindowLimiter
 
 TEMPLATES_DIR = Path(__file__).resolve().parent.parent.parent / "templates" / "web"
 SESSION_COOKIE = "pulse_session"
@@ -199,26 +198,48 @@ def api_actor(request: Request) -> Actor | None:
 
 
 class LoginThrottle:
-    """At most ``limit`` login attempts per client address per minute (per process).
+    """Login attempts limited per source, per (account, source) and per account.
 
-    Complements the per-account lockout kept in the database: this one stops a client
-    spraying many accounts, the lockout stops many clients hammering one account.
+    Every limit keys on the address as typed, whether or not an account has it, and is
+    checked before the password is, so the answer (and its timing) is the same for real
+    and unknown accounts. A stranger who fails from one address blocks only that pair;
+    locking an account out for everyone takes ``per_account`` failures an hour from
+    anywhere, far more than any one source is allowed. Memory is bounded
+    (:class:`SlidingWindowLimiter`).
     """
 
-    def __init__(self, limit: int, window: float = 60.0) -> None:
-        self.limit = limit
-        self.window = window
-        self._attempts: dict[str, deque[float]] = defaultdict(deque)
+    def __init__(
+        self,
+        per_source_per_minute: int,
+        *,
+        per_pair: int = 5,
+        pair_window: float = 15 * 60.0,
+        per_account_per_hour: int = 50,
+    ) -> None:
+        self.per_source = SlidingWindowLimiter(per_source_per_minute, 60.0)
+        self.per_pair = SlidingWindowLimiter(per_pair, pair_window)
+        self.per_account = SlidingWindowLimiter(per_account_per_hour, 3600.0)
 
-    def allow(self, client: str) -> bool:
-        now = time.monotonic()
-        attempts = self._attempts[client]
-        while attempts and attempts[0] <= now - self.window:
-            attempts.popleft()
-        if len(attempts) >= self.limit:
-            return False
-        attempts.append(now)
-        return True
+    @staticmethod
+    def _account(email: str) -> str:
+        return email.strip().lower()[:320]
+
+    def check(self, source: str, email: str) -> float | None:
+        """Count an attempt from ``source``; seconds to wait, or None when it may go ahead."""
+        account = self._account(email)
+        waits = [
+            self.per_pair.retry_after(f"{account}|{source}"),
+            self.per_account.retry_after(account),
+            self.per_source.hit(source),
+        ]
+        found = [wait for wait in waits if wait is not None]
+        return max(found) if found else None
+
+    def failed(self, source: str, email: str) -> None:
+        """Count a failed attempt against the account (and this source's tries at it)."""
+        account = self._account(email)
+        self.per_pair.hit(f"{account}|{source}")
+        self.per_account.hit(account)
 
 
 async def _desk_error(request: Request, exc: Exception) -> Response:
