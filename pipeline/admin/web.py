@@ -6,7 +6,7 @@ import secrets
 from functools import lru_cache
 from pathlib import Path
 from typing import Annotated, Any
-from urllib.parse import quote, urlsplit
+from urllib.parse import quote, unquote, urlsplit
 
 from fastapi import Depends, FastAPI, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
@@ -25,6 +25,8 @@ SESSION_COOKIE = "pulse_session"
 LOGIN_CSRF_COOKIE = "pulse_login_csrf"
 CSRF_FIELD = "csrf_token"
 CSRF_HEADER = "x-csrf-token"
+FLASH_COOKIE = "pulse_flash"
+MAX_FLASH_LENGTH = 300
 
 # Desk pages run no third-party code; the email preview iframe gets its own, stricter policy.
 DESK_CSP = (
@@ -79,23 +81,51 @@ def desk_headers(response: Response) -> Response:
 def page(
     request: Request, template: str, actor: Actor | None, status: int = 200, **context: Any
 ) -> HTMLResponse:
-    """Render a desk template with the actor and CSRF token every layout needs."""
+    """Render a desk template with the actor, CSRF token and flash notice every layout needs."""
+    flash = flash_of(request)
     body = (
         environment()
         .get_template(template)
-        .render(request=request, actor=actor, csrf=actor.csrf_token if actor else "", **context)
+        .render(
+            request=request,
+            actor=actor,
+            csrf=actor.csrf_token if actor else "",
+            flash=flash,
+            **context,
+        )
     )
     response = HTMLResponse(body, status_code=status)
     desk_headers(response)
+    if flash is not None:
+        response.delete_cookie(FLASH_COOKIE, path="/")
     return response
 
 
+def flash_of(request: Request) -> str | None:
+    """The notice the server set on the previous response (never one from the URL)."""
+    raw = request.cookies.get(FLASH_COOKIE)
+    if not raw:
+        return None
+    return unquote(raw)[:MAX_FLASH_LENGTH] or None
+
+
 def redirect(path: str, *, message: str | None = None) -> RedirectResponse:
-    """303 to a local path, optionally with a one-line notice for the next page."""
+    """303 to a local path, optionally with a one-line notice for the next page.
+
+    The notice travels in a short-lived cookie only this server sets (a flash message), so
+    nobody can make the desk show an official-looking banner with a crafted link.
+    """
+    response = RedirectResponse(path, status_code=303)
     if message:
-        separator = "&" if "?" in path else "?"
-        path = f"{path}{separator}notice={quote(message)}"
-    return RedirectResponse(path, status_code=303)
+        response.set_cookie(
+            FLASH_COOKIE,
+            quote(message[:MAX_FLASH_LENGTH]),
+            max_age=60,
+            httponly=True,
+            samesite="strict",
+            path="/",
+        )
+    return response
 
 
 def safe_next(value: str | None, default: str = "/admin") -> str:

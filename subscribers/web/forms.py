@@ -32,6 +32,7 @@ class WebPolicy:
     min_fill_seconds: float = 2.0
     per_ip_per_hour: int = 20
     per_address_per_hour: int = 5
+    # The base URL is https: cookies are Secure and responses carry HSTS.
     secure_cookies: bool = False
 
 
