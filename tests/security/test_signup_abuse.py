@@ -12,13 +12,15 @@ from fastapi.testclient import TestClient
 from sqlalchemy import delete, select
 
 from pipeline.delivery.transactional import TransactionalSender
+from pipeline.web.mail_sender import QueueSender
 from pipeline.wiring import Pulse
+from subscribers import signup
 from subscribers.database import transaction
 from subscribers.history import change_status, history_of
 from subscribers.mailqueue import pending_count
 from subscribers.models import ConfirmationSend, QueuedMail, Subscriber, SubscriberStatus
 from subscribers.outgoing import OutgoingEmail
-from subscribers.signup import drain_signup_mail
+from subscribers.signup import Consent, drain_signup_mail
 from subscribers.suppression import SuppressionReason, is_suppressed, suppress
 from tests.subscribers.conftest import (
     FORM_TOKEN,
@@ -176,3 +178,21 @@ def test_a_signup_form_token_can_be_sent_once(client: TestClient, site: Pulse) -
     assert fresh is not None and fresh.group(1) != token
     ok = client.post("/subscribe", data={**data, "form_token": fresh.group(1)})
     assert ok.status_code == 200
+
+
+def test_the_serve_background_sender_sends_what_the_requests_left(
+    site: Pulse, outbox: Outbox
+) -> None:
+    # A signup whose after-response send never ran (the process died): still queued.
+    consent = Consent(text="t", source="test")
+    assert signup.sign_up(site.subscribers, "left@example.com", None, consent)
+    assert outbox.messages() == []
+    sender = QueueSender(site.subscribers, interval=0.05)
+    sender.start()
+    try:
+        deadline = time.monotonic() + 30
+        while not outbox.to("left@example.com") and time.monotonic() < deadline:
+            time.sleep(0.05)
+    finally:
+        sender.stop()
+    assert len(outbox.to("left@example.com")) == 1
