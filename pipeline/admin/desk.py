@@ -9,6 +9,7 @@ from fastapi import FastAPI, Request
 from fastapi.exception_handlers import request_validation_exception_handler
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
+from sqlalchemy.exc import DataError
 
 from pipeline.admin.api import api_router
 from pipeline.admin.routes_auth import auth_router
@@ -37,11 +38,16 @@ async def _invalid_api_request(request: Request, exc: Exception) -> Response:
 
 
 async def _number_out_of_range(request: Request, exc: Exception) -> Response:
-    """SQLite cannot bind integers past 64 bits (a 30-digit id in a URL): a 4xx, not a 5xx.
+    """A number the database cannot hold (a 30-digit id in a URL): a 4xx, not a 5xx.
 
-    Also catches date arithmetic past year 9999. Whatever number did it, nothing matched.
+    SQLite raises OverflowError past 64 bits, PostgreSQL a DataError past its column's range
+    (int4 ids); date arithmetic past year 9999 raises OverflowError too. Whatever number
+    did it, nothing can match it. The transaction has been rolled back by then.
     """
-    message = "A number in this request is out of range, so nothing matches it."
+    message = (
+        "A value in this request is out of range (such as an id no record can have); "
+        "nothing was changed."
+    )
     if request.url.path.startswith("/admin"):
         return page(request, "admin/error.html", current_actor(request), 404, message=message)
     return JSONResponse({"detail": message}, status_code=404)
@@ -66,6 +72,7 @@ def install_desk(app: FastAPI) -> None:
 
     app.add_exception_handler(RequestValidationError, invalid_request)
     app.add_exception_handler(OverflowError, _number_out_of_range)
+    app.add_exception_handler(DataError, _number_out_of_range)
     script = (TEMPLATES_DIR / "admin" / "desk.js").read_text(encoding="utf-8")
 
     @app.get("/admin/static/desk.js", include_in_schema=False)
