@@ -85,19 +85,30 @@ class ConfirmationSend(Base):
 
 
 class QueuedMail(Base):
-    """A confirmation (or recovery) email waiting for the background sender.
+    """Work for the background sender: a web signup to record, or an email to send.
 
-    Signup only writes this row, in the same transaction as the throttle slot, and answers;
-    the email goes out after the response, so new and known addresses answer alike.
+    The signup form only adds a ``signup`` row (the same work for every address) and
+    answers; the sender records it, which may queue a ``confirm`` or ``recover`` email for
+    the subscriber. So new, known and suppressed addresses answer alike, in the same time.
+    A ``signup`` row's personal fields are cleared once it is processed.
     """
 
     __tablename__ = "subscriber_mail_queue"
     __table_args__ = (Index("ix_subscriber_mail_queue_due", "sent_at", "failed_at", "due_at"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    subscriber_id: Mapped[int] = mapped_column(ForeignKey("subscribers.id", ondelete="CASCADE"))
     kind: Mapped[str] = mapped_column(String(20))
-    # The throttle slot it holds: freed when the email finally cannot be sent.
+    subscriber_id: Mapped[int | None] = mapped_column(
+        ForeignKey("subscribers.id", ondelete="CASCADE")
+    )
+    # A signup request, as the form gave it (already validated).
+    email: Mapped[str | None] = mapped_column(String(320))
+    first_name: Mapped[str | None] = mapped_column(String(100))
+    consent_text: Mapped[str | None] = mapped_column(Text)
+    consent_source: Mapped[str | None] = mapped_column(String(200))
+    consent_ip: Mapped[str | None] = mapped_column(String(64))
+    consent_user_agent: Mapped[str | None] = mapped_column(String(500))
+    # The throttle slot an email holds: freed when it finally cannot be sent.
     confirmation_send_id: Mapped[int | None] = mapped_column(Integer)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     due_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -18,7 +18,14 @@ from subscribers.context import SubscriberContext
 from subscribers.database import transaction, utcnow
 from subscribers.fields import clean_first_name
 from subscribers.history import change_status, record_joined
-from subscribers.mailqueue import CONFIRM, RECOVER, drain_mail_queue, queue_mail
+from subscribers.mailqueue import (
+    CONFIRM,
+    RECOVER,
+    SignupRequest,
+    drain_mail_queue,
+    queue_mail,
+    queue_signup,
+)
 from subscribers.models import ConfirmationSend, Subscriber, SubscriberStatus
 from subscribers.suppression import lift
 from subscribers.tokens import InvalidToken
@@ -70,9 +77,40 @@ def sign_up(ctx: SubscriberContext, email: str, first_name: str | None, consent:
     return _retry_on_conflict(lambda: _record_signup(ctx, address, name, consent))
 
 
+def request_signup(
+    ctx: SubscriberContext, email: str, first_name: str | None, consent: Consent
+) -> None:
+    """Queue a web signup; :func:`drain_signup_mail` records it after the answer.
+
+    The same work whoever the address belongs to (one row), so the answer takes the same
+    time for new, pending, active and suppressed addresses.
+    """
+    address = normalise_email(email, check_deliverability=ctx.policy.check_deliverability)
+    request = SignupRequest(
+        email=address,
+        first_name=clean_first_name(first_name),
+        consent_text=consent.text,
+        consent_source=consent.source[:MAX_SOURCE],
+        consent_ip=consent.ip[:64] if consent.ip else None,
+        consent_user_agent=(consent.user_agent or "")[:MAX_USER_AGENT] or None,
+    )
+    with transaction(ctx.sessions) as session:
+        queue_signup(session, request)
+
+
+def _record_request(ctx: SubscriberContext, request: SignupRequest) -> None:
+    consent = Consent(
+        text=request.consent_text,
+        source=request.consent_source,
+        ip=request.consent_ip,
+        user_agent=request.consent_user_agent,
+    )
+    _retry_on_conflict(lambda: _record_signup(ctx, request.email, request.first_name, consent))
+
+
 def drain_signup_mail(ctx: SubscriberContext, *, limit: int = 50) -> int:
-    """Send the queued confirmation and recovery emails that are due; returns how many."""
-    return drain_mail_queue(ctx, send_queued, limit=limit)
+    """Record queued web signups and send the queued emails that are due; returns how many."""
+    return drain_mail_queue(ctx, send_queued, _record_request, limit=limit)
 
 
 def send_queued(ctx: SubscriberContext, kind: str, subscriber: Subscriber) -> None:

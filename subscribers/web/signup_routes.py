@@ -24,7 +24,7 @@ from subscribers.signup import (
     recover,
     recovery_reason,
     renew_confirmation,
-    sign_up,
+    request_signup,
 )
 from subscribers.tokens import ExpiredToken, InvalidToken
 from subscribers.web.forms import (
@@ -150,7 +150,7 @@ def add_signup_routes(
             user_agent=request.headers.get("user-agent"),
         )
         try:
-            await run_in_threadpool(sign_up, ctx, address, values["first_name"], consent)
+            await run_in_threadpool(request_signup, ctx, address, values["first_name"], consent)
         except ValidationError as err:
             return form_page(request, 400, errors={err.field: err.message}, values=values)
         return send_queue_after_answer(check_inbox())
