@@ -18,7 +18,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
 from subscribers.context import SubscriberContext
@@ -234,13 +234,10 @@ def _work(ctx: SubscriberContext, claimed: list[_Claimed], deliver: Deliver, rec
 
 
 def pending_count(session: Session) -> int:
-    """Queued emails not yet sent nor given up (for status and tests)."""
-    return len(
-        list(
-            session.scalars(
-                select(QueuedMail.id).where(
-                    QueuedMail.sent_at.is_(None), QueuedMail.failed_at.is_(None)
-                )
-            )
-        )
+    """Queued signups and emails not yet done nor given up (for status and tests)."""
+    count = session.scalar(
+        select(func.count())
+        .select_from(QueuedMail)
+        .where(QueuedMail.sent_at.is_(None), QueuedMail.failed_at.is_(None))
     )
+    return count or 0

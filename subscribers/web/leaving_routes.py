@@ -169,7 +169,14 @@ def add_leaving_routes(router: APIRouter, ctx: SubscriberContext, pages: Pages) 
                 return needs_fresh_link()
             if action == "send_link":
                 if manage_links.hit(str(view.id)) is None:
-                    await run_in_threadpool(prefs.send_manage_link, ctx, view.id)
+                    try:
+                        await run_in_threadpool(prefs.send_manage_link, ctx, view.id)
+                    except InvalidToken:
+                        raise
+                    except Exception:  # the provider failed: say so, never a traceback
+                        log.exception("could not send a manage link")
+                        notice = "We could not send the email just now. Please try again soon."
+                        return preferences_page(token, access, 503, notice=notice)
                 notice = (
                     f"We emailed a link to {masked(view.email)}. It works for "
                     f"{int(ctx.policy.manage_link_lifetime.total_seconds() // 60)} minutes."

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import secrets
 import time
 
@@ -122,3 +123,41 @@ def test_hsts_is_sent_only_for_an_https_site(make_pulse: MakePulse) -> None:
     secure = TestClient(create_app(site), base_url="https://news.example.com")
     for path in ("/", "/healthz", "/admin/login", "/u/bad"):
         assert secure.get(path).headers["strict-transport-security"] == "max-age=31536000"
+
+
+def test_no_token_reaches_the_logs_during_the_attacks(
+    client: TestClient,
+    site: Pulse,
+    outbox: Outbox,
+    caplog: pytest.LogCaptureFixture,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    caplog.set_level(logging.DEBUG)
+    sid = _confirmed(client, site, outbox, "quiet@example.com")
+    tokens = [
+        site.signer.unsubscribe_token(sid),
+        site.signer.preferences_token(sid),
+        site.signer.manage_token(sid),
+        site.signer.recover_token(sid),
+    ]
+
+    def failing(self: object, email: object) -> None:
+        raise OSError("provider down")
+
+    monkeypatch.setattr("pipeline.delivery.transactional.TransactionalSender.__call__", failing)
+    for token in tokens:
+        client.get(f"/u/{token}")
+        client.get(f"/preferences/{token}/data.json")
+        client.post(f"/preferences/{token}", data={"action": "send_link"})
+        client.get(f"/recover/{token}")
+    sign_up(client, "quiet2@example.com", PAYLOAD)
+    # The app's own log lines, tracebacks included (the test client's request log is ours).
+    formatter = logging.Formatter()
+    server_log = "\n".join(
+        formatter.format(record)
+        for record in caplog.records
+        if not record.name.startswith(("httpx", "asyncio"))
+    )
+    assert "could not send a manage link" in server_log  # the failure was logged
+    for token in tokens:
+        assert token not in server_log
