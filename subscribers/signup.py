@@ -27,7 +27,7 @@ from subscribers.mailqueue import (
     queue_signup,
 )
 from subscribers.models import ConfirmationSend, Subscriber, SubscriberStatus
-from subscribers.suppression import lift
+from subscribers.suppression import SuppressionReason, lift, suppression_reason_of
 from subscribers.tokens import InvalidToken
 
 log = logging.getLogger("subscribers.signup")
@@ -35,6 +35,10 @@ log = logging.getLogger("subscribers.signup")
 MAX_USER_AGENT = 500
 # Stopped by the mail system, not by the person: signing up again does not undo these.
 SUPPRESSED_STATUSES = (SubscriberStatus.BOUNCED, SubscriberStatus.COMPLAINED)
+_SUPPRESSED_BY_REASON = {
+    SuppressionReason.BOUNCED: SubscriberStatus.BOUNCED,
+    SuppressionReason.COMPLAINED: SubscriberStatus.COMPLAINED,
+}
 MAX_SOURCE = 200
 T = TypeVar("T")
 
@@ -173,18 +177,30 @@ def _record_signup(
                 queue_mail(session, subscriber.id, RECOVER, recovery.send_id)
             return recovery is not None
         if subscriber is None:
+            # An address erased after a bounce or complaint keeps that suppression: the new
+            # row starts in the same state, and only the recovery email can lift it.
+            reason = suppression_reason_of(session, address, ctx.hash_keys)
+            suppressed = _SUPPRESSED_BY_REASON.get(reason) if reason else None
             subscriber = Subscriber(
                 email=address,
                 email_key=email_key(address),
                 first_name=name,
-                status=SubscriberStatus.PENDING,
+                status=suppressed or SubscriberStatus.PENDING,
                 created_at=now,
                 updated_at=now,
             )
-            _stamp_consent(subscriber, consent)
+            if suppressed is None:
+                _stamp_consent(subscriber, consent)
             session.add(subscriber)
             session.flush()
             record_joined(session, subscriber, cause="signup")
+            if suppressed is not None:
+                recovery = reserve_confirmation(
+                    session, ctx, subscriber, min_interval=ctx.policy.recover_min_interval
+                )
+                if recovery is not None:
+                    queue_mail(session, subscriber.id, RECOVER, recovery.send_id)
+                return recovery is not None
         else:
             # Pending, or left earlier: signing up again needs a fresh confirmation.
             change_status(session, subscriber, SubscriberStatus.PENDING, cause="signup")

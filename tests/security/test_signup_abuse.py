@@ -20,6 +20,7 @@ from subscribers.history import change_status, history_of
 from subscribers.mailqueue import pending_count
 from subscribers.models import ConfirmationSend, QueuedMail, Subscriber, SubscriberStatus
 from subscribers.outgoing import OutgoingEmail
+from subscribers.privacy import erase
 from subscribers.signup import Consent, drain_signup_mail
 from subscribers.suppression import SuppressionReason, is_suppressed, suppress
 from tests.subscribers.conftest import (
@@ -212,3 +213,26 @@ def test_the_serve_background_sender_does_what_the_requests_left(
     finally:
         sender.stop()
     assert len(outbox.to("left@example.com")) == 1
+
+
+def test_an_erased_address_that_complained_stays_suppressed_on_a_new_signup(
+    client: TestClient, site: Pulse, outbox: Outbox
+) -> None:
+    sign_up(client, "erased@example.com")
+    client.post(outbox.link("erased@example.com", "confirm"))
+    sid = _make_suppressed(site, "erased@example.com", SubscriberStatus.COMPLAINED)
+    with transaction(site.db.sessions) as session:
+        row = session.get(Subscriber, sid)
+        assert row is not None
+        erase(session, row, site.subscribers.hash_keys[0])
+    before = len(outbox.to("erased@example.com"))
+    sign_up(client, "erased@example.com", "Eve")
+    again = subscriber(site, "erased@example.com")
+    assert again is not None and again.id != sid
+    assert again.status is SubscriberStatus.COMPLAINED and again.consent_at is None
+    [mail] = outbox.to("erased@example.com")[before:]
+    assert "spam" in outbox.text(mail)
+    client.post(outbox.link("erased@example.com", "recover"))
+    back = subscriber(site, "erased@example.com")
+    assert back is not None and back.status is SubscriberStatus.ACTIVE
+    assert back.consent_source == "web:/recover confirmation"
