@@ -288,12 +288,17 @@ class Settings(BaseSettings):
 
 def _local_secret_key(var_dir: Path) -> str:
     path = var_dir / "secret_key"
-    if path.exists():
-        return path.read_text(encoding="utf-8").strip()
     var_dir.mkdir(parents=True, exist_ok=True)
     key = secrets.token_urlsafe(48)
-    path.touch(mode=0o600)
-    path.write_text(key, encoding="utf-8")
+    try:
+        # Created readable by the owner only, atomically: no moment where others can read it.
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        if path.stat().st_mode & 0o077:
+            path.chmod(0o600)  # an older install's key: tighten it
+        return path.read_text(encoding="utf-8").strip()
+    with os.fdopen(fd, "w", encoding="utf-8") as out:
+        out.write(key)
     return key
 
 

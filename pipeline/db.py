@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+import os
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -72,11 +74,21 @@ def is_current(engine: Engine) -> bool:
     return current == set(script.get_heads())
 
 
+def _create_private_file(path: Path) -> None:
+    """Create the SQLite file readable by its owner only (SQLite's -wal/-shm files follow)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with contextlib.suppress(FileExistsError):
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+
+
 def open_database(url: str, *, auto_upgrade: bool = True) -> Database:
     """Connect to ``url``; create SQLite's folder and bring the schema up to date."""
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite" and parsed.database not in (None, "", ":memory:"):
-        Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+        if parsed.database.startswith("file:"):  # a URI filename: SQLite opens it itself
+            Path(parsed.database[5:].split("?")[0]).parent.mkdir(parents=True, exist_ok=True)
+        else:
+            _create_private_file(Path(parsed.database))
     engine = make_engine(url)
     if auto_upgrade and not is_current(engine):
         upgrade(engine)

@@ -10,7 +10,15 @@ from datetime import UTC, datetime
 
 # Signed tokens and credentials must never reach the logs, whatever a message quotes.
 _REDACT = [
-    (re.compile(r"(/(?:u|confirm|preferences)/)[A-Za-z0-9_\-\.]{16,}"), r"\1[token]"),
+    # Capability URLs: the path segment after these prefixes is the credential itself.
+    (
+        re.compile(
+            r"(/(?:u|confirm|preferences|recover|c|admin/set-password)/)[A-Za-z0-9_\-\.~%]{8,}"
+        ),
+        r"\1[token]",
+    ),
+    (re.compile(r"(?i)(authorization:\s*(?:bearer|basic)\s+)\S+"), r"\1[redacted]"),
+    (re.compile(r"\bpulse_[A-Za-z0-9_\-]{20,}"), "pulse_[redacted]"),
     (re.compile(r"(?i)(token|password|api[_-]?key|secret)([=:]\s*)\S+"), r"\1\2[redacted]"),
 ]
 

@@ -29,6 +29,11 @@ class SubscriptionPolicy:
     # Nobody can flood a stranger's inbox: one confirmation per interval, a few per day.
     confirm_min_interval: timedelta = timedelta(minutes=10)
     confirm_max_per_day: int = 3
+    # A bounced or complained address gets at most one "do you want to come back?" email
+    # in this time, whoever types it into the form.
+    recover_min_interval: timedelta = timedelta(days=30)
+    # How long a mailed "manage my data" link works (rename, export, erasure).
+    manage_link_lifetime: timedelta = timedelta(hours=1)
     welcome_email: bool = True
     check_deliverability: bool = False
 
@@ -59,3 +64,9 @@ class SubscriberContext:
 
     def preferences_url(self, subscriber_id: int) -> str:
         return f"{self.base_url}/preferences/{self.signer.preferences_token(subscriber_id)}"
+
+    def manage_url(self, subscriber_id: int) -> str:
+        return f"{self.base_url}/preferences/{self.signer.manage_token(subscriber_id)}"
+
+    def recover_url(self, subscriber_id: int) -> str:
+        return f"{self.base_url}/recover/{self.signer.recover_token(subscriber_id)}"

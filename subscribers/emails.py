@@ -64,6 +64,33 @@ class TransactionalMail:
             expires_days=expires_days,
         )
 
+    def recovery(
+        self, to: str, first_name: str | None, recover_url: str, reason: str, expires_days: int
+    ) -> OutgoingEmail:
+        """To a suppressed address someone signed up again: what happened, and a way back."""
+        return self._build(
+            "recover",
+            to,
+            first_name,
+            subject=f"Do you want {self.identity.list_name} again?",
+            recover_url=recover_url,
+            reason=reason,
+            expires_days=expires_days,
+        )
+
+    def manage_link(
+        self, to: str, first_name: str | None, manage_url: str, expires_minutes: int
+    ) -> OutgoingEmail:
+        """A fresh, short-lived link to change, download or delete one's data."""
+        return self._build(
+            "manage",
+            to,
+            first_name,
+            subject=f"Your link to manage your {self.identity.list_name} data",
+            manage_url=manage_url,
+            expires_minutes=expires_minutes,
+        )
+
     def welcome(
         self, to: str, first_name: str | None, unsubscribe_url: str, preferences_url: str
     ) -> OutgoingEmail:

@@ -82,3 +82,47 @@ class ConfirmationSend(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     subscriber_id: Mapped[int] = mapped_column(ForeignKey("subscribers.id", ondelete="CASCADE"))
     sent_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class QueuedMail(Base):
+    """Work for the background sender: a web signup to record, or an email to send.
+
+    The signup form only adds a ``signup`` row (the same work for every address) and
+    answers; the sender records it, which may queue a ``confirm`` or ``recover`` email for
+    the subscriber. So new, known and suppressed addresses answer alike, in the same time.
+    A ``signup`` row's personal fields are cleared once it is processed.
+    """
+
+    __tablename__ = "subscriber_mail_queue"
+    __table_args__ = (Index("ix_subscriber_mail_queue_due", "sent_at", "failed_at", "due_at"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    kind: Mapped[str] = mapped_column(String(20))
+    subscriber_id: Mapped[int | None] = mapped_column(
+        ForeignKey("subscribers.id", ondelete="CASCADE")
+    )
+    # A signup request, as the form gave it (already validated).
+    email: Mapped[str | None] = mapped_column(String(320))
+    first_name: Mapped[str | None] = mapped_column(String(100))
+    consent_text: Mapped[str | None] = mapped_column(Text)
+    consent_source: Mapped[str | None] = mapped_column(String(200))
+    consent_ip: Mapped[str | None] = mapped_column(String(64))
+    consent_user_agent: Mapped[str | None] = mapped_column(String(500))
+    # The throttle slot an email holds: freed when it finally cannot be sent.
+    confirmation_send_id: Mapped[int | None] = mapped_column(Integer)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    due_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    failed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    last_error: Mapped[str | None] = mapped_column(String(300))
+
+
+class UsedFormToken(Base):
+    """A spent signup form token (its digest): each form can be sent once."""
+
+    __tablename__ = "used_form_tokens"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    digest: Mapped[str] = mapped_column(String(64), unique=True)
+    used_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)

@@ -15,7 +15,7 @@ from subscribers.history import change_status
 from subscribers.models import Subscriber, SubscriberStatus
 from subscribers.signup import deliver_confirmation, reserve_confirmation
 from subscribers.suppression import SuppressionReason, suppress
-from subscribers.tokens import InvalidToken
+from subscribers.tokens import ExpiredToken, InvalidToken
 
 MAX_PAUSE_WEEKS = 8
 
@@ -53,11 +53,46 @@ def subscriber_for_unsubscribe(ctx: SubscriberContext, token: str) -> Subscriber
         return SubscriberView.of(_locked(session, subject.subscriber_id))
 
 
-def subscriber_for_preferences(ctx: SubscriberContext, token: str) -> SubscriberView:
-    """The subscriber a preferences token names (raises :class:`InvalidToken`)."""
-    subject = ctx.signer.read_preferences(token)
+@dataclass(frozen=True)
+class PreferencesAccess:
+    """Who a preferences link names and what it may do.
+
+    ``full`` is True only for a fresh mailed manage link: the long-lived link in every
+    email can unsubscribe, resubscribe and pause, never rename, export or erase.
+    """
+
+    view: SubscriberView
+    full: bool
+
+
+def read_preferences_link(ctx: SubscriberContext, token: str) -> tuple[int, bool]:
+    """The subscriber id a preferences or manage token names, and whether it is a manage one.
+
+    Raises :class:`ExpiredToken` for an expired manage link, :class:`InvalidToken` otherwise.
+    """
+    lifetime = int(ctx.policy.manage_link_lifetime.total_seconds())
+    try:
+        return ctx.signer.read_manage(token, lifetime).subscriber_id, True
+    except ExpiredToken:
+        raise
+    except InvalidToken:
+        return ctx.signer.read_preferences(token).subscriber_id, False
+
+
+def subscriber_for_preferences(ctx: SubscriberContext, token: str) -> PreferencesAccess:
+    """The subscriber a preferences link names (raises :class:`InvalidToken`)."""
+    subscriber_id, full = read_preferences_link(ctx, token)
     with transaction(ctx.sessions) as session:
-        return SubscriberView.of(_locked(session, subject.subscriber_id))
+        return PreferencesAccess(SubscriberView.of(_locked(session, subscriber_id)), full)
+
+
+def send_manage_link(ctx: SubscriberContext, subscriber_id: int) -> None:
+    """Mail the subscriber a fresh, short-lived link to rename, export or erase."""
+    with transaction(ctx.sessions) as session:
+        subscriber = _locked(session, subscriber_id)
+        email, name = subscriber.email, subscriber.first_name
+    minutes = int(ctx.policy.manage_link_lifetime.total_seconds() // 60)
+    ctx.send_email(ctx.mail.manage_link(email, name, ctx.manage_url(subscriber_id), minutes))
 
 
 def subscriber_view(ctx: SubscriberContext, subscriber_id: int) -> SubscriberView:

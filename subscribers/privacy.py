@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import csv
 from collections.abc import Callable, Iterator, Sequence
 from datetime import datetime
 from typing import Any, TextIO
@@ -14,7 +13,14 @@ from subscribers.addresses import email_key, normalise_email
 from subscribers.database import utcnow
 from subscribers.errors import NotFoundError
 from subscribers.history import SubscriberChange, change_status, history_of
-from subscribers.models import ERASED_KEY_PREFIX, ConfirmationSend, Subscriber, SubscriberStatus
+from subscribers.models import (
+    ERASED_KEY_PREFIX,
+    ConfirmationSend,
+    QueuedMail,
+    Subscriber,
+    SubscriberStatus,
+)
+from subscribers.spreadsheet import safe_writer
 from subscribers.suppression import SuppressionReason, suppress
 
 CSV_COLUMNS = (
@@ -133,7 +139,8 @@ def iter_export_rows(session: Session, page_size: int = 1000) -> Iterator[list[s
 
 def write_export_csv(session: Session, out: TextIO) -> int:
     """Write every subscriber as CSV to ``out``; returns the number of rows."""
-    writer = csv.writer(out)
+    # Addresses, names and user agents come from forms: guard them against formulas.
+    writer = safe_writer(out)
     writer.writerow(CSV_COLUMNS)
     count = 0
     for row in iter_export_rows(session):
@@ -163,6 +170,7 @@ def erase(
         change_status(session, subscriber, SubscriberStatus.UNSUBSCRIBED, cause="erasure")
     session.execute(delete(SubscriberChange).where(SubscriberChange.subscriber_id == subscriber.id))
     session.execute(delete(ConfirmationSend).where(ConfirmationSend.subscriber_id == subscriber.id))
+    session.execute(delete(QueuedMail).where(QueuedMail.subscriber_id == subscriber.id))
     subscriber.email = f"erased-{subscriber.id}@erased.invalid"
     subscriber.email_key = f"{ERASED_KEY_PREFIX}{subscriber.id}"
     subscriber.first_name = None

@@ -31,6 +31,16 @@ class SlidingWindowLimiter:
         self._hits: OrderedDict[str, deque[float]] = OrderedDict()
         self._lock = threading.Lock()
 
+    def retry_after(self, key: str) -> float | None:
+        """Seconds until ``key`` may hit again, or None if it may now (counts nothing)."""
+        now = self.clock()
+        with self._lock:
+            hits = self._hits.get(key)
+            live = [t for t in hits or () if t > now - self.window]
+            if len(live) < self.limit:
+                return None
+            return max(1.0, math.ceil(live[0] + self.window - now))
+
     def hit(self, key: str) -> float | None:
         """Count one hit for ``key``; return None if allowed, else seconds until allowed."""
         now = self.clock()

@@ -18,13 +18,27 @@ from subscribers.context import SubscriberContext
 from subscribers.database import transaction, utcnow
 from subscribers.fields import clean_first_name
 from subscribers.history import change_status, record_joined
+from subscribers.mailqueue import (
+    CONFIRM,
+    RECOVER,
+    SignupRequest,
+    drain_mail_queue,
+    queue_mail,
+    queue_signup,
+)
 from subscribers.models import ConfirmationSend, Subscriber, SubscriberStatus
-from subscribers.suppression import lift
+from subscribers.suppression import SuppressionReason, lift, suppression_reason_of
 from subscribers.tokens import InvalidToken
 
 log = logging.getLogger("subscribers.signup")
 
 MAX_USER_AGENT = 500
+# Stopped by the mail system, not by the person: signing up again does not undo these.
+SUPPRESSED_STATUSES = (SubscriberStatus.BOUNCED, SubscriberStatus.COMPLAINED)
+_SUPPRESSED_BY_REASON = {
+    SuppressionReason.BOUNCED: SubscriberStatus.BOUNCED,
+    SuppressionReason.COMPLAINED: SubscriberStatus.COMPLAINED,
+}
 MAX_SOURCE = 200
 T = TypeVar("T")
 
@@ -56,14 +70,80 @@ class ConfirmOutcome(enum.StrEnum):
 
 
 def sign_up(ctx: SubscriberContext, email: str, first_name: str | None, consent: Consent) -> bool:
-    """Record a signup and send a confirmation unless throttled; True if one was sent.
+    """Record a signup and queue its confirmation unless throttled; True if one was queued.
 
-    The caller must answer the same way whatever this returns (no enumeration).
+    Nothing is sent here: :func:`drain_signup_mail` sends the queue after the answer, so a
+    new and a known address take the same time. The caller must answer the same way
+    whatever this returns (no enumeration).
     """
     address = normalise_email(email, check_deliverability=ctx.policy.check_deliverability)
     name = clean_first_name(first_name)
-    target = _retry_on_conflict(lambda: _record_signup(ctx, address, name, consent))
-    return target is not None and deliver_confirmation(ctx, target)
+    return _retry_on_conflict(lambda: _record_signup(ctx, address, name, consent))
+
+
+def request_signup(
+    ctx: SubscriberContext, email: str, first_name: str | None, consent: Consent
+) -> None:
+    """Queue a web signup; :func:`drain_signup_mail` records it after the answer.
+
+    The same work whoever the address belongs to (one row), so the answer takes the same
+    time for new, pending, active and suppressed addresses.
+    """
+    address = normalise_email(email, check_deliverability=ctx.policy.check_deliverability)
+    request = SignupRequest(
+        email=address,
+        first_name=clean_first_name(first_name),
+        consent_text=consent.text,
+        consent_source=consent.source[:MAX_SOURCE],
+        consent_ip=consent.ip[:64] if consent.ip else None,
+        consent_user_agent=(consent.user_agent or "")[:MAX_USER_AGENT] or None,
+    )
+    with transaction(ctx.sessions) as session:
+        queue_signup(session, request)
+
+
+def _record_request(ctx: SubscriberContext, request: SignupRequest) -> None:
+    consent = Consent(
+        text=request.consent_text,
+        source=request.consent_source,
+        ip=request.consent_ip,
+        user_agent=request.consent_user_agent,
+    )
+    _retry_on_conflict(lambda: _record_signup(ctx, request.email, request.first_name, consent))
+
+
+def drain_signup_mail(ctx: SubscriberContext, *, limit: int = 50) -> int:
+    """Record queued web signups and send the queued emails that are due; returns how many."""
+    return drain_mail_queue(ctx, send_queued, _record_request, limit=limit)
+
+
+def send_queued(ctx: SubscriberContext, kind: str, subscriber: Subscriber) -> None:
+    """Render and send one queued email (raises when the provider fails)."""
+    if kind == RECOVER:
+        message = ctx.mail.recovery(
+            subscriber.email,
+            subscriber.first_name,
+            ctx.recover_url(subscriber.id),
+            reason=suppression_reason(subscriber),
+            expires_days=ctx.policy.confirm_lifetime.days,
+        )
+    else:
+        message = ctx.mail.confirmation(
+            subscriber.email,
+            subscriber.first_name,
+            ctx.confirm_url(subscriber.id),
+            expires_days=ctx.policy.confirm_lifetime.days,
+        )
+    ctx.send_email(message)
+
+
+def suppression_reason(subscriber: Subscriber) -> str:
+    """What stopped the mail to a bounced or complained address, in plain words."""
+    since = subscriber.unsubscribed_at
+    when = f" on {since:%-d %B %Y}" if since else ""
+    if subscriber.status is SubscriberStatus.COMPLAINED:
+        return f"your mail provider reported one of our emails as unwanted (spam){when}"
+    return f"emails to this address bounced as undeliverable{when}"
 
 
 def _retry_on_conflict(work: Callable[[], T], attempts: int = 3) -> T:
@@ -79,33 +159,57 @@ def _retry_on_conflict(work: Callable[[], T], attempts: int = 3) -> T:
 
 def _record_signup(
     ctx: SubscriberContext, address: str, name: str | None, consent: Consent
-) -> ConfirmationTarget | None:
+) -> bool:
     now = utcnow()
     with transaction(ctx.sessions) as session:
         subscriber = session.scalar(
             select(Subscriber).where(Subscriber.email_key == email_key(address)).with_for_update()
         )
         if subscriber is not None and subscriber.status is SubscriberStatus.ACTIVE:
-            return None  # already in: nothing to send, and the page says the same thing
+            return False  # already in: nothing to send, and the page says the same thing
+        if subscriber is not None and subscriber.status in SUPPRESSED_STATUSES:
+            # Bounced or complained: it stays so (status, consent record and all) until the
+            # owner confirms from a recovery email that says what happened, sent rarely.
+            recovery = reserve_confirmation(
+                session, ctx, subscriber, min_interval=ctx.policy.recover_min_interval
+            )
+            if recovery is not None:
+                queue_mail(session, subscriber.id, RECOVER, recovery.send_id)
+            return recovery is not None
         if subscriber is None:
+            # An address erased after a bounce or complaint keeps that suppression: the new
+            # row starts in the same state, and only the recovery email can lift it.
+            reason = suppression_reason_of(session, address, ctx.hash_keys)
+            suppressed = _SUPPRESSED_BY_REASON.get(reason) if reason else None
             subscriber = Subscriber(
                 email=address,
                 email_key=email_key(address),
                 first_name=name,
-                status=SubscriberStatus.PENDING,
+                status=suppressed or SubscriberStatus.PENDING,
                 created_at=now,
                 updated_at=now,
             )
-            _stamp_consent(subscriber, consent)
+            if suppressed is None:
+                _stamp_consent(subscriber, consent)
             session.add(subscriber)
             session.flush()
             record_joined(session, subscriber, cause="signup")
+            if suppressed is not None:
+                recovery = reserve_confirmation(
+                    session, ctx, subscriber, min_interval=ctx.policy.recover_min_interval
+                )
+                if recovery is not None:
+                    queue_mail(session, subscriber.id, RECOVER, recovery.send_id)
+                return recovery is not None
         else:
             # Pending, or left earlier: signing up again needs a fresh confirmation.
             change_status(session, subscriber, SubscriberStatus.PENDING, cause="signup")
             _stamp_consent(subscriber, consent)
             subscriber.first_name = subscriber.first_name or name
-        return reserve_confirmation(session, ctx, subscriber)
+        target = reserve_confirmation(session, ctx, subscriber)
+        if target is not None:
+            queue_mail(session, subscriber.id, CONFIRM, target.send_id)
+        return target is not None
 
 
 def _stamp_consent(subscriber: Subscriber, consent: Consent) -> None:
@@ -117,24 +221,30 @@ def _stamp_consent(subscriber: Subscriber, consent: Consent) -> None:
 
 
 def reserve_confirmation(
-    session: Session, ctx: SubscriberContext, subscriber: Subscriber
+    session: Session,
+    ctx: SubscriberContext,
+    subscriber: Subscriber,
+    *,
+    min_interval: timedelta | None = None,
 ) -> ConfirmationTarget | None:
     """Claim a confirmation send for ``subscriber`` unless the throttle says no.
 
     The caller holds the subscriber's row lock (or SQLite's write lock), so two concurrent
-    requests cannot both pass the check.
+    requests cannot both pass the check. ``min_interval`` overrides the policy's.
     """
     now = utcnow()
+    interval = min_interval or ctx.policy.confirm_min_interval
     recent = list(
         session.scalars(
             select(ConfirmationSend.sent_at).where(
                 ConfirmationSend.subscriber_id == subscriber.id,
-                ConfirmationSend.sent_at > now - timedelta(days=1),
+                ConfirmationSend.sent_at > now - max(timedelta(days=1), interval),
             )
         )
     )
-    too_soon = any(sent > now - ctx.policy.confirm_min_interval for sent in recent)
-    if too_soon or len(recent) >= ctx.policy.confirm_max_per_day:
+    too_soon = any(sent > now - interval for sent in recent)
+    today = [sent for sent in recent if sent > now - timedelta(days=1)]
+    if too_soon or len(today) >= ctx.policy.confirm_max_per_day:
         log.info("confirmation for subscriber %s throttled", subscriber.id)
         return None
     send = ConfirmationSend(subscriber_id=subscriber.id, sent_at=now)
@@ -219,3 +329,64 @@ def _send_welcome(ctx: SubscriberContext, subscriber_id: int, email: str, name: 
         )
     except Exception:
         log.exception("welcome email to subscriber %s failed", subscriber_id)
+
+
+class RecoverOutcome(enum.StrEnum):
+    RECOVERED = "recovered"
+    ALREADY_ACTIVE = "already-active"
+    NOT_SUPPRESSED = "not-suppressed"  # left by other means since: nothing to lift
+
+
+def _recover_subject(ctx: SubscriberContext, token: str) -> int:
+    lifetime = int(ctx.policy.confirm_lifetime.total_seconds())
+    return ctx.signer.read_recover(token, max_age_seconds=lifetime).subscriber_id
+
+
+def recovery_reason(ctx: SubscriberContext, token: str) -> str | None:
+    """What the recovery page tells its visitor happened; None when nothing is suppressed.
+
+    Raises :class:`InvalidToken` (or :class:`ExpiredToken`) for a bad link.
+    """
+    subscriber_id = _recover_subject(ctx, token)
+    with transaction(ctx.sessions) as session:
+        subscriber = session.get(Subscriber, subscriber_id)
+        if subscriber is None or subscriber.erased:
+            raise InvalidToken("this link is no longer valid")
+        if subscriber.status not in SUPPRESSED_STATUSES:
+            return None
+        return suppression_reason(subscriber)
+
+
+def recover(ctx: SubscriberContext, token: str, consent: Consent) -> RecoverOutcome:
+    """Lift a bounce or complaint: the owner pressed the button in the recovery email.
+
+    The consent record is written now, from this confirmation, never from the signup form
+    that anyone could have filled in.
+    """
+    subscriber_id = _recover_subject(ctx, token)
+    with transaction(ctx.sessions) as session:
+        subscriber = session.get(Subscriber, subscriber_id, with_for_update=True)
+        if subscriber is None or subscriber.erased:
+            raise InvalidToken("this link is no longer valid")
+        if subscriber.status is SubscriberStatus.ACTIVE:
+            return RecoverOutcome.ALREADY_ACTIVE
+        if subscriber.status not in SUPPRESSED_STATUSES:
+            return RecoverOutcome.NOT_SUPPRESSED
+        previous = subscriber.status.value
+        change_status(
+            session,
+            subscriber,
+            SubscriberStatus.ACTIVE,
+            cause="recover",
+            detail=f"confirmed again after {previous}",
+        )
+        _stamp_consent(subscriber, consent)
+        subscriber.paused_until = None
+        lift(session, subscriber.email, ctx.hash_keys)
+        session.execute(
+            delete(ConfirmationSend).where(ConfirmationSend.subscriber_id == subscriber.id)
+        )
+        welcome = (subscriber.id, subscriber.email, subscriber.first_name)
+    if ctx.policy.welcome_email:
+        _send_welcome(ctx, *welcome)
+    return RecoverOutcome.RECOVERED

@@ -88,3 +88,13 @@ def lift(session: Session, email: str, keys: Sequence[str]) -> None:
     """Remove ``email`` from the list: only after the person confirmed again."""
     digests = [address_hash(email, key) for key in keys]
     session.execute(delete(Suppression).where(Suppression.email_hash.in_(digests)))
+
+
+def suppression_reason_of(
+    session: Session, email: str, keys: Sequence[str]
+) -> SuppressionReason | None:
+    """Why ``email`` is suppressed (under any key), or None when it is not."""
+    digests = [address_hash(email, key) for key in keys]
+    return session.scalar(
+        select(Suppression.reason).where(Suppression.email_hash.in_(digests)).limit(1)
+    )

@@ -1,11 +1,15 @@
 """Signed, unforgeable tokens for subscriber links (HMAC via itsdangerous).
 
-Unsubscribe tokens never expire; confirmation tokens do. Every token names its purpose
+Unsubscribe and preferences tokens never expire, but they sit in every email (and so in
+every relay and forwardee's hands), so they can only unsubscribe, resubscribe and pause.
+Manage tokens, mailed on request, expire within the hour and can also rename, export and
+erase. Confirmation tokens expire too. Every token names its purpose
 (the salt) so one kind can never be replayed as another. Old keys verify for rotation.
 """
 
 from __future__ import annotations
 
+import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -83,6 +87,8 @@ class TokenSigner:
         self._preferences = _LinkSerializer(self._keys, salt="pulse.preferences")
         self._confirm = URLSafeTimedSerializer(self._keys, salt="pulse.confirm")
         self._form = URLSafeTimedSerializer(self._keys, salt="pulse.form")
+        self._manage = URLSafeTimedSerializer(self._keys, salt="pulse.manage")
+        self._recover = URLSafeTimedSerializer(self._keys, salt="pulse.recover")
 
     def unsubscribe_token(self, subscriber_id: int) -> str:
         """A never-expiring token for one-click unsubscribe."""
@@ -95,6 +101,32 @@ class TokenSigner:
     def confirm_token(self, subscriber_id: int) -> str:
         """A token for double opt-in; it expires (see :meth:`read_confirm`)."""
         return self._confirm.dumps([subscriber_id, self.list_id])
+
+    def manage_token(self, subscriber_id: int) -> str:
+        """A short-lived token for changing, exporting or erasing one's data (mailed)."""
+        return self._manage.dumps([subscriber_id, self.list_id])
+
+    def read_manage(self, token: str, max_age_seconds: int) -> TokenSubject:
+        try:
+            payload = self._manage.loads(token, max_age=max_age_seconds)
+        except SignatureExpired as err:
+            raise ExpiredToken("the link has expired") from err
+        except BadSignature as err:
+            raise InvalidToken("the link is not valid") from err
+        return self._subject(payload)
+
+    def recover_token(self, subscriber_id: int) -> str:
+        """A token to lift a bounce or complaint suppression by confirming again (expires)."""
+        return self._recover.dumps([subscriber_id, self.list_id])
+
+    def read_recover(self, token: str, max_age_seconds: int) -> TokenSubject:
+        try:
+            payload = self._recover.loads(token, max_age=max_age_seconds)
+        except SignatureExpired as err:
+            raise ExpiredToken("the link has expired") from err
+        except BadSignature as err:
+            raise InvalidToken("the link is not valid") from err
+        return self._subject(payload)
 
     def read_unsubscribe(self, token: str) -> TokenSubject:
         return self._read(self._unsubscribe, token)
@@ -120,17 +152,24 @@ class TokenSigner:
         return self._subject(payload)
 
     def form_token(self, nonce: str) -> str:
-        """A signed, timestamped token for a web form, bound to the browser's ``nonce`` cookie."""
-        return self._form.dumps(nonce)
+        """A signed, timestamped token for a web form, bound to the browser's ``nonce`` cookie.
+
+        A random part makes every token unique (two page loads in one second included), so
+        each can be spent once.
+        """
+        return self._form.dumps([nonce, secrets.token_urlsafe(9)])
 
     def read_form_token(self, token: str, max_age_seconds: int) -> tuple[str, datetime]:
         """The nonce and issue time of a form token; :class:`InvalidToken` when not genuine."""
         try:
-            nonce, issued = self._form.loads(token, max_age=max_age_seconds, return_timestamp=True)
+            payload, issued = self._form.loads(
+                token, max_age=max_age_seconds, return_timestamp=True
+            )
         except SignatureExpired as err:
             raise ExpiredToken("the form has expired") from err
         except BadSignature as err:
             raise InvalidToken("the form is not valid") from err
+        nonce = payload[0] if isinstance(payload, list) and len(payload) == 2 else payload
         if not isinstance(nonce, str):
             raise InvalidToken("the form is not valid")
         return nonce, issued

@@ -1,4 +1,4 @@
-"""Editor accounts: argon2 passwords, one-time password-set links, lockout, API tokens."""
+"""Editor accounts: argon2 passwords, one-time password-set links, API tokens."""
 
 from __future__ import annotations
 
@@ -20,9 +20,6 @@ from subscribers.database import utcnow
 PASSWORD_LINK_LIFETIME = timedelta(days=3)
 MIN_PASSWORD_LENGTH = 12
 MAX_PASSWORD_LENGTH = 1000
-# Consecutive failures before the account locks, and for how long.
-LOCK_AFTER_FAILURES = 5
-LOCK_DURATION = timedelta(minutes=15)
 API_TOKEN_PREFIX = "pulse_"  # noqa: S105 - a label, not a secret
 
 _hasher = PasswordHasher()
@@ -31,11 +28,7 @@ _DUMMY_HASH = _hasher.hash(secrets.token_urlsafe(16))
 
 
 class LoginRefused(PulseError):
-    """Wrong address or password, a disabled account, or one locked after failures."""
-
-    def __init__(self, message: str, *, locked: bool = False) -> None:
-        super().__init__(message)
-        self.locked = locked
+    """Wrong address or password, or a disabled account: one answer for all of them."""
 
 
 def token_digest(token: str) -> str:
@@ -123,15 +116,10 @@ def authenticate(session: Session, email: str, password: str, now: datetime) -> 
     if editor is None or editor.password_hash is None:
         _verify(_DUMMY_HASH, password)
         raise LoginRefused("wrong email address or password")
-    if editor.locked_until is not None and editor.locked_until > now:
-        raise LoginRefused(
-            "too many failed logins: this account is locked for a few minutes", locked=True
-        )
+    # No lockout here: it told real accounts apart ("locked", and faster) and let anyone
+    # lock the admin out. The desk's LoginThrottle limits attempts for every address alike.
     if editor.disabled_at is not None or not _verify(editor.password_hash, password):
         editor.failed_logins += 1
-        if editor.failed_logins >= LOCK_AFTER_FAILURES:
-            editor.locked_until = now + LOCK_DURATION
-            editor.failed_logins = 0
         session.flush()
         raise LoginRefused("wrong email address or password")
     editor.failed_logins = 0

@@ -9,6 +9,7 @@ from fastapi import FastAPI, Request
 from fastapi.exception_handlers import request_validation_exception_handler
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
+from sqlalchemy.exc import DataError
 
 from pipeline.admin.api import api_router
 from pipeline.admin.routes_auth import auth_router
@@ -17,7 +18,13 @@ from pipeline.admin.routes_dashboard import dashboard_router
 from pipeline.admin.routes_issue import issue_router
 from pipeline.admin.routes_jobs import jobs_router
 from pipeline.admin.routes_people import people_router
-from pipeline.admin.web import TEMPLATES_DIR, LoginThrottle, install_error_pages
+from pipeline.admin.web import (
+    TEMPLATES_DIR,
+    LoginThrottle,
+    current_actor,
+    install_error_pages,
+    page,
+)
 
 
 async def _invalid_api_request(request: Request, exc: Exception) -> Response:
@@ -29,6 +36,22 @@ async def _invalid_api_request(request: Request, exc: Exception) -> Response:
         # The default handler echoes the input back; a lone surrogate cannot be encoded.
         errors = [{"loc": list(e["loc"]), "msg": e["msg"], "type": e["type"]} for e in exc.errors()]
         return JSONResponse({"detail": errors}, status_code=422)
+
+
+async def _number_out_of_range(request: Request, exc: Exception) -> Response:
+    """A number the database cannot hold (a 30-digit id in a URL): a 4xx, not a 5xx.
+
+    SQLite raises OverflowError past 64 bits, PostgreSQL a DataError past its column's range
+    (int4 ids); date arithmetic past year 9999 raises OverflowError too. Whatever number
+    did it, nothing can match it. The transaction has been rolled back by then.
+    """
+    message = (
+        "A value in this request is out of range (such as an id no record can have); "
+        "nothing was changed."
+    )
+    if request.url.path.startswith("/admin"):
+        return page(request, "admin/error.html", current_actor(request), 404, message=message)
+    return JSONResponse({"detail": message}, status_code=404)
 
 
 def install_desk(app: FastAPI) -> None:
@@ -49,6 +72,8 @@ def install_desk(app: FastAPI) -> None:
         return await response if inspect.isawaitable(response) else response
 
     app.add_exception_handler(RequestValidationError, invalid_request)
+    app.add_exception_handler(OverflowError, _number_out_of_range)
+    app.add_exception_handler(DataError, _number_out_of_range)
     script = (TEMPLATES_DIR / "admin" / "desk.js").read_text(encoding="utf-8")
 
     @app.get("/admin/static/desk.js", include_in_schema=False)

@@ -79,8 +79,11 @@ def auth_router() -> APIRouter:
             return _login_page(request, destination, "The form expired; please try again.", 403)
         throttle: LoginThrottle = request.app.state.login_throttle
         client = request.client.host if request.client else "unknown"
-        if not throttle.allow(client):
-            return _login_page(request, destination, "Too many attempts; wait a minute.", 429)
+        wait = throttle.check(client, email)
+        if wait is not None:
+            minutes = max(1, round(wait / 60))
+            message = f"Too many attempts; wait about {minutes} minute(s) and try again."
+            return _login_page(request, destination, message, 429)
         now = utcnow()
         refused: LoginRefused | None = None
         with transaction(pulse.db.sessions) as session:
@@ -97,8 +100,8 @@ def auth_router() -> APIRouter:
                 lifetime = timedelta(hours=pulse.settings.admin_session_hours)
                 token, _actor = start_session(session, editor, now, lifetime)
         if refused is not None:
-            status = 429 if refused.locked else 401
-            return _login_page(request, destination, str(refused), status)
+            throttle.failed(client, email)
+            return _login_page(request, destination, str(refused), 401)
         response = redirect(destination)
         response.set_cookie(
             SESSION_COOKIE,
@@ -136,7 +139,11 @@ def auth_router() -> APIRouter:
         request: Request, token: str, password: str = Form(""), confirm: str = Form("")
     ) -> Response:
         pulse = pulse_of(request)
+        email = ""
         try:
+            # The link first: a bad link is a 404 whatever the form says.
+            with transaction(pulse.db.sessions) as session:
+                email = editor_for_password_token(session, token, utcnow()).email
             if password != confirm:
                 raise ValidationError("confirm", "the two passwords differ")
             with transaction(pulse.db.sessions) as session:
@@ -145,8 +152,6 @@ def auth_router() -> APIRouter:
         except NotFoundError as err:
             return page(request, "admin/error.html", None, 404, message=str(err))
         except ValidationError as err:
-            with transaction(pulse.db.sessions) as session:
-                email = editor_for_password_token(session, token, utcnow()).email
             return page(
                 request, "admin/set_password.html", None, 400, email=email, token=token, error=err
             )

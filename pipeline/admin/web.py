@@ -3,12 +3,10 @@
 from __future__ import annotations
 
 import secrets
-import time
-from collections import defaultdict, deque
 from functools import lru_cache
 from pathlib import Path
 from typing import Annotated, Any
-from urllib.parse import quote, urlsplit
+from urllib.parse import quote, unquote, urlsplit
 
 from fastapi import Depends, FastAPI, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
@@ -20,12 +18,15 @@ from pipeline.admin.sessions import Actor, actor_of, resume_session
 from pipeline.issues.markdown import markdown_to_html
 from pipeline.wiring import Pulse
 from subscribers.database import transaction, utcnow
+from subscribers.ratelimit import SlidingWindowLimiter
 
 TEMPLATES_DIR = Path(__file__).resolve().parent.parent.parent / "templates" / "web"
 SESSION_COOKIE = "pulse_session"
 LOGIN_CSRF_COOKIE = "pulse_login_csrf"
 CSRF_FIELD = "csrf_token"
 CSRF_HEADER = "x-csrf-token"
+FLASH_COOKIE = "pulse_flash"
+MAX_FLASH_LENGTH = 300
 
 # Desk pages run no third-party code; the email preview iframe gets its own, stricter policy.
 DESK_CSP = (
@@ -80,23 +81,51 @@ def desk_headers(response: Response) -> Response:
 def page(
     request: Request, template: str, actor: Actor | None, status: int = 200, **context: Any
 ) -> HTMLResponse:
-    """Render a desk template with the actor and CSRF token every layout needs."""
+    """Render a desk template with the actor, CSRF token and flash notice every layout needs."""
+    flash = flash_of(request)
     body = (
         environment()
         .get_template(template)
-        .render(request=request, actor=actor, csrf=actor.csrf_token if actor else "", **context)
+        .render(
+            request=request,
+            actor=actor,
+            csrf=actor.csrf_token if actor else "",
+            flash=flash,
+            **context,
+        )
     )
     response = HTMLResponse(body, status_code=status)
     desk_headers(response)
+    if flash is not None:
+        response.delete_cookie(FLASH_COOKIE, path="/")
     return response
 
 
+def flash_of(request: Request) -> str | None:
+    """The notice the server set on the previous response (never one from the URL)."""
+    raw = request.cookies.get(FLASH_COOKIE)
+    if not raw:
+        return None
+    return unquote(raw)[:MAX_FLASH_LENGTH] or None
+
+
 def redirect(path: str, *, message: str | None = None) -> RedirectResponse:
-    """303 to a local path, optionally with a one-line notice for the next page."""
+    """303 to a local path, optionally with a one-line notice for the next page.
+
+    The notice travels in a short-lived cookie only this server sets (a flash message), so
+    nobody can make the desk show an official-looking banner with a crafted link.
+    """
+    response = RedirectResponse(path, status_code=303)
     if message:
-        separator = "&" if "?" in path else "?"
-        path = f"{path}{separator}notice={quote(message)}"
-    return RedirectResponse(path, status_code=303)
+        response.set_cookie(
+            FLASH_COOKIE,
+            quote(message[:MAX_FLASH_LENGTH]),
+            max_age=60,
+            httponly=True,
+            samesite="strict",
+            path="/",
+        )
+    return response
 
 
 def safe_next(value: str | None, default: str = "/admin") -> str:
@@ -199,26 +228,48 @@ def api_actor(request: Request) -> Actor | None:
 
 
 class LoginThrottle:
-    """At most ``limit`` login attempts per client address per minute (per process).
+    """Login attempts limited per source, per (account, source) and per account.
 
-    Complements the per-account lockout kept in the database: this one stops a client
-    spraying many accounts, the lockout stops many clients hammering one account.
+    Every limit keys on the address as typed, whether or not an account has it, and is
+    checked before the password is, so the answer (and its timing) is the same for real
+    and unknown accounts. A stranger who fails from one address blocks only that pair;
+    locking an account out for everyone takes ``per_account`` failures an hour from
+    anywhere, far more than any one source is allowed. Memory is bounded
+    (:class:`SlidingWindowLimiter`).
     """
 
-    def __init__(self, limit: int, window: float = 60.0) -> None:
-        self.limit = limit
-        self.window = window
-        self._attempts: dict[str, deque[float]] = defaultdict(deque)
+    def __init__(
+        self,
+        per_source_per_minute: int,
+        *,
+        per_pair: int = 5,
+        pair_window: float = 15 * 60.0,
+        per_account_per_hour: int = 50,
+    ) -> None:
+        self.per_source = SlidingWindowLimiter(per_source_per_minute, 60.0)
+        self.per_pair = SlidingWindowLimiter(per_pair, pair_window)
+        self.per_account = SlidingWindowLimiter(per_account_per_hour, 3600.0)
 
-    def allow(self, client: str) -> bool:
-        now = time.monotonic()
-        attempts = self._attempts[client]
-        while attempts and attempts[0] <= now - self.window:
-            attempts.popleft()
-        if len(attempts) >= self.limit:
-            return False
-        attempts.append(now)
-        return True
+    @staticmethod
+    def _account(email: str) -> str:
+        return email.strip().lower()[:320]
+
+    def check(self, source: str, email: str) -> float | None:
+        """Count an attempt from ``source``; seconds to wait, or None when it may go ahead."""
+        account = self._account(email)
+        waits = [
+            self.per_pair.retry_after(f"{account}|{source}"),
+            self.per_account.retry_after(account),
+            self.per_source.hit(source),
+        ]
+        found = [wait for wait in waits if wait is not None]
+        return max(found) if found else None
+
+    def failed(self, source: str, email: str) -> None:
+        """Count a failed attempt against the account (and this source's tries at it)."""
+        account = self._account(email)
+        self.per_pair.hit(f"{account}|{source}")
+        self.per_account.hit(account)
 
 
 async def _desk_error(request: Request, exc: Exception) -> Response:

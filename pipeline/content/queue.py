@@ -135,16 +135,21 @@ def add_salary_point(session: Session, data: SalaryInput) -> SalaryPoint:
 def read_salary_csv(stream: TextIO) -> Iterator[tuple[int, SalaryPoint]]:
     """Yield (line, row) for each CSV row; raise :class:`ImportFileError` on the first bad one."""
     reader = csv.DictReader(stream)
-    # Excel's UTF-8 BOM and spreadsheet-style headers ("Sample Size") are accepted.
-    header = [
-        "_".join(name.lstrip("\ufeff").strip().lower().replace("-", " ").split())
-        for name in reader.fieldnames or []
-    ]
+    try:
+        # Excel's UTF-8 BOM and spreadsheet-style headers ("Sample Size") are accepted.
+        header = [
+            "_".join(name.lstrip("\ufeff").strip().lower().replace("-", " ").split())
+            for name in reader.fieldnames or []
+        ]
+    except csv.Error as err:  # e.g. a cell over the csv module's 128 KB field limit
+        raise ImportFileError(
+            max(reader.line_num, 1), "file", f"is not readable CSV ({err})"
+        ) from err
     missing = [column for column in SALARY_COLUMNS if column not in header]
     if missing:
         raise ImportFileError(1, missing[0], f"missing column(s): {', '.join(missing)}")
     reader.fieldnames = header
-    for row in reader:
+    for row in _csv_rows(reader):
         line = reader.line_num
         if None in row:
             raise ImportFileError(line, "row", "has more cells than the header")
@@ -153,6 +158,18 @@ def read_salary_csv(stream: TextIO) -> Iterator[tuple[int, SalaryPoint]]:
             yield line, salary_point(SalaryInput(**values))
         except ValidationError as err:
             raise ImportFileError(line, err.field, err.message) from err
+
+
+def _csv_rows(reader: csv.DictReader[str]) -> Iterator[dict[str, str]]:
+    """The reader's rows, with the csv module's own errors turned into a line-named one."""
+    while True:
+        try:
+            row = next(reader)
+        except StopIteration:
+            return
+        except csv.Error as err:
+            raise ImportFileError(reader.line_num, "file", f"is not readable CSV ({err})") from err
+        yield row
 
 
 def import_salary_csv(session: Session, stream: TextIO) -> int:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import hashlib
 import html
-import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from email.headerregistry import Address
@@ -13,29 +12,37 @@ from email.policy import SMTP
 from email.utils import format_datetime
 from functools import cached_property
 
+from pipeline.delivery.header_check import verify_headers
 from pipeline.errors import ValidationError
 from pipeline.issues.merge import MergeTemplate, html_values
 from subscribers.database import utcnow
+from subscribers.display import header_text_problem, neutralise_header_text
 
 # Long List-Unsubscribe URLs must not be folded into RFC 2047 encoded words (which mail
 # clients would not parse as URLs); 998 is RFC 5322's hard line limit.
 MIME_POLICY = SMTP.clone(max_line_length=998)
 
 
-_CONTROL = re.compile(r"[\x00-\x08\x0a-\x1f\x7f]")
-
-
 def clean_display_name(name: str | None) -> str | None:
-    """A subscriber-supplied name made safe for a header: control characters become spaces."""
+    """A stored name made safe for a header without refusing it.
+
+    Names are checked at signup (:func:`subscribers.fields.clean_first_name`); this covers
+    rows written before those checks or by other paths: control characters become spaces
+    and encoded-word openers are broken up, so no decoder can turn them into line breaks.
+    """
     if name is None:
         return None
-    return " ".join(_CONTROL.sub(" ", name).split()) or None
+    return neutralise_header_text(name) or None
 
 
 def check_header_value(name: str, value: str) -> str:
-    """Refuse control characters in a header value: no header injection, ever."""
-    if _CONTROL.search(value):
-        raise ValidationError(name, "header values must not contain control characters")
+    """Refuse a header value with line breaks, control characters or encoded-words.
+
+    Encoded-words are decoded and checked too: that is where CVE-2024-6923 hid its CR/LF.
+    """
+    problem = header_text_problem(value)
+    if problem:
+        raise ValidationError(name, problem)
     return value
 
 
@@ -50,10 +57,14 @@ class Recipient:
     values: Mapping[str, str]
     headers: Mapping[str, str]
 
+    @property
+    def display_name(self) -> str:
+        """The plain display name (never an encoded-word), '' when there is none."""
+        return check_header_value("To", self.name or "")
+
     def to_address(self) -> Address:
         username, _, domain = self.email.rpartition("@")
-        name = check_header_value("To", self.name or "")
-        return Address(display_name=name, username=username, domain=domain)
+        return Address(display_name=self.display_name, username=username, domain=domain)
 
 
 @dataclass(frozen=True)
@@ -96,19 +107,32 @@ class Batch:
 
 
 def build_mime(batch: Batch, recipient: Recipient) -> EmailMessage:
-    """A complete RFC 5322 message: multipart/alternative text + HTML."""
+    """A complete RFC 5322 message: multipart/alternative text + HTML.
+
+    Every value is checked before it is set, and the header block as it will be written is
+    checked after (:func:`verify_headers`): exactly the headers set here, one ``To``
+    address. So no interpreter's header folding can add a line we did not write.
+    """
     message = EmailMessage(policy=MIME_POLICY)
     message["From"] = batch.sender
-    message["To"] = recipient.to_address()
+    to = recipient.to_address()
+    message["To"] = to
     message["Subject"] = check_header_value("Subject", batch.subject)
     message["Date"] = format_datetime(utcnow())
-    message["Message-ID"] = recipient.message_id
+    message["Message-ID"] = check_header_value("Message-ID", recipient.message_id)
     message["MIME-Version"] = "1.0"
-    for name, value in batch.all_headers(recipient).items():
+    extra = batch.all_headers(recipient)
+    for name, value in extra.items():
         message[name] = value
     message.set_content(batch.text_for(recipient), subtype="plain", cte="quoted-printable")
     message.add_alternative(batch.html_for(recipient), subtype="html", cte="quoted-printable")
+    expected = [*_OWN_HEADERS, *extra, "Content-Type"]
+    verify_headers(message, expected, to.addr_spec)
     return message
+
+
+# What build_mime sets itself, besides the batch's and recipient's own headers.
+_OWN_HEADERS = ("From", "To", "Subject", "Date", "Message-ID", "MIME-Version")
 
 
 @dataclass(frozen=True)

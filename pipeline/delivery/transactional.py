@@ -12,7 +12,7 @@ import secrets
 from collections.abc import Callable
 from email.headerregistry import Address
 
-from pipeline.delivery.message import Batch, Recipient
+from pipeline.delivery.message import Batch, Recipient, clean_display_name
 from pipeline.delivery.providers.base import Provider
 from pipeline.errors import PermanentProviderError, TransientProviderError
 from pipeline.issues.merge import MergeTemplate
@@ -46,7 +46,7 @@ class TransactionalSender:
                 Recipient(
                     delivery_id=0,
                     email=email.to,
-                    name=email.to_name,
+                    name=clean_display_name(email.to_name),
                     message_id=self.message_id(email.kind),
                     values={},
                     headers=dict(email.headers),

@@ -63,6 +63,10 @@ def webhook_router(
         except MalformedEvent as err:
             log.warning("webhook %s malformed: %s", source.name, err)
             return JSONResponse({"error": str(err)}, status_code=400)
+        except RecursionError:
+            # json.loads on thousands of nested brackets, before or after authentication.
+            log.warning("webhook %s: JSON nested too deeply", source.name)
+            return JSONResponse({"error": "body: JSON nested too deeply"}, status_code=400)
         return JSONResponse({"status": "ok", **report.as_dict()})
 
     @router.post("/webhooks/{provider}", include_in_schema=False)
@@ -74,9 +78,16 @@ def webhook_router(
         declared = request.headers.get("content-length", "")
         if declared.isdigit() and int(declared) > limit:
             return JSONResponse({"error": "body too large"}, status_code=413)
-        body = await request.body()
-        if len(body) > limit:
-            return JSONResponse({"error": "body too large"}, status_code=413)
+        # Streamed and cut off at the limit whatever the framing: a chunked body has no
+        # Content-Length, and must not be buffered whole before authentication.
+        chunks: list[bytes] = []
+        size = 0
+        async for chunk in request.stream():
+            size += len(chunk)
+            if size > limit:
+                return JSONResponse({"error": "body too large"}, status_code=413)
+            chunks.append(chunk)
+        body = b"".join(chunks)
         headers = {name.lower(): value for name, value in request.headers.items()}
         return await run_in_threadpool(handle, source, WebhookRequest(headers, body))
 

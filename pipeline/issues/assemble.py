@@ -24,6 +24,7 @@ from pipeline.issues.salary import format_pay, salary_table
 from pipeline.issues.slots import DATA_SECTION_NOTES, DEFAULT_RULES, IssueRules
 from pipeline.issues.view import IssueView, Item, Job, SalaryTable, SectionView
 from pipeline.issues.weeks import week_monday
+from subscribers.display import check_header_text, neutralise_header_text
 
 SUBJECT_MAX = 70
 PREHEADER_MAX = 110
@@ -126,7 +127,8 @@ def shorten(text: str, limit: int) -> str:
 def default_subject(number: int, lead: str | None) -> str:
     """``AISE Pulse Brief #12: <lead item>``, at most 70 characters."""
     base = f"AISE Pulse Brief #{number}"
-    return shorten(f"{base}: {lead}", SUBJECT_MAX) if lead else base
+    # The lead's title is editor text bound for a header: made harmless, not refused.
+    return shorten(f"{base}: {neutralise_header_text(lead)}", SUBJECT_MAX) if lead else base
 
 
 def checked_subject(value: str | None, number: int, lead: str | None) -> str:
@@ -135,7 +137,8 @@ def checked_subject(value: str | None, number: int, lead: str | None) -> str:
     subject = " ".join(strip_controls(value).split())
     if len(subject) > SUBJECT_MAX:
         raise ValidationError("subject", f"must be at most {SUBJECT_MAX} characters")
-    return subject
+    # Decoded encoded-words are checked too: the subject is written into a header.
+    return check_header_text(subject, "subject")
 
 
 _LINK_TARGET = re.compile(r"\s*\((?:https?|mailto):[^)\s]*\)")

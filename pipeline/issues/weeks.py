@@ -8,6 +8,10 @@ from datetime import date, datetime, timedelta
 from pipeline.errors import ValidationError
 
 _WEEK = re.compile(r"^(\d{4})-W(\d{2})$")
+# Weeks a newsletter can have: far enough either way, and far from date's year-9999 edge
+# (the week after 9999-W52 does not exist, and arithmetic on it raised OverflowError).
+MIN_YEAR = 2000
+MAX_YEAR = 2999
 
 
 def week_key(day: date) -> str:
@@ -22,6 +26,10 @@ def parse_week(value: str, *, field: str = "week") -> str:
     if match is None:
         raise ValidationError(field, f"{value!r} is not an ISO week such as 2026-W48")
     year, week = int(match.group(1)), int(match.group(2))
+    if not MIN_YEAR <= year <= MAX_YEAR:
+        raise ValidationError(
+            field, f"{value!r}: the year must be between {MIN_YEAR} and {MAX_YEAR}"
+        )
     try:
         date.fromisocalendar(year, week, 1)
     except ValueError as err:

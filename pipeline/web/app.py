@@ -13,6 +13,8 @@ from pipeline.events.webhooks import webhook_router
 from pipeline.issues.render import TEMPLATES_DIR
 from pipeline.subscriber_wiring import web_policy
 from pipeline.web.archive import archive_router
+from pipeline.web.limits import BodyLimitMiddleware, body_limits
+from pipeline.web.mail_sender import signup_mail_lifespan
 from pipeline.web.not_found import install_not_found
 from pipeline.wiring import Pulse
 from subscribers.web.routes import install_subscriber_web
@@ -20,8 +22,17 @@ from subscribers.web.routes import install_subscriber_web
 
 def create_app(pulse: Pulse) -> FastAPI:
     """Build the web app around ``pulse``'s settings and database."""
-    app = FastAPI(title="AISE Pulse Brief", docs_url=None, redoc_url=None)
+    app = FastAPI(
+        title="AISE Pulse Brief",
+        docs_url=None,
+        redoc_url=None,
+        lifespan=signup_mail_lifespan(pulse.subscribers),
+    )
     app.state.pulse = pulse
+    # Added before the security headers so that even a refused body gets them.
+    app.add_middleware(
+        BodyLimitMiddleware, limits=body_limits(pulse.settings.webhook_max_body_bytes)
+    )
     app.include_router(archive_router(pulse))
     install_subscriber_web(app, pulse.subscribers, web_policy(pulse.settings), TEMPLATES_DIR)
     app.include_router(webhook_router(pulse))

@@ -6,7 +6,6 @@ subscriber's links or name can appear on the web.
 
 from __future__ import annotations
 
-import csv
 import io
 from datetime import datetime
 from typing import Any
@@ -22,6 +21,8 @@ from pipeline.issues.view import IssueView, SalaryTable, view_from_json
 from pipeline.issues.weeks import parse_week
 from pipeline.subscriber_wiring import web_policy
 from pipeline.wiring import Pulse
+from subscribers.spreadsheet import safe_writer
+from subscribers.spreadsheet import spreadsheet_safe as spreadsheet_safe  # re-exported
 from subscribers.web.forms import FormGuard
 
 PUBLISHED = (IssueStatus.SENDING, IssueStatus.PAUSED, IssueStatus.SENT)
@@ -48,11 +49,6 @@ def published_at(issue: Issue) -> datetime:
 
 def atom_time(moment: datetime) -> str:
     return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
-def spreadsheet_safe(value: str) -> str:
-    """Text a spreadsheet will not run as a formula (CSV injection)."""
-    return "'" + value if value[:1] in ("=", "+", "-", "@", "\t", "\r") else value
 
 
 def salary_rows(view: IssueView) -> list[dict[str, Any]]:
@@ -82,15 +78,10 @@ def salary_rows(view: IssueView) -> list[dict[str, Any]]:
 
 def salaries_csv(view: IssueView) -> str:
     buffer = io.StringIO()
-    writer = csv.DictWriter(buffer, fieldnames=CSV_COLUMNS, lineterminator="\r\n")
-    writer.writeheader()
+    writer = safe_writer(buffer, lineterminator="\r\n")
+    writer.writerow(CSV_COLUMNS)
     for record in salary_rows(view):
-        writer.writerow(
-            {
-                key: spreadsheet_safe(value) if isinstance(value, str) else value
-                for key, value in record.items()
-            }
-        )
+        writer.writerow(record.get(column) for column in CSV_COLUMNS)
     return buffer.getvalue()
 
 

@@ -1,15 +1,21 @@
-"""Form safety: CSRF tokens bound to a cookie, honeypot, minimum fill time, field reading."""
+"""Form safety: single-use CSRF tokens bound to a cookie, honeypot, fill time, field reading."""
 
 from __future__ import annotations
 
+import hashlib
 import secrets
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
+from sqlalchemy import delete
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session, sessionmaker
 from starlette.datastructures import FormData, UploadFile
 from starlette.requests import Request
 from starlette.responses import Response
 
+from subscribers.database import transaction, utcnow
+from subscribers.models import UsedFormToken
 from subscribers.tokens import InvalidToken, TokenSigner
 
 CSRF_COOKIE = "pulse_form"
@@ -26,6 +32,7 @@ class WebPolicy:
     min_fill_seconds: float = 2.0
     per_ip_per_hour: int = 20
     per_address_per_hour: int = 5
+    # The base URL is https: cookies are Secure and responses carry HSTS.
     secure_cookies: bool = False
 
 
@@ -79,6 +86,27 @@ class FormGuard:
             raise FormRejected("the form token is not this browser's")
         issued_at = issued if issued.tzinfo else issued.replace(tzinfo=UTC)
         return FormCheck((datetime.now(UTC) - issued_at).total_seconds())
+
+
+def spend_form_token(sessions: sessionmaker[Session], token: str) -> bool:
+    """Mark a (verified) form token used; False if it was used before.
+
+    Kept in the database, not in memory, so a replay to another worker process fails too.
+    Spent tokens older than a form's lifetime are pruned: they fail the age check anyway.
+    """
+    digest = hashlib.sha256(token.encode()).hexdigest()
+    now = utcnow()
+    try:
+        with transaction(sessions) as session:
+            session.execute(
+                delete(UsedFormToken).where(
+                    UsedFormToken.used_at < now - timedelta(seconds=FORM_MAX_AGE_SECONDS)
+                )
+            )
+            session.add(UsedFormToken(digest=digest, used_at=now))
+    except IntegrityError:
+        return False
+    return True
 
 
 def field(form: FormData, name: str) -> str:

@@ -18,7 +18,8 @@ from subscribers.database import transaction
 from subscribers.errors import ValidationError
 from subscribers.models import Subscriber
 from subscribers.privacy import erase, subscriber_record
-from subscribers.tokens import InvalidToken
+from subscribers.ratelimit import SlidingWindowLimiter
+from subscribers.tokens import ExpiredToken, InvalidToken
 from subscribers.web.forms import field, read_form
 from subscribers.web.pages import Pages
 from subscribers.web.signup_routes import MAX_TOKEN_LENGTH
@@ -34,6 +35,8 @@ def masked(email: str) -> str:
 
 def add_leaving_routes(router: APIRouter, ctx: SubscriberContext, pages: Pages) -> None:
     """Register the unsubscribe and preferences pages."""
+    # A few mailed manage links per subscriber per hour: the long-lived link cannot flood.
+    manage_links = SlidingWindowLimiter(3, 3600.0)
 
     def bad_link() -> Response:
         return pages.message(
@@ -80,21 +83,34 @@ def add_leaving_routes(router: APIRouter, ctx: SubscriberContext, pages: Pages) 
             preferences_url=f"/preferences/{ctx.signer.preferences_token(view.id)}",
         )
 
+    def expired_manage_link() -> Response:
+        minutes = int(ctx.policy.manage_link_lifetime.total_seconds() // 60)
+        return pages.message(
+            "This link has expired",
+            f"Links to change, download or delete your data work for {minutes} minutes. Open "
+            "your preferences from any of our emails and ask for a new one.",
+            400,
+            actions=[("/", "Home")],
+        )
+
     def preferences_page(
         token: str,
-        view: prefs.SubscriberView,
+        access: prefs.PreferencesAccess,
         status_code: int = 200,
         *,
         notice: str | None = None,
         errors: dict[str, str] | None = None,
     ) -> Response:
+        minutes = int(ctx.policy.manage_link_lifetime.total_seconds() // 60)
         return pages.render(
             "preferences",
             status_code,
             action=f"/preferences/{token}",
             data_url=f"/preferences/{token}/data.json",
-            view=view,
-            email=masked(view.email),
+            view=access.view,
+            full=access.full,
+            link_minutes=minutes,
+            email=masked(access.view.email),
             notice=notice,
             errors=errors or {},
             max_weeks=prefs.MAX_PAUSE_WEEKS,
@@ -105,23 +121,39 @@ def add_leaving_routes(router: APIRouter, ctx: SubscriberContext, pages: Pages) 
         if len(token) > MAX_TOKEN_LENGTH:
             return bad_link()
         try:
-            view = await run_in_threadpool(prefs.subscriber_for_preferences, ctx, token)
+            access = await run_in_threadpool(prefs.subscriber_for_preferences, ctx, token)
+        except ExpiredToken:
+            return expired_manage_link()
         except InvalidToken:
             return bad_link()
-        return preferences_page(token, view)
+        return preferences_page(token, access)
 
     @router.get("/preferences/{token}/data.json", include_in_schema=False)
     async def download(token: str) -> Response:
         if len(token) > MAX_TOKEN_LENGTH:
             return bad_link()
         try:
-            record = await run_in_threadpool(_export, ctx, token)
+            access = await run_in_threadpool(prefs.subscriber_for_preferences, ctx, token)
+            if not access.full:
+                return needs_fresh_link()
+            record = await run_in_threadpool(_export, ctx, access.view.id)
+        except ExpiredToken:
+            return expired_manage_link()
         except InvalidToken:
             return bad_link()
         return Response(
             json.dumps(record, indent=2, ensure_ascii=False),
             media_type="application/json",
             headers={"Content-Disposition": 'attachment; filename="my-pulse-data.json"'},
+        )
+
+    def needs_fresh_link() -> Response:
+        return pages.message(
+            "This needs a fresh link",
+            "To change your name, download or delete your data, ask for a link on your "
+            "preferences page: we email it to your address and it works for a short while.",
+            403,
+            actions=[("/", "Home")],
         )
 
     @router.post("/preferences/{token}", include_in_schema=False)
@@ -131,7 +163,25 @@ def add_leaving_routes(router: APIRouter, ctx: SubscriberContext, pages: Pages) 
         form = await read_form(request)
         action = field(form, "action")
         try:
-            view = await run_in_threadpool(prefs.subscriber_for_preferences, ctx, token)
+            access = await run_in_threadpool(prefs.subscriber_for_preferences, ctx, token)
+            view = access.view
+            if action in _NEEDS_MANAGE_LINK and not access.full:
+                return needs_fresh_link()
+            if action == "send_link":
+                if manage_links.hit(str(view.id)) is None:
+                    try:
+                        await run_in_threadpool(prefs.send_manage_link, ctx, view.id)
+                    except InvalidToken:
+                        raise
+                    except Exception:  # the provider failed: say so, never a traceback
+                        log.exception("could not send a manage link")
+                        notice = "We could not send the email just now. Please try again soon."
+                        return preferences_page(token, access, 503, notice=notice)
+                notice = (
+                    f"We emailed a link to {masked(view.email)}. It works for "
+                    f"{int(ctx.policy.manage_link_lifetime.total_seconds() // 60)} minutes."
+                )
+                return preferences_page(token, access, notice=notice)
             if action == "delete":
                 if field(form, "confirm") != "yes":
                     raise ValidationError("confirm", "tick the box to confirm the deletion")
@@ -145,17 +195,22 @@ def add_leaving_routes(router: APIRouter, ctx: SubscriberContext, pages: Pages) 
             if step is None:
                 raise ValidationError("action", "choose one of the buttons on the page")
             updated = await run_in_threadpool(step, ctx, view.id, form)
+        except ExpiredToken:
+            return expired_manage_link()
         except InvalidToken:
             return bad_link()
         except ValidationError as err:
-            return preferences_page(token, view, 400, errors={err.field: err.message})
-        return preferences_page(token, updated, notice=notice)
+            return preferences_page(token, access, 400, errors={err.field: err.message})
+        return preferences_page(token, prefs.PreferencesAccess(updated, access.full), notice=notice)
 
 
-def _export(ctx: SubscriberContext, token: str) -> dict[str, object]:
-    subject = ctx.signer.read_preferences(token)
+# What only a fresh mailed link may do: the long-lived link is in every email's footer.
+_NEEDS_MANAGE_LINK = frozenset({"name", "delete"})
+
+
+def _export(ctx: SubscriberContext, subscriber_id: int) -> dict[str, object]:
     with transaction(ctx.sessions) as session:
-        subscriber = session.get(Subscriber, subject.subscriber_id)
+        subscriber = session.get(Subscriber, subscriber_id)
         if subscriber is None or subscriber.erased:
             raise InvalidToken("this link is no longer valid")
         return subscriber_record(session, subscriber)

@@ -52,7 +52,7 @@ def install_subscriber_web(
 ) -> None:
     """Mount the subscriber pages, security headers on every response, and error pages."""
     app.include_router(subscriber_router(ctx, policy, templates_dir))
-    app.add_middleware(SecurityHeadersMiddleware)
+    app.add_middleware(SecurityHeadersMiddleware, hsts=policy.secure_cookies)
     redact_access_log()
     pages = Pages(templates_dir)
 

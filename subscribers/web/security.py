@@ -27,11 +27,20 @@ SECURITY_HEADERS = {
 }
 
 
-class SecurityHeadersMiddleware:
-    """Adds :data:`SECURITY_HEADERS` to every HTTP response (unless a route set its own)."""
+# Sent only when the site's base URL is https: a year, this host only (the operator's
+# other subdomains may not all speak https).
+HSTS = "max-age=31536000"
 
-    def __init__(self, app: ASGIApp) -> None:
+
+class SecurityHeadersMiddleware:
+    """Adds :data:`SECURITY_HEADERS` to every HTTP response (unless a route set its own).
+
+    With ``hsts`` (the base URL is https) browsers are also told to use https only.
+    """
+
+    def __init__(self, app: ASGIApp, *, hsts: bool = False) -> None:
         self.app = app
+        self.headers = {**SECURITY_HEADERS, **({"Strict-Transport-Security": HSTS} if hsts else {})}
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -41,7 +50,7 @@ class SecurityHeadersMiddleware:
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
                 headers = MutableHeaders(scope=message)
-                for name, value in SECURITY_HEADERS.items():
+                for name, value in self.headers.items():
                     if name not in headers:
                         headers[name] = value
                 if "Cache-Control" not in headers:
@@ -52,7 +61,8 @@ class SecurityHeadersMiddleware:
         await self.app(scope, receive, send_with_headers)
 
 
-_TOKEN_PATH = re.compile(r"^(/(?:u|confirm|preferences)/)[^/?\s]+")
+# Every path whose segment after the prefix is a capability (the token is the credential).
+_TOKEN_PATH = re.compile(r"^(/(?:u|confirm|preferences|recover|c|admin/set-password)/)[^/?\s]+")
 
 
 class RedactTokensFilter(logging.Filter):
@@ -66,7 +76,7 @@ class RedactTokensFilter(logging.Filter):
 
 
 def redact_path(path: str) -> str:
-    """``/u/<token>`` → ``/u/…`` (and the same for confirm and preferences links)."""
+    """``/u/<token>`` → ``/u/…`` (and the same for every other capability link)."""
     return _TOKEN_PATH.sub(r"\1…", path)
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 
 from fastapi import APIRouter
+from starlette.background import BackgroundTask
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
@@ -14,9 +15,20 @@ from subscribers.context import WEB_CONSENT_TEXT, SubscriberContext
 from subscribers.errors import ValidationError
 from subscribers.fields import clean_first_name
 from subscribers.ratelimit import SlidingWindowLimiter
-from subscribers.signup import ConfirmOutcome, Consent, confirm, renew_confirmation, sign_up
+from subscribers.signup import (
+    ConfirmOutcome,
+    Consent,
+    RecoverOutcome,
+    confirm,
+    drain_signup_mail,
+    recover,
+    recovery_reason,
+    renew_confirmation,
+    request_signup,
+)
 from subscribers.tokens import ExpiredToken, InvalidToken
 from subscribers.web.forms import (
+    CSRF_FIELD,
     HONEYPOT_FIELD,
     FormGuard,
     FormRejected,
@@ -24,6 +36,7 @@ from subscribers.web.forms import (
     client_ip,
     field,
     read_form,
+    spend_form_token,
 )
 from subscribers.web.pages import Pages
 
@@ -32,6 +45,7 @@ log = logging.getLogger("subscribers.web")
 HOUR = 3600.0
 MAX_TOKEN_LENGTH = 400
 SIGNUP_SOURCE = "web:/ signup form"
+RECOVER_SOURCE = "web:/recover confirmation"
 
 
 class Limits:
@@ -87,6 +101,12 @@ def add_signup_routes(
     def check_inbox() -> Response:
         return pages.render("check_inbox")
 
+    def send_queue_after_answer(response: Response) -> Response:
+        # The queue is sent after the response has gone out, whoever signed up: a new and
+        # a known address get the same answer in the same time.
+        response.background = BackgroundTask(send_signup_queue, ctx)
+        return response
+
     @router.get("/", include_in_schema=False)
     async def landing(request: Request) -> Response:
         return form_page(request)
@@ -97,12 +117,19 @@ def add_signup_routes(
         values = {"email": field(form, "email"), "first_name": field(form, "first_name")}
         try:
             check = guard.check(request, form)
+            if not await run_in_threadpool(spend_form_token, ctx.sessions, field(form, CSRF_FIELD)):
+                raise FormRejected("this form was already sent")
         except FormRejected:
             notice = "The form expired or your browser blocked its cookie. Please send it again."
             return form_page(request, 400, values=values, notice=notice)
-        if field(form, HONEYPOT_FIELD) or check.fill_seconds < policy.min_fill_seconds:
-            # A bot: answer exactly as for a person, and do nothing.
+        if field(form, HONEYPOT_FIELD):
+            # A bot filled the hidden field: answer exactly as for a person, and do nothing.
             return check_inbox()
+        if check.fill_seconds < policy.min_fill_seconds:
+            # Faster than people type: often the browser's autofill. Never claim an email
+            # was sent when it was not; ask again, kindly, with the values kept.
+            notice = "That was quick! Please check your details and press Subscribe again."
+            return form_page(request, 400, values=values, notice=notice)
         retry = limits.per_ip.hit(client_ip(request))
         if retry is not None:
             return too_many(pages, retry)
@@ -123,14 +150,10 @@ def add_signup_routes(
             user_agent=request.headers.get("user-agent"),
         )
         try:
-            await run_in_threadpool(sign_up, ctx, address, values["first_name"], consent)
+            await run_in_threadpool(request_signup, ctx, address, values["first_name"], consent)
         except ValidationError as err:
             return form_page(request, 400, errors={err.field: err.message}, values=values)
-        except Exception:
-            # The provider failed; the person sees the same page (no enumeration) and the
-            # operator sees the log. The throttle slot was released, so a retry can work.
-            log.exception("could not send a confirmation email")
-        return check_inbox()
+        return send_queue_after_answer(check_inbox())
 
     def invalid_link(expired: bool, token: str = "") -> Response:
         if expired:
@@ -189,3 +212,63 @@ def add_signup_routes(
         except Exception:  # the provider's failure is logged; the page stays the same
             log.exception("could not send a renewed confirmation email")
         return check_inbox()
+
+    @router.get("/recover/{token}", include_in_schema=False)
+    async def recover_page(token: str) -> Response:
+        # GET never changes anything: it says what happened and shows the button.
+        if len(token) > MAX_TOKEN_LENGTH:
+            return invalid_link(False)
+        try:
+            reason = await run_in_threadpool(recovery_reason, ctx, token)
+        except ExpiredToken:
+            return recovery_expired()
+        except InvalidToken:
+            return invalid_link(False)
+        if reason is None:
+            return pages.message(
+                "Nothing to do here",
+                "This address is not blocked any more. Your preferences link in any of our "
+                "emails shows where it stands.",
+                actions=[("/", "Home")],
+            )
+        return pages.render("recover", action=f"/recover/{token}", reason=reason)
+
+    @router.post("/recover/{token}", include_in_schema=False)
+    async def recover_action(request: Request, token: str) -> Response:
+        if len(token) > MAX_TOKEN_LENGTH:
+            return invalid_link(False)
+        consent = Consent(
+            text=WEB_CONSENT_TEXT,
+            source=RECOVER_SOURCE,
+            ip=client_ip(request),
+            user_agent=request.headers.get("user-agent"),
+        )
+        try:
+            outcome = await run_in_threadpool(recover, ctx, token, consent)
+        except ExpiredToken:
+            return recovery_expired()
+        except InvalidToken:
+            return invalid_link(False)
+        if outcome is RecoverOutcome.NOT_SUPPRESSED:
+            return pages.message(
+                "Nothing to do here",
+                "This address is not blocked any more. To subscribe, use the form.",
+                actions=[("/", "Go to the signup form")],
+            )
+        return pages.render("confirmed", already=outcome is RecoverOutcome.ALREADY_ACTIVE)
+
+    def recovery_expired() -> Response:
+        return pages.message(
+            "This link has expired",
+            "Sign up again with the form and we will send a fresh one (at most one a month).",
+            400,
+            actions=[("/", "Go to the signup form")],
+        )
+
+
+def send_signup_queue(ctx: SubscriberContext) -> None:
+    """Send the signup mail queue; a failure is logged, never raised after the response."""
+    try:
+        drain_signup_mail(ctx)
+    except Exception:
+        log.exception("the signup mail queue could not be sent; the next drain retries")

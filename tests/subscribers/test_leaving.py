@@ -118,9 +118,14 @@ def test_preferences_rename_pause_resume_and_the_send_skips_paused(
     client: TestClient, site: Pulse, outbox: Outbox
 ) -> None:
     sid = confirmed(client, site, outbox, "quinn@example.com")
-    url = f"/preferences/{site.signer.preferences_token(sid)}"
-    page = client.get(url)
-    assert page.status_code == 200 and "Pause" in page.text and "Download my data" in page.text
+    long_lived = f"/preferences/{site.signer.preferences_token(sid)}"
+    page = client.get(long_lived)
+    assert page.status_code == 200 and "Pause" in page.text and "Download my data" not in page.text
+    assert client.post(long_lived, data={"action": "name", "first_name": "Q"}).status_code == 403
+    asked = client.post(long_lived, data={"action": "send_link"})
+    assert asked.status_code == 200 and "We emailed a link" in asked.text
+    url = outbox.link("quinn@example.com", "preferences")
+    assert "Download my data" in client.get(url).text
     renamed = client.post(url, data={"action": "name", "first_name": "<b>Q</b>"})
     assert renamed.status_code == 200 and "&lt;b&gt;Q&lt;/b&gt;" in renamed.text
     assert subscriber(site, "quinn@example.com").first_name == "<b>Q</b>"  # type: ignore[union-attr]
@@ -179,7 +184,11 @@ def test_resigning_up_after_leaving_sends_a_confirmation_and_keeps_suppression(
 
 def test_download_and_delete_my_data(client: TestClient, site: Pulse, outbox: Outbox) -> None:
     sid = confirmed(client, site, outbox, "uma@example.com")
-    url = f"/preferences/{site.signer.preferences_token(sid)}"
+    long_lived = f"/preferences/{site.signer.preferences_token(sid)}"
+    assert client.get(f"{long_lived}/data.json").status_code == 403
+    assert client.post(long_lived, data={"action": "delete", "confirm": "yes"}).status_code == 403
+    client.post(long_lived, data={"action": "send_link"})
+    url = outbox.link("uma@example.com", "preferences")
     download = client.get(f"{url}/data.json")
     assert download.status_code == 200 and "attachment" in download.headers["content-disposition"]
     record = json.loads(download.text)
