@@ -20,6 +20,10 @@ from subscribers.database import utcnow
 # Long List-Unsubscribe URLs must not be folded into RFC 2047 encoded words (which mail
 # clients would not parse as URLs); 998 is RFC 5322's hard line limit.
 MIME_POLICY = SMTP.clone(max_line_length=998)
+# Bodies are another matter: RFC 2045 limits quoted-printable lines to 76 characters, and
+# filters score longer ones (SpamAssassin's MIME_QP_LONG_LINE, and __LONGLINE behind
+# LONG_INVISIBLE_TEXT). The parts are encoded under this policy, the headers under the one above.
+BODY_POLICY = SMTP.clone(max_line_length=76)
 
 
 _CONTROL = re.compile(r"[\x00-\x08\x0a-\x1f\x7f]")
@@ -97,7 +101,9 @@ class Batch:
 
 def build_mime(batch: Batch, recipient: Recipient) -> EmailMessage:
     """A complete RFC 5322 message: multipart/alternative text + HTML."""
-    message = EmailMessage(policy=MIME_POLICY)
+    # Built under the body policy so set_content/add_alternative encode at 76 columns, then
+    # switched to the header policy, which governs how the headers are written out.
+    message = EmailMessage(policy=BODY_POLICY)
     message["From"] = batch.sender
     message["To"] = recipient.to_address()
     message["Subject"] = check_header_value("Subject", batch.subject)
@@ -108,6 +114,7 @@ def build_mime(batch: Batch, recipient: Recipient) -> EmailMessage:
         message[name] = value
     message.set_content(batch.text_for(recipient), subtype="plain", cte="quoted-printable")
     message.add_alternative(batch.html_for(recipient), subtype="html", cte="quoted-printable")
+    message.policy = MIME_POLICY
     return message
 
 
