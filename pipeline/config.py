@@ -138,6 +138,45 @@ class Settings(BaseSettings):
     http_timeout: float = Field(default=30.0, gt=0)
     progress_interval: float = Field(default=10.0, gt=0)
 
+    # --- issue 15: deliverability (DKIM for smtp/file, VERP bounces, pulse doctor) ---
+    dkim_selector: str | None = None
+    dkim_domain: str | None = None
+    dkim_private_key_file: Path | None = None
+    bounce_domain: str | None = None
+    dns_nameservers: str = ""
+
+    @field_validator("dkim_selector", "dkim_domain", "bounce_domain")
+    @classmethod
+    def _check_dns_label(cls, value: str | None) -> str | None:
+        if value is None or not value.strip():
+            return None
+        text = value.strip().lower().rstrip(".")
+        if not _DNS_NAME.match(text):
+            raise ValueError(f"{value!r} is not a DNS name")
+        return text
+
+    @field_validator("dns_nameservers")
+    @classmethod
+    def _check_nameservers(cls, value: str) -> str:
+        parse_nameservers(value)  # raises ValueError naming the bad entry
+        return value
+
+    @model_validator(mode="after")
+    def _check_dkim_complete(self) -> Settings:
+        given = {
+            "PULSE_DKIM_SELECTOR": self.dkim_selector,
+            "PULSE_DKIM_DOMAIN": self.dkim_domain,
+            "PULSE_DKIM_PRIVATE_KEY_FILE": self.dkim_private_key_file,
+        }
+        missing = [name for name, value in given.items() if value is None]
+        if missing and len(missing) < len(given):
+            raise ValueError(f"{missing[0]} is required when DKIM signing is configured")
+        return self
+
+    @property
+    def dns_nameserver_list(self) -> list[tuple[str, int]]:
+        return parse_nameservers(self.dns_nameservers)
+
     @field_validator("base_url")
     @classmethod
     def _check_base_url(cls, value: str) -> str:
@@ -241,6 +280,27 @@ class Settings(BaseSettings):
             old = self.old_secret_keys.get_secret_value().split(",")
             keys.extend(key.strip() for key in old if key.strip())
         return keys
+
+
+_LABEL = r"[a-z0-9_](?:[a-z0-9_-]{0,61}[a-z0-9])?"
+_DNS_NAME = re.compile(rf"^(?=.{{1,253}}$){_LABEL}(?:\.{_LABEL})*$")
+
+
+def parse_nameservers(value: str) -> list[tuple[str, int]]:
+    """``PULSE_DNS_NAMESERVERS``: comma-separated ``host``, ``host:port`` or ``[v6]:port``."""
+    servers: list[tuple[str, int]] = []
+    for item in (part.strip() for part in value.split(",")):
+        if not item:
+            continue
+        match = re.fullmatch(r"\[([0-9a-fA-F:.]+)\](?::(\d{1,5}))?|([^:\s]+)(?::(\d{1,5}))?", item)
+        if match is None:
+            raise ValueError(f"{item!r} is not host[:port]")
+        host = match.group(1) or match.group(3)
+        port = int(match.group(2) or match.group(4) or 53)
+        if not 1 <= port <= 65535:
+            raise ValueError(f"{item!r}: port must be 1-65535")
+        servers.append((host, port))
+    return servers
 
 
 def _local_secret_key(var_dir: Path) -> str:
