@@ -168,6 +168,44 @@ class Settings(BaseSettings):
         if not re.fullmatch(r"([01]\d|2[0-3]):[0-5]\d", value.strip()):
             raise ValueError("must be a 24-hour time such as 06:00")
         return value.strip()
+    # --- issue 15: deliverability (DKIM for smtp/file, VERP bounces, pulse doctor) ---
+    dkim_selector: str | None = None
+    dkim_domain: str | None = None
+    dkim_private_key_file: Path | None = None
+    bounce_domain: str | None = None
+    dns_nameservers: str = ""
+
+    @field_validator("dkim_selector", "dkim_domain", "bounce_domain")
+    @classmethod
+    def _check_dns_label(cls, value: str | None) -> str | None:
+        if value is None or not value.strip():
+            return None
+        text = value.strip().lower().rstrip(".")
+        if not _DNS_NAME.match(text):
+            raise ValueError(f"{value!r} is not a DNS name")
+        return text
+
+    @field_validator("dns_nameservers")
+    @classmethod
+    def _check_nameservers(cls, value: str) -> str:
+        parse_nameservers(value)  # raises ValueError naming the bad entry
+        return value
+
+    @model_validator(mode="after")
+    def _check_dkim_complete(self) -> Settings:
+        given = {
+            "PULSE_DKIM_SELECTOR": self.dkim_selector,
+            "PULSE_DKIM_DOMAIN": self.dkim_domain,
+            "PULSE_DKIM_PRIVATE_KEY_FILE": self.dkim_private_key_file,
+        }
+        missing = [name for name, value in given.items() if value is None]
+        if missing and len(missing) < len(given):
+            raise ValueError(f"{missing[0]} is required when DKIM signing is configured")
+        return self
+
+    @property
+    def dns_nameserver_list(self) -> list[tuple[str, int]]:
+        return parse_nameservers(self.dns_nameservers)
 
     @field_validator("base_url")
     @classmethod
@@ -286,6 +324,27 @@ class Settings(BaseSettings):
         return keys
 
 
+_LABEL = r"[a-z0-9_](?:[a-z0-9_-]{0,61}[a-z0-9])?"
+_DNS_NAME = re.compile(rf"^(?=.{{1,253}}$){_LABEL}(?:\.{_LABEL})*$")
+
+
+def parse_nameservers(value: str) -> list[tuple[str, int]]:
+    """``PULSE_DNS_NAMESERVERS``: comma-separated ``host``, ``host:port`` or ``[v6]:port``."""
+    servers: list[tuple[str, int]] = []
+    for item in (part.strip() for part in value.split(",")):
+        if not item:
+            continue
+        match = re.fullmatch(r"\[([0-9a-fA-F:.]+)\](?::(\d{1,5}))?|([^:\s]+)(?::(\d{1,5}))?", item)
+        if match is None:
+            raise ValueError(f"{item!r} is not host[:port]")
+        host = match.group(1) or match.group(3)
+        port = int(match.group(2) or match.group(4) or 53)
+        if not 1 <= port <= 65535:
+            raise ValueError(f"{item!r}: port must be 1-65535")
+        servers.append((host, port))
+    return servers
+
+
 def _local_secret_key(var_dir: Path) -> str:
     path = var_dir / "secret_key"
     var_dir.mkdir(parents=True, exist_ok=True)
@@ -351,6 +410,7 @@ def checked_database_url(value: str) -> str:
 
 # PULSE_* names the test suite and tools read that are not settings.
 NOT_SETTINGS = frozenset({"PULSE_TEST_POSTGRES_URL", "PULSE_TEST_REQUIRE_CHROMIUM",
+                          "PULSE_TEST_REQUIRE_SPAMASSASSIN",
                           "PULSE_UPDATE_GOLDEN"})  # fmt: skip
 
 

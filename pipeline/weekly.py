@@ -138,6 +138,14 @@ def send_week(
     return report
 
 
+def sample_message(pulse: Pulse, week: str) -> bytes:
+    """The week's issue as the sample reader would receive it, serialised (for spam checks)."""
+    with transaction(pulse.db.sessions) as session:
+        issue: Issue = get_issue(session, week)
+    batch, recipient = IssueMailer(issue, pulse.identity, pulse.signer).sample()
+    return build_mime(batch, recipient).as_bytes()
+
+
 def write_preview(pulse: Pulse, week: str, out: Path) -> list[Path]:
     """Write issue.mjml, issue.html, issue.txt and a sample issue.eml into ``out``."""
     with transaction(pulse.db.sessions) as session:

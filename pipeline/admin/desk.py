@@ -15,6 +15,7 @@ from pipeline.admin.api import api_router
 from pipeline.admin.routes_auth import auth_router
 from pipeline.admin.routes_content import content_router
 from pipeline.admin.routes_dashboard import dashboard_router
+from pipeline.admin.routes_deliverability import deliverability_router
 from pipeline.admin.routes_issue import issue_router
 from pipeline.admin.routes_jobs import jobs_router
 from pipeline.admin.routes_people import people_router
@@ -83,6 +84,7 @@ def install_desk(app: FastAPI) -> None:
     for router in (
         auth_router(),
         dashboard_router(),
+        deliverability_router(),
         content_router(),
         issue_router(),
         people_router(),

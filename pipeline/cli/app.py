@@ -9,6 +9,7 @@ from pipeline.cli import (
     content,
     db,
     demo,
+    doctor,
     editors,
     events,
     issue,
@@ -59,6 +60,7 @@ app.add_typer(db.app, name="db")
 app.add_typer(events.app, name="events")
 app.add_typer(editors.app, name="editors")
 app.command("demo")(demo.demo)
+app.command("doctor")(doctor.doctor)
 app.command("serve")(serve.serve)
 app.command("scheduler")(scheduler.scheduler)
 app.command("status")(scheduler.status)

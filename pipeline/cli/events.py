@@ -8,6 +8,7 @@ from typing import Annotated
 import typer
 
 from pipeline.cli.common import console, new_app, pulse
+from pipeline.delivery.verp import ReturnPaths
 from pipeline.errors import PulseError, ValidationError
 from pipeline.events.ingest import apply_events, event_source, read_backfill
 from pipeline.events.mailbox import scan_mailbox
@@ -72,7 +73,10 @@ def mailbox_command(
 ) -> None:
     """Apply bounce reports, ARF complaints and mailto: unsubscribes found in a mailbox."""
     wiring = pulse()
-    scan = scan_mailbox(path, wiring.signer)
+    settings = wiring.settings
+    # Any of our keys reads a VERP token, whatever PULSE_BOUNCE_DOMAIN is now.
+    return_paths = ReturnPaths(settings.bounce_domain or "localhost", settings.secret_keys())
+    scan = scan_mailbox(path, wiring.signer, return_paths)
     policy = EventPolicy.from_settings(wiring.settings)
     with transaction(wiring.db.sessions) as session:
         report = apply_events(session, scan.events, policy)

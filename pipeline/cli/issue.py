@@ -16,6 +16,7 @@ from sqlalchemy import func, select
 from pipeline import weekly
 from pipeline.cli.common import console, errors, new_app, pulse
 from pipeline.cli.progress import SendProgress
+from pipeline.deliverability.spam import score_message
 from pipeline.delivery.models import DeliveryStatus
 from pipeline.delivery.outbox import counts_by_status
 from pipeline.issues import lifecycle
@@ -67,14 +68,37 @@ def build(
 
 
 @app.command("lint")
-def lint(week: WeekOption = None) -> None:
+def lint(
+    week: WeekOption = None,
+    spam: Annotated[
+        bool, typer.Option("--spam", help="also score the issue with SpamAssassin, if installed")
+    ] = False,
+) -> None:
     """Check the built issue: size, links, alt text, footer, text part, MJML."""
     app_ = pulse()
     key = weekly.resolve_week(app_, week)
     problems = weekly.lint_week(app_, key)
     _print_lint(key, problems)
+    if spam:
+        problems += _print_spam(key, weekly.sample_message(app_, key))
     if problems:
         raise typer.Exit(1)
+
+
+def _print_spam(key: str, raw: bytes) -> list[str]:
+    """SpamAssassin's rules for the sample message; each positive rule is a problem."""
+    report = score_message(raw)
+    if report is None:
+        console.print(
+            f"{key}: spam check skipped: SpamAssassin is not installed "
+            "(apt-get install spamassassin)",
+            markup=False,
+        )
+        return []
+    console.print(f"{key}: SpamAssassin score {report.score:.1f}", markup=False)
+    for rule in report.rules:
+        console.print(f"  {rule.points:5.1f} {rule.name}  {rule.description}", markup=False)
+    return [f"SpamAssassin rule {rule.name} ({rule.points:+.1f})" for rule in report.positive]
 
 
 @app.command("check")

@@ -21,6 +21,10 @@ from subscribers.display import header_text_problem, neutralise_header_text
 # Long List-Unsubscribe URLs must not be folded into RFC 2047 encoded words (which mail
 # clients would not parse as URLs); 998 is RFC 5322's hard line limit.
 MIME_POLICY = SMTP.clone(max_line_length=998)
+# Bodies are another matter: RFC 2045 limits quoted-printable lines to 76 characters, and
+# filters score longer ones (SpamAssassin's MIME_QP_LONG_LINE, and __LONGLINE behind
+# LONG_INVISIBLE_TEXT). The parts are encoded under this policy, the headers under the one above.
+BODY_POLICY = SMTP.clone(max_line_length=76)
 
 
 def clean_display_name(name: str | None) -> str | None:
@@ -113,7 +117,9 @@ def build_mime(batch: Batch, recipient: Recipient) -> EmailMessage:
     checked after (:func:`verify_headers`): exactly the headers set here, one ``To``
     address. So no interpreter's header folding can add a line we did not write.
     """
-    message = EmailMessage(policy=MIME_POLICY)
+    # Built under the body policy so set_content/add_alternative encode at 76 columns, then
+    # switched to the header policy, which governs how the headers are written out.
+    message = EmailMessage(policy=BODY_POLICY)
     message["From"] = batch.sender
     to = recipient.to_address()
     message["To"] = to
@@ -126,6 +132,7 @@ def build_mime(batch: Batch, recipient: Recipient) -> EmailMessage:
         message[name] = value
     message.set_content(batch.text_for(recipient), subtype="plain", cte="quoted-printable")
     message.add_alternative(batch.html_for(recipient), subtype="html", cte="quoted-printable")
+    message.policy = MIME_POLICY
     expected = [*_OWN_HEADERS, *extra, "Content-Type"]
     verify_headers(message, expected, to.addr_spec)
     return message

@@ -1,10 +1,16 @@
 """The inbound SMTP path: bounces, complaints and ``mailto:`` unsubscribes from a mailbox.
 
 For operators sending through plain SMTP, the news comes back as mail to the sender:
-RFC 3464 delivery status notifications (``multipart/report; report-type=delivery-status``),
-RFC 5965 ARF complaints (``report-type=feedback-report``), and the messages our
-List-Unsubscribe ``mailto:`` produces (subject ``unsubscribe <token>``). Everything is read
-with the standard library (``mailbox`` and ``email``); anything else in the box is skipped.
+RFC 3464 delivery status notifications (read leniently, see :mod:`pipeline.events.dsn`),
+the non-standard bounces of qmail, Exim, Yahoo, older Exchange and others (through
+flufl.bounce's detectors, when no report part is found), RFC 5965 ARF complaints, and the
+messages our List-Unsubscribe ``mailto:`` produces (subject ``unsubscribe <token>``).
+
+Anyone can mail the bounce address, so a bounce or complaint is only a claim: its events
+carry ``needs_proof`` and change a subscriber only when they are linked to a message we sent
+to that recipient — by our VERP return path (a signed delivery token, see
+:mod:`pipeline.delivery.verp`) or by the original Message-ID. The rest are stored as
+unmatched and change nothing. A mailto unsubscribe carries its own proof: a signed token.
 """
 
 from __future__ import annotations
@@ -14,6 +20,7 @@ import mailbox
 import re
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from email import message_from_bytes
 from email import policy as email_policy
 from email.errors import MessageError
 from email.header import decode_header, make_header
@@ -22,7 +29,11 @@ from email.parser import BytesParser, HeaderParser
 from email.utils import parseaddr, parsedate_to_datetime
 from pathlib import Path
 
+from flufl.bounce import all_failures
+
+from pipeline.delivery.verp import ReturnPaths
 from pipeline.errors import ValidationError
+from pipeline.events.dsn import failed_recipients, plausible_address, status_parts
 from pipeline.events.models import BounceKind, EventType
 from pipeline.events.normalised import (
     NormalisedEvent,
@@ -35,7 +46,6 @@ from subscribers.tokens import InvalidToken, TokenSigner
 
 NAME = "mailbox"
 _UNSUBSCRIBE = re.compile(r"^\s*unsubscribe\s+(\S+)\s*$", re.IGNORECASE)
-_STATUS = re.compile(r"^([245])\.\d{1,3}\.\d{1,3}")
 _MESSAGE_SURPRISES = (ValueError, TypeError, AttributeError, LookupError, MessageError)
 
 
@@ -59,8 +69,14 @@ def open_mailbox(path: Path) -> mailbox.Mailbox[mailbox.Message]:
     return mailbox.mbox(path, factory=None, create=False)
 
 
-def scan_mailbox(path: Path, signer: TokenSigner) -> MailboxScan:
-    """Parse every message of the mailbox at ``path`` into events."""
+def scan_mailbox(
+    path: Path, signer: TokenSigner, return_paths: ReturnPaths | None = None
+) -> MailboxScan:
+    """Parse every message of the mailbox at ``path`` into events.
+
+    ``return_paths`` reads the VERP tokens our SMTP return paths carry (any domain: only
+    the signing keys matter), which link a bounce to its delivery.
+    """
     scan = MailboxScan()
     box = open_mailbox(path)
     try:
@@ -69,7 +85,7 @@ def scan_mailbox(path: Path, signer: TokenSigner) -> MailboxScan:
             raw = box.get_bytes(key)
             message = BytesParser(policy=email_policy.compat32).parsebytes(raw)
             try:
-                events, why_not = parse_message(message, raw, signer)
+                events, why_not = parse_message(message, raw, signer, return_paths)
             except _MESSAGE_SURPRISES as err:  # a mailbox holds any mail; never stop on one
                 events, why_not = [], f"unreadable ({type(err).__name__})"
             scan.events.extend(events)
@@ -81,16 +97,19 @@ def scan_mailbox(path: Path, signer: TokenSigner) -> MailboxScan:
 
 
 def parse_message(
-    message: Message, raw: bytes, signer: TokenSigner
+    message: Message, raw: bytes, signer: TokenSigner, return_paths: ReturnPaths | None = None
 ) -> tuple[list[NormalisedEvent], str | None]:
     """Events in one message, or none and the reason it was skipped."""
     content_type = message.get_content_type()
     report_type = str(message.get_param("report-type") or "").lower()
-    if content_type == "multipart/report" and report_type == "delivery-status":
-        events = _delivery_status(message, raw)
-        return events, None if events else "a delivery report with no failed recipient"
-    if content_type == "multipart/report" and report_type == "feedback-report":
-        events = _feedback_report(message, raw)
+    delivery_id = return_paths.delivery_in(_text(raw)) if return_paths is not None else None
+    if status_parts(message):
+        events = _delivery_status(message, raw, delivery_id)
+        # A report part naming nobody: the text beside it may still (flufl.bounce below).
+        if events:
+            return events, None
+    if report_type == "feedback-report" or _first_part(message, "message/feedback-report"):
+        events = _feedback_report(message, raw, delivery_id)
         return events, None if events else "a feedback report without a recipient"
     subject = str(make_header(decode_header(str(message.get("Subject", "")))))
     match = _UNSUBSCRIBE.match(subject)
@@ -113,54 +132,77 @@ def parse_message(
             subscriber_id=subject_of.subscriber_id,
         )
         return [event], None
-    return [], f"not a report or unsubscribe ({content_type})"
+    events = _non_dsn_bounce(raw, message, delivery_id)
+    if events:
+        return events, None
+    if status_parts(message):
+        return [], "a delivery report with no failed recipient"
+    return [], f"not a report, bounce or unsubscribe ({content_type})"
 
 
-def _delivery_status(report: Message, raw: bytes) -> list[NormalisedEvent]:
+def _delivery_status(report: Message, raw: bytes, delivery_id: int | None) -> list[NormalisedEvent]:
     """One event per failed or delayed recipient of an RFC 3464 report."""
-    status_part = _first_part(report, "message/delivery-status")
-    if status_part is None:
-        return []
-    # The stdlib parses delivery-status into header blocks: per-message, then per-recipient.
-    blocks = status_part.get_payload()
-    if not isinstance(blocks, list):
-        return []
     original = _original_message_id(report)
     events = []
-    for block in blocks[1:]:
-        if not isinstance(block, Message):
-            continue
-        action = str(block.get("Action", "")).strip().lower()
-        status = str(block.get("Status", "")).strip()
-        recipient = _address_field(block.get("Final-Recipient") or block.get("Original-Recipient"))
-        if recipient is None or action not in ("failed", "delayed"):
-            continue
-        code = _STATUS.match(status)
-        if action == "delayed" or (code and code.group(1) == "4" and action != "failed"):
+    for recipient in failed_recipients(report):
+        if recipient.delayed:
             event_type, kind = EventType.DEFERRED, None
         else:
-            # 5.x.x is permanent (RFC 3463); a failure with 4.x.x gave up on a transient one.
-            permanent = code is None or code.group(1) == "5"
             event_type = EventType.BOUNCED
-            kind = BounceKind.HARD if permanent else BounceKind.SOFT
-        diagnostic = str(block.get("Diagnostic-Code", "")).strip()
+            kind = BounceKind.HARD if recipient.permanent else BounceKind.SOFT
+        detail = f"{recipient.status or 'no status'} {recipient.diagnostic}".strip()
         events.append(
             NormalisedEvent(
                 provider=NAME,
-                event_key=_key(report, raw, f"dsn:{recipient}"),
+                event_key=_key(report, raw, f"dsn:{recipient.address}"),
                 type=event_type,
                 bounce_kind=kind,
-                recipient=recipient,
+                recipient=recipient.address,
                 provider_message_id=original,
                 occurred_at=_date(report),
                 raw=_text(raw),
-                detail=f"{status or 'no status'} {diagnostic}".strip(),
+                detail=detail,
+                delivery_id=delivery_id,
+                needs_proof=True,
             )
         )
     return events
 
 
-def _feedback_report(report: Message, raw: bytes) -> list[NormalisedEvent]:
+def _non_dsn_bounce(raw: bytes, report: Message, delivery_id: int | None) -> list[NormalisedEvent]:
+    """qmail, Exim, Yahoo, Exchange and other home-made bounces, read by flufl.bounce."""
+    try:
+        temporary, permanent = all_failures(message_from_bytes(raw))
+    except _MESSAGE_SURPRISES:
+        return []
+    found: dict[str, EventType] = {}
+    for value, event_type in [
+        *((v, EventType.BOUNCED) for v in sorted(permanent)),
+        *((v, EventType.DEFERRED) for v in sorted(temporary)),
+    ]:
+        address = plausible_address(value.decode("utf-8", "replace"))
+        if address is not None:
+            found.setdefault(address, event_type)
+    original = _original_message_id(report)
+    return [
+        NormalisedEvent(
+            provider=NAME,
+            event_key=_key(report, raw, f"bounce:{address}"),
+            type=event_type,
+            bounce_kind=BounceKind.HARD if event_type is EventType.BOUNCED else None,
+            recipient=address,
+            provider_message_id=original,
+            occurred_at=_date(report),
+            raw=_text(raw),
+            detail="non-DSN bounce (read by flufl.bounce)",
+            delivery_id=delivery_id,
+            needs_proof=True,
+        )
+        for address, event_type in found.items()
+    ]
+
+
+def _feedback_report(report: Message, raw: bytes, delivery_id: int | None) -> list[NormalisedEvent]:
     """An ARF complaint: Feedback-Type abuse is a complaint; other types are stored only."""
     feedback = _first_part(report, "message/feedback-report")
     fields: Message | None = None
@@ -188,6 +230,8 @@ def _feedback_report(report: Message, raw: bytes) -> list[NormalisedEvent]:
             occurred_at=_date(report),
             raw=_text(raw),
             detail=f"feedback-type {feedback_type or 'missing'}",
+            delivery_id=delivery_id,
+            needs_proof=True,
         )
     ]
 

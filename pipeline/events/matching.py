@@ -4,8 +4,11 @@ Message ids come first. An event can arrive before its delivery row records the 
 message id: the provider answers the send call, fires a webhook at once, and our
 ``record_results`` commit may land a moment later (or never, after a crash). Such an event
 matches no row by id, so it falls back to the recipient's newest delivery that has no
-message id yet — the one in flight. The policy never depends on this link: it acts on the
-subscriber found through the recipient address, so a bounce is honoured either way.
+message id yet — the one in flight. For authenticated webhooks the policy never depends on
+this link: it acts on the subscriber found through the recipient address, so a bounce is
+honoured either way. Mailbox reports (``needs_proof``) are different: anyone can send them,
+so they act only on a *proven* match — the delivery our signed VERP token names, or a
+delivery recorded under the report's Message-ID for that very recipient.
 """
 
 from __future__ import annotations
@@ -31,6 +34,9 @@ class Match:
 
     delivery: Delivery | None
     subscriber: Subscriber | None
+    # The event names a message we sent to this subscriber (VERP token, or Message-ID and
+    # recipient), not just an address that happens to be on the list.
+    proven: bool = False
 
 
 def message_id_forms(message_id: str) -> list[str]:
@@ -42,6 +48,10 @@ def message_id_forms(message_id: str) -> list[str]:
 def match_event(session: Session, event: NormalisedEvent) -> Match:
     """The delivery and subscriber ``event`` is about, as far as they can be known."""
     wanted = email_key(event.recipient) if event.recipient else None
+    if event.delivery_id is not None:
+        by_token = session.get(Delivery, event.delivery_id)
+        if by_token is not None:
+            return Match(by_token, session.get(Subscriber, by_token.subscriber_id), proven=True)
     if event.provider_message_id:
         rows = session.execute(
             select(Delivery, Subscriber)
@@ -52,7 +62,7 @@ def match_event(session: Session, event: NormalisedEvent) -> Match:
         ).all()
         for delivery, subscriber in rows:
             if wanted is None or subscriber.email_key == wanted:
-                return Match(delivery, subscriber)
+                return Match(delivery, subscriber, proven=wanted is not None)
     found = _subscriber(session, event, wanted)
     if found is None:
         return Match(None, None)

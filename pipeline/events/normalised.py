@@ -38,6 +38,11 @@ class NormalisedEvent:
     detail: str | None = None
     # Set only where the payload itself proves who it is about (a signed unsubscribe token).
     subscriber_id: int | None = None
+    # Set only where the payload proves which delivery it is about (our signed VERP token).
+    delivery_id: int | None = None
+    # A claim anyone could have mailed us (the bounce mailbox): it may change a subscriber
+    # only once linked to a message we sent to that recipient (see matching.Match.proven).
+    needs_proof: bool = False
 
 
 def event_key(*parts: object) -> str:

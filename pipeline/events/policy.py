@@ -19,7 +19,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from pipeline.config import Settings
-from pipeline.events.matching import match_event
+from pipeline.events.matching import Match, match_event
 from pipeline.events.models import BounceKind, EventType, ProviderEvent
 from pipeline.events.normalised import NormalisedEvent
 from subscribers.addresses import email_key
@@ -85,6 +85,11 @@ def apply_event(session: Session, event: NormalisedEvent, policy: EventPolicy) -
         return report
     match = match_event(session, event)
     subscriber = match.subscriber
+    unproven = event.needs_proof and not match.proven
+    if unproven:
+        # A report nobody can tie to a message we sent: kept for the record, linked to
+        # nobody (so it cannot count towards a later soft-bounce limit), changing nothing.
+        match, subscriber = Match(None, None), None
     row = ProviderEvent(
         provider=event.provider,
         event_key=event.event_key,
@@ -109,6 +114,11 @@ def apply_event(session: Session, event: NormalisedEvent, policy: EventPolicy) -
     report.by_type[event.type.value] += 1
     if match.delivery is None:
         report.unmatched += 1
+    if unproven:
+        return report
+    if event.needs_proof and subscriber is not None:
+        # Proven reports act on the address we sent to, not a relay's rewrite of it.
+        row.recipient = subscriber.email
     report.changes.update(_apply_rules(session, row, event, subscriber, policy))
     return report
 

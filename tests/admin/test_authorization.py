@@ -34,6 +34,7 @@ ROUTES: dict[tuple[str, str], str] = {
     ("GET", "/admin/static/desk.js"): PUBLIC,
     ("POST", "/admin/logout"): EDITOR,
     ("GET", "/admin"): EDITOR,
+    ("GET", "/admin/deliverability"): EDITOR,
     ("GET", "/admin/content"): EDITOR,
     ("POST", "/admin/content"): EDITOR,
     ("POST", "/admin/content/markdown-preview"): EDITOR,

@@ -47,6 +47,8 @@ CASES = [
     ("mailgun", "opened", EventType.OPENED, None, MG),
     ("mailgun", "clicked", EventType.CLICKED, None, MG),
     ("mailgun", "rejected", EventType.REJECTED, None, MG),
+    # Mailgun's documented "rejected" example names the recipient only in the message headers.
+    ("mailgun", "rejected_no_recipient", EventType.REJECTED, None, MG),
     ("ses", "bounce_permanent", EventType.BOUNCED, HARD, SES),
     ("ses", "bounce_transient", EventType.BOUNCED, SOFT, SES),
     ("ses", "complaint", EventType.COMPLAINED, None, SES),
@@ -59,6 +61,8 @@ CASES = [
     ("resend", "delivered", EventType.DELIVERED, None, RS),
     ("resend", "bounced", EventType.BOUNCED, HARD, RS),
     ("resend", "bounced_transient", EventType.BOUNCED, SOFT, RS),
+    # The older shape: no bounce.type, the kind only in the message ("...sent a hard bounce...").
+    ("resend", "bounced_legacy", EventType.BOUNCED, HARD, RS),
     ("resend", "complained", EventType.COMPLAINED, None, RS),
     ("resend", "delivery_delayed", EventType.DEFERRED, None, RS),
     ("resend", "opened", EventType.OPENED, None, RS),

@@ -7,6 +7,7 @@ import os
 import re
 from pathlib import Path
 
+from pipeline.deliverability.dkim import DkimSigner
 from pipeline.delivery.message import Batch, build_mime
 from pipeline.delivery.providers.base import Capabilities, Provider, SendResult, SendStatus
 
@@ -19,20 +20,23 @@ class FileProvider(Provider):
     name = "file"
     capabilities = Capabilities(max_batch=1000, idempotency_key=True)
 
-    def __init__(self, outbox_dir: Path) -> None:
+    def __init__(self, outbox_dir: Path, *, dkim: DkimSigner | None = None) -> None:
         self.outbox_dir = outbox_dir
+        self.dkim = dkim
 
     def send_batch(self, batch: Batch) -> list[SendResult]:
         folder = self.outbox_dir / _SAFE.sub("_", batch.key)
         folder.mkdir(parents=True, exist_ok=True)
         results = []
         for recipient in batch.recipients:
-            message = build_mime(batch, recipient)
+            message = build_mime(batch, recipient).as_bytes()
+            if self.dkim is not None:
+                message = self.dkim.sign(message)
             # Named by the stable Message-ID: a retried delivery overwrites its own file.
             digest = hashlib.sha256(recipient.message_id.encode()).hexdigest()[:12]
             path = folder / f"{recipient.delivery_id:09d}-{digest}.eml"
             temporary = path.with_suffix(".tmp")
-            temporary.write_bytes(message.as_bytes())
+            temporary.write_bytes(message)
             os.replace(temporary, path)
             results.append(
                 SendResult(

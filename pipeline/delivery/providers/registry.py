@@ -5,8 +5,10 @@ from __future__ import annotations
 from pydantic import SecretStr
 
 from pipeline.config import Settings
+from pipeline.deliverability.dkim import DkimSigner
 from pipeline.delivery.providers.base import Provider
 from pipeline.delivery.providers.file import FileProvider
+from pipeline.delivery.verp import ReturnPaths
 from pipeline.errors import ConfigError
 
 
@@ -19,13 +21,30 @@ def _required(value: SecretStr | str | None, variable: str, provider: str) -> st
     return text.strip()
 
 
+def dkim_signer(settings: Settings) -> DkimSigner | None:
+    """The DKIM signer for smtp/file when PULSE_DKIM_* are set (the key is read now)."""
+    if settings.dkim_private_key_file is None:
+        return None
+    assert settings.dkim_selector is not None and settings.dkim_domain is not None
+    return DkimSigner.from_files(
+        settings.dkim_selector, settings.dkim_domain, settings.dkim_private_key_file
+    )
+
+
+def return_paths(settings: Settings) -> ReturnPaths | None:
+    """VERP envelope senders under PULSE_BOUNCE_DOMAIN, when it is set."""
+    if settings.bounce_domain is None:
+        return None
+    return ReturnPaths(settings.bounce_domain, settings.secret_keys())
+
+
 def make_provider(settings: Settings) -> Provider:
     """Build the configured adapter; a missing credential is a :class:`ConfigError`."""
     name = settings.provider
     pool = settings.send_concurrency
     timeout = settings.http_timeout
     if name == "file":
-        return FileProvider(settings.outbox_dir)
+        return FileProvider(settings.outbox_dir, dkim=dkim_signer(settings))
     if name == "postmark":
         from pipeline.delivery.providers.postmark import PostmarkProvider
 
@@ -78,5 +97,7 @@ def make_provider(settings: Settings) -> Provider:
             username=settings.smtp_username,
             password=password,
             timeout=timeout,
+            dkim=dkim_signer(settings),
+            return_paths=return_paths(settings),
         )
     raise ConfigError(f"PULSE_PROVIDER: unknown provider {name!r}")

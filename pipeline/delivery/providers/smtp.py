@@ -13,8 +13,10 @@ import ssl
 import threading
 from typing import Literal
 
+from pipeline.deliverability.dkim import DkimSigner
 from pipeline.delivery.message import Batch, Recipient, build_mime
 from pipeline.delivery.providers.base import Capabilities, Provider, SendResult, SendStatus
+from pipeline.delivery.verp import ReturnPaths
 from pipeline.errors import PermanentProviderError, TransientProviderError
 
 TlsMode = Literal["starttls", "ssl", "none"]
@@ -36,6 +38,8 @@ class SmtpProvider(Provider):
         password: str | None,
         timeout: float,
         ssl_context: ssl.SSLContext | None = None,
+        dkim: DkimSigner | None = None,
+        return_paths: ReturnPaths | None = None,
     ) -> None:
         self.host = host
         self.port = port
@@ -44,6 +48,8 @@ class SmtpProvider(Provider):
         self.password = password
         self.timeout = timeout
         self.ssl_context = ssl_context or ssl.create_default_context()
+        self.dkim = dkim
+        self.return_paths = return_paths
         self._local = threading.local()
         self._all: list[smtplib.SMTP] = []
         self._lock = threading.Lock()
@@ -118,11 +124,20 @@ class SmtpProvider(Provider):
         return results
 
     def _send_one(self, client: smtplib.SMTP, batch: Batch, recipient: Recipient) -> SendResult:
-        message = build_mime(batch, recipient)
+        message = build_mime(batch, recipient).as_bytes()
+        if self.dkim is not None:
+            message = self.dkim.sign(message)
+        # The envelope sender: a VERP address names this delivery in any bounce it causes.
+        envelope_from = (
+            self.return_paths.address(recipient.delivery_id)
+            if self.return_paths is not None
+            else batch.sender.addr_spec
+        )
+        # As send_message would: non-ASCII addresses need the server's SMTPUTF8 (RFC 6531).
+        international = not (envelope_from + recipient.email).isascii()
+        options = ["SMTPUTF8", "BODY=8BITMIME"] if international else []
         try:
-            client.send_message(
-                message, from_addr=batch.sender.addr_spec, to_addrs=[recipient.email]
-            )
+            client.sendmail(envelope_from, [recipient.email], message, mail_options=options)
         except smtplib.SMTPRecipientsRefused as err:
             code, reason = next(iter(err.recipients.values()))
             return _refused(recipient, code, reason)

@@ -6,6 +6,7 @@ import hashlib
 import hmac
 from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
+from email.utils import getaddresses
 from typing import Any
 
 from pipeline.events.errors import MalformedEvent, WebhookRejected
@@ -93,7 +94,7 @@ def parse(payload: object) -> list[NormalisedEvent]:
             event_key=key,
             type=event_type,
             bounce_kind=kind,
-            recipient=clean_recipient(get_str(data, "recipient", field="event-data.recipient")),
+            recipient=_recipient(data),
             provider_message_id=_message_id(data),
             occurred_at=parse_unix_time(data.get("timestamp"), "event-data.timestamp"),
             # The signature block is request authentication, not the event: not kept.
@@ -101,6 +102,23 @@ def parse(payload: object) -> list[NormalisedEvent]:
             detail=f"{name}: {detail}" if detail else name or None,
         )
     ]
+
+
+def _recipient(data: Mapping[str, Any]) -> str | None:
+    """``recipient``; Mailgun's documented ``rejected`` event has none, only the envelope's
+    targets and the message's To header (documentation.mailgun.com, Webhook Payloads)."""
+    found = get_str(data, "recipient", field="event-data.recipient")
+    if found is None:
+        found = get_str(
+            get_object(data, "envelope"), "targets", field="event-data.envelope.targets"
+        )
+    if found is None:
+        headers = get_object(get_object(data, "message"), "headers")
+        to = get_str(headers, "to", field="event-data.message.headers.to")
+        addresses = [address for _name, address in getaddresses([to])] if to else []
+        # Only an unambiguous single addressee names the event's recipient.
+        found = addresses[0] if len(addresses) == 1 else None
+    return clean_recipient(found)
 
 
 def _message_id(data: Mapping[str, Any]) -> str | None:

@@ -6,6 +6,7 @@ import base64
 import binascii
 import hashlib
 import hmac
+import re
 from collections.abc import Mapping
 from typing import Any
 
@@ -28,6 +29,15 @@ from pipeline.events.providers.timing import check_fresh
 
 NAME = "resend"
 SECRET_PREFIX = "whsec_"  # noqa: S105 - the format marker, not a secret
+_HARD_WORDS = re.compile(
+    r"\b(hard[ -]bounce|permanent(ly)?|does not exist|doesn't exist|no such user|"
+    r"invalid (recipient|address)|5\.\d{1,3}\.\d{1,3})\b",
+    re.IGNORECASE,
+)
+_SOFT_WORDS = re.compile(
+    r"\b(soft[ -]bounce|transient|temporar(y|ily)|mailbox (is )?full|4\.\d{1,3}\.\d{1,3})\b",
+    re.IGNORECASE,
+)
 
 _EVENTS = {
     "email.delivered": EventType.DELIVERED,
@@ -80,10 +90,11 @@ def parse(payload: object) -> list[NormalisedEvent]:
     detail: str | None = None
     if name == "email.bounced":
         bounce = get_object(data, "bounce")
-        bounce_type = get_str(bounce, "type", field="data.bounce.type") or "Undetermined"
+        message = get_str(bounce, "message", field="data.bounce.message") or ""
+        bounce_type = get_str(bounce, "type", field="data.bounce.type") or _legacy_type(message)
         event_type = EventType.BOUNCED
         kind = BounceKind.HARD if bounce_type == "Permanent" else BounceKind.SOFT
-        detail = f"{bounce_type}: {get_str(bounce, 'message') or ''}".strip()
+        detail = f"{bounce_type}: {message}".strip()
     else:
         event_type = _EVENTS.get(name, EventType.UNKNOWN)
     message_id = get_str(data, "email_id", field="data.email_id")
@@ -104,6 +115,16 @@ def parse(payload: object) -> list[NormalisedEvent]:
         )
         for recipient in _recipients(data) or [None]
     ]
+
+
+def _legacy_type(message: str) -> str:
+    """Older bounce events carry no ``bounce.type``, only a sentence: read the kind from it
+    (Resend relays SES's vocabulary: Permanent, Transient, Undetermined)."""
+    if _HARD_WORDS.search(message):
+        return "Permanent"
+    if _SOFT_WORDS.search(message):
+        return "Transient"
+    return "Undetermined"
 
 
 def _recipients(data: Mapping[str, Any]) -> list[str | None]:
