@@ -85,10 +85,12 @@ def install_desk(app: FastAPI) -> None:
         auth_router(),
         dashboard_router(),
         deliverability_router(),
+        # Before the content routes: /admin/jobs/sources/remove must not be read as the
+        # listing /admin/jobs/{job_id}/remove.
+        jobs_router(),
         content_router(),
         issue_router(),
         people_router(),
-        jobs_router(),
         api_router(),
     ):
         app.include_router(router)
