@@ -15,7 +15,7 @@ import time
 from collections import Counter
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from sqlalchemy import select, update
@@ -24,6 +24,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from pipeline.delivery.breaker import BreakerThresholds, measure, trip_reason
 from pipeline.delivery.compose import IssueMailer, ListIdentity
+from pipeline.delivery.message import Batch, Recipient
 from pipeline.delivery.outbox import (
     ClaimedBatch,
     claim_batch,
@@ -34,10 +35,17 @@ from pipeline.delivery.outbox import (
     release_batch,
     unfinished,
 )
-from pipeline.delivery.providers.base import Provider, SendResult
+from pipeline.delivery.providers.base import PreparedBatch, Provider, SendResult, SendStatus
 from pipeline.delivery.ratelimit import SendRateLimiter, Window, batch_size_for
 from pipeline.delivery.retry import backoff_delay
-from pipeline.errors import IssueError, PermanentProviderError, PulseError, TransientProviderError
+from pipeline.errors import (
+    BadRecipientInBatch,
+    IssueError,
+    PermanentProviderError,
+    ProviderError,
+    PulseError,
+    TransientProviderError,
+)
 from pipeline.issues.models import Issue, IssueStatus
 from subscribers.database import transaction, utcnow
 from subscribers.tokens import TokenSigner
@@ -175,6 +183,18 @@ def run_send(
         relay.join()
 
 
+@dataclass
+class _Budget:
+    """How many addresses one batch may lose to bad-address isolation before the send pauses."""
+
+    size: int
+    spent: int = 0
+
+    def spend(self, count: int) -> bool:
+        self.spent += count
+        return self.spent <= max(3, self.size // 10)
+
+
 class _SendRun:
     """One process's share of a send: its threads, their shared counters and stop flag."""
 
@@ -299,11 +319,23 @@ class _SendRun:
             log.info(
                 "re-sending batch of %d left in flight by a stopped worker", len(batch.recipients)
             )
+        return self._deliver(claimed, prepared)
+
+    def _deliver(self, claimed: ClaimedBatch, prepared: PreparedBatch) -> list[SendResult] | None:
+        """Send one prepared batch with retries; None when it went back to the queue (or paused).
+
+        Whatever the provider decided before failing (``err.partial``) is recorded at once,
+        so it is never sent again; only the undecided rest is retried, isolated or released.
+        """
         attempt = 0
         while True:
             try:
                 return self.provider.send_prepared(prepared)
             except TransientProviderError as err:
+                rest = self._keep_decided(prepared, err)
+                if rest is None:
+                    return []
+                prepared = rest
                 if self.stop.is_set():  # the send is stopping: not this batch's failure
                     self._release(claimed, str(err))
                     return None
@@ -324,11 +356,96 @@ class _SendRun:
                     self._release(claimed, str(err))
                     return None
                 attempt += 1
+            except BadRecipientInBatch as err:
+                rest = self._keep_decided(prepared, err)
+                if rest is None:
+                    return []
+                return self._isolate(claimed, rest, err, _Budget(len(rest.batch.recipients)))
             except (PermanentProviderError, PulseError) as err:
                 # Retrying will not help, and sending more would only burn the list.
+                if isinstance(err, ProviderError):
+                    self._keep_decided(prepared, err)
                 self._release(claimed, str(err))
                 self._pause(f"the provider refused a batch: {err}")
                 return None
+
+    def _keep_decided(self, prepared: PreparedBatch, err: ProviderError) -> PreparedBatch | None:
+        """Record what the provider decided before ``err``; the rest, prepared (None: no rest)."""
+        if not err.partial:
+            return prepared
+        self._record_decided(err.partial)
+        decided = {result.delivery_id for result in err.partial}
+        rest = [r for r in prepared.batch.recipients if r.delivery_id not in decided]
+        if not rest:
+            return None
+        return self.provider.prepare(replace(prepared.batch, recipients=rest))
+
+    def _isolate(
+        self,
+        claimed: ClaimedBatch,
+        prepared: PreparedBatch,
+        err: BadRecipientInBatch,
+        budget: _Budget,
+    ) -> list[SendResult] | None:
+        """Find the bad addresses that made the provider refuse the whole request, send the rest.
+
+        Named ones are recorded invalid with the provider's reason; otherwise the batch is
+        split in halves until the refused recipient stands alone. A request refused for more
+        addresses than a batch plausibly holds is not about addresses: the send pauses.
+        """
+        batch = prepared.batch
+        reason = f"{err.provider}: {err.reason}"
+        present = {r.delivery_id for r in batch.recipients}
+        named = [i for i in err.delivery_ids if i in present]
+        if named or len(batch.recipients) == 1:
+            bad = named or [batch.recipients[0].delivery_id]
+            if not budget.spend(len(bad)):
+                self._release(claimed, str(err))
+                self._pause(f"the provider refused too many addresses in one batch: {err}")
+                return None
+            log.warning("%s refused %d address(es): %s", err.provider, len(bad), err.reason)
+            self._record_decided([SendResult(i, SendStatus.INVALID, error=reason) for i in bad])
+            rest = [r for r in batch.recipients if r.delivery_id not in bad]
+            if not rest:
+                return []
+            return self._deliver_part(claimed, batch, rest, budget)
+        half = len(batch.recipients) // 2
+        for part in (batch.recipients[:half], batch.recipients[half:]):
+            results = self._deliver_part(claimed, batch, part, budget)
+            if results is None:
+                return None
+            self._record_decided(results)
+        return []
+
+    def _deliver_part(
+        self, claimed: ClaimedBatch, batch: Batch, part: Sequence[Recipient], budget: _Budget
+    ) -> list[SendResult] | None:
+        """Send some recipients of ``batch`` on their own, isolating bad addresses again."""
+        prepared = self.provider.prepare(replace(batch, recipients=list(part)))
+        try:
+            return self.provider.send_prepared(prepared)
+        except BadRecipientInBatch as err:
+            rest = self._keep_decided(prepared, err)
+            return [] if rest is None else self._isolate(claimed, rest, err, budget)
+        except ProviderError:
+            # Anything else: the ordinary retry and pause rules, for this part alone.
+            return self._deliver(claimed, prepared)
+
+    def _record_decided(self, results: Sequence[SendResult]) -> None:
+        """Record results at once (before the rest of their batch is retried or released)."""
+        if not results:
+            return
+        with transaction(self.sessions) as session:
+            outcome = record_results(
+                session,
+                results,
+                suppression_key=self.options.suppression_key,
+                retry_delay=self.options.backoff_base * 4,
+            )
+        with self.lock:
+            self.report.outcome.update(outcome)
+            if self.on_progress is not None:
+                self.on_progress(self.report.outcome)
 
     def _batch_failed(self, claimed: ClaimedBatch, err: PulseError) -> None:
         self._release(claimed, str(err))

@@ -7,8 +7,14 @@ import os
 import re
 from pathlib import Path
 
-from pipeline.delivery.message import Batch, build_mime
-from pipeline.delivery.providers.base import Capabilities, Provider, SendResult, SendStatus
+from pipeline.delivery.message import build_mime
+from pipeline.delivery.providers.base import (
+    Capabilities,
+    PreparedBatch,
+    Provider,
+    SendResult,
+    SendStatus,
+)
 
 _SAFE = re.compile(r"[^A-Za-z0-9._-]")
 
@@ -22,7 +28,8 @@ class FileProvider(Provider):
     def __init__(self, outbox_dir: Path) -> None:
         self.outbox_dir = outbox_dir
 
-    def send_batch(self, batch: Batch) -> list[SendResult]:
+    def deliver(self, prepared: PreparedBatch) -> list[SendResult]:
+        batch = prepared.batch
         folder = self.outbox_dir / _SAFE.sub("_", batch.key)
         folder.mkdir(parents=True, exist_ok=True)
         results = []
