@@ -20,7 +20,7 @@ from dataclasses import replace
 from typing import Literal
 
 from pipeline.delivery.message import Batch, Recipient, build_mime
-from pipeline.delivery.providers.addresses import ascii_email
+from pipeline.delivery.providers.addresses import ascii_email, needs_smtputf8
 from pipeline.delivery.providers.base import (
     Capabilities,
     PreparedBatch,
@@ -136,12 +136,24 @@ class SmtpProvider(Provider):
 
     def _send_one(self, client: smtplib.SMTP, batch: Batch, recipient: Recipient) -> SendResult:
         recipient = replace(recipient, email=ascii_email(recipient.email))
+        options: list[str] = []
+        if needs_smtputf8(recipient.email):
+            # smtplib would put the raw UTF-8 in RCPT TO without asking: check ourselves.
+            client.ehlo_or_helo_if_needed()  # the server's extensions are known after EHLO
+            if not client.has_extn("smtputf8"):
+                return SendResult(
+                    recipient.delivery_id,
+                    SendStatus.INVALID,
+                    error=f"the address needs SMTPUTF8, which {self.host} does not offer",
+                )
+            options = ["SMTPUTF8"]
         message = build_mime(batch, recipient)
         try:
             client.send_message(
                 message,
                 from_addr=ascii_email(batch.sender.addr_spec),
                 to_addrs=[recipient.email],
+                mail_options=options,
             )
         except smtplib.SMTPRecipientsRefused as err:
             code, reason = next(iter(err.recipients.values()))
