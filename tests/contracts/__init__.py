@@ -95,7 +95,7 @@ def address_problems(where: str, value: object, *, ascii_names: bool = False) ->
         return [f"{where}: control characters in an address"]
     parsed = getaddresses([value])
     if len(parsed) != 1:
-        return [f"{where}: {value!r} is not one address"]
+        return [f"{where}: {value!r} is not a valid address (it does not parse as one)"]
     _name, address = parsed[0]
     problems = []
     if ascii_names and not value.isascii():

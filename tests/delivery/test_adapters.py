@@ -34,7 +34,12 @@ from pipeline.delivery.providers.registry import PROVIDERS
 from pipeline.delivery.providers.resend import ResendProvider, idempotency_key
 from pipeline.delivery.providers.sendgrid import SendGridProvider, safe_name
 from pipeline.delivery.transactional import TransactionalSender
-from pipeline.errors import BadRecipientInBatch, PermanentProviderError, TransientProviderError
+from pipeline.errors import (
+    BadRecipientInBatch,
+    PermanentProviderError,
+    ProviderError,
+    TransientProviderError,
+)
 from pipeline.issues.merge import MergeTemplate
 from subscribers.outgoing import OutgoingEmail
 
@@ -372,3 +377,54 @@ def test_the_transport_seam_receives_the_adapter_request() -> None:
     results = provider.send_batch(batch(2))
     assert seen[0].path == "/v3/mail/send"
     assert [r.provider_message_id for r in results] == ["abc", "abc"]
+
+
+JSON = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.text(max_size=20),
+    lambda inner: (
+        st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=10), inner, max_size=4)
+    ),
+    max_leaves=12,
+)
+HOSTILE = st.one_of(
+    JSON.map(json.dumps),
+    st.text(max_size=60),
+    st.sampled_from(
+        [
+            '{"data": [{"id": 1}], "errors": [{"index": "0"}]}',
+            '[{"ErrorCode": "0"}, {"MessageID": null}]',
+            '{"errors": [{"field": "personalizations.999.to.0.email"}]}',
+            '{"id": "", "message": "Queued"}',
+        ]
+    ),
+)
+
+
+@given(
+    name=st.sampled_from(["postmark", "sendgrid", "mailgun", "resend"]),
+    status=st.sampled_from([200, 201, 202, 204, 400, 404, 409, 413, 422]),
+    body=HOSTILE,
+)
+def test_any_answer_gives_one_result_per_recipient_or_a_provider_error(
+    name: str, status: int, body: str
+) -> None:
+    transport = replying(HttpAnswer(status, {}, body))
+    providers = {
+        "postmark": lambda: postmark(transport),
+        "sendgrid": lambda: SendGridProvider(
+            "k", api_url="http://x", timeout=1, pool_size=1, transport=transport
+        ),
+        "mailgun": lambda: mailgun(transport),
+        "resend": lambda: resend(transport),
+    }
+    provider = providers[name]()
+    sent = batch(3)
+    try:
+        results = provider.send_batch(sent)
+    except ProviderError as err:
+        assert {r.delivery_id for r in err.partial} <= {1, 2, 3}
+        return
+    assert [r.delivery_id for r in results] == [1, 2, 3]
+    if 200 <= status < 300 and name != "resend":
+        # A 2xx from a provider without idempotency keys is never left to be re-sent.
+        assert all(r.status is not SendStatus.UNKNOWN for r in results)
