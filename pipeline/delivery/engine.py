@@ -24,7 +24,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from pipeline.delivery.breaker import BreakerThresholds, measure, trip_reason
 from pipeline.delivery.compose import IssueMailer, ListIdentity
-from pipeline.delivery.message import Batch, Recipient
+from pipeline.delivery.isolation import Isolation
 from pipeline.delivery.outbox import (
     ClaimedBatch,
     claim_batch,
@@ -35,7 +35,7 @@ from pipeline.delivery.outbox import (
     release_batch,
     unfinished,
 )
-from pipeline.delivery.providers.base import PreparedBatch, Provider, SendResult, SendStatus
+from pipeline.delivery.providers.base import PreparedBatch, Provider, SendResult
 from pipeline.delivery.ratelimit import SendRateLimiter, Window, batch_size_for
 from pipeline.delivery.retry import backoff_delay
 from pipeline.errors import (
@@ -181,18 +181,6 @@ def run_send(
     finally:
         finished.set()
         relay.join()
-
-
-@dataclass
-class _Budget:
-    """How many addresses one batch may lose to bad-address isolation before the send pauses."""
-
-    size: int
-    spent: int = 0
-
-    def spend(self, count: int) -> bool:
-        self.spent += count
-        return self.spent <= max(3, self.size // 10)
 
 
 class _SendRun:
@@ -360,7 +348,18 @@ class _SendRun:
                 rest = self._keep_decided(prepared, err)
                 if rest is None:
                     return []
-                return self._isolate(claimed, rest, err, _Budget(len(rest.batch.recipients)))
+
+                def give_up(err: BadRecipientInBatch) -> None:
+                    self._release(claimed, str(err))
+                    self._pause(f"the provider refused too many addresses in one batch: {err}")
+
+                isolation = Isolation(
+                    self.provider,
+                    lambda part: self._deliver(claimed, part),
+                    self._record_decided,
+                    give_up,
+                )
+                return isolation.resolve(rest, err)
             except (PermanentProviderError, PulseError) as err:
                 # Retrying will not help, and sending more would only burn the list.
                 if isinstance(err, ProviderError):
@@ -379,57 +378,6 @@ class _SendRun:
         if not rest:
             return None
         return self.provider.prepare(replace(prepared.batch, recipients=rest))
-
-    def _isolate(
-        self,
-        claimed: ClaimedBatch,
-        prepared: PreparedBatch,
-        err: BadRecipientInBatch,
-        budget: _Budget,
-    ) -> list[SendResult] | None:
-        """Find the bad addresses that made the provider refuse the whole request, send the rest.
-
-        Named ones are recorded invalid with the provider's reason; otherwise the batch is
-        split in halves until the refused recipient stands alone. A request refused for more
-        addresses than a batch plausibly holds is not about addresses: the send pauses.
-        """
-        batch = prepared.batch
-        reason = f"{err.provider}: {err.reason}"
-        present = {r.delivery_id for r in batch.recipients}
-        named = [i for i in err.delivery_ids if i in present]
-        if named or len(batch.recipients) == 1:
-            bad = named or [batch.recipients[0].delivery_id]
-            if not budget.spend(len(bad)):
-                self._release(claimed, str(err))
-                self._pause(f"the provider refused too many addresses in one batch: {err}")
-                return None
-            log.warning("%s refused %d address(es): %s", err.provider, len(bad), err.reason)
-            self._record_decided([SendResult(i, SendStatus.INVALID, error=reason) for i in bad])
-            rest = [r for r in batch.recipients if r.delivery_id not in bad]
-            if not rest:
-                return []
-            return self._deliver_part(claimed, batch, rest, budget)
-        half = len(batch.recipients) // 2
-        for part in (batch.recipients[:half], batch.recipients[half:]):
-            results = self._deliver_part(claimed, batch, part, budget)
-            if results is None:
-                return None
-            self._record_decided(results)
-        return []
-
-    def _deliver_part(
-        self, claimed: ClaimedBatch, batch: Batch, part: Sequence[Recipient], budget: _Budget
-    ) -> list[SendResult] | None:
-        """Send some recipients of ``batch`` on their own, isolating bad addresses again."""
-        prepared = self.provider.prepare(replace(batch, recipients=list(part)))
-        try:
-            return self.provider.send_prepared(prepared)
-        except BadRecipientInBatch as err:
-            rest = self._keep_decided(prepared, err)
-            return [] if rest is None else self._isolate(claimed, rest, err, budget)
-        except ProviderError:
-            # Anything else: the ordinary retry and pause rules, for this part alone.
-            return self._deliver(claimed, prepared)
 
     def _record_decided(self, results: Sequence[SendResult]) -> None:
         """Record results at once (before the rest of their batch is retried or released)."""

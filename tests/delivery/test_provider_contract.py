@@ -235,3 +235,16 @@ def test_idn_domain_goes_out_in_punycode(
     assert report.finished and report.sent == READERS, report.paused_reason
     assert fake.errors == []
     assert fake.accepted["leser@xn--bcher-kva.example"] == 1
+
+
+def test_a_request_refused_whatever_it_holds_pauses_and_fails_nobody(
+    fake: FakeProvider, configure: Callable[..., Pulse]
+) -> None:
+    if fake.name not in ("sendgrid", "mailgun"):
+        pytest.skip("only SendGrid and Mailgun refuse a whole call for an address")
+    pulse = start(fake, configure)
+    fake.bad_addresses.update(e.lower() for e in emails(pulse))  # "bad" whatever is sent
+    report = weekly.send_week(pulse, WEEK)
+    assert not report.finished and report.paused_reason
+    assert "too many addresses" in report.paused_reason
+    assert DeliveryStatus.FAILED not in set(statuses(pulse).values())
