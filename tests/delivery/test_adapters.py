@@ -20,7 +20,7 @@ from hypothesis import strategies as st
 from pipeline.config import ProviderName
 from pipeline.delivery.message import Batch, Recipient
 from pipeline.delivery.providers.addresses import ascii_email, header_address, plain_address
-from pipeline.delivery.providers.base import SendStatus
+from pipeline.delivery.providers.base import Capabilities, Provider, SendResult, SendStatus
 from pipeline.delivery.providers.http import (
     MAX_RETRY_HINT,
     HandlerTransport,
@@ -428,3 +428,21 @@ def test_any_answer_gives_one_result_per_recipient_or_a_provider_error(
     if 200 <= status < 300 and name != "resend":
         # A 2xx from a provider without idempotency keys is never left to be re-sent.
         assert all(r.status is not SendStatus.UNKNOWN for r in results)
+
+
+def test_an_adapter_with_only_send_batch_still_runs_the_flow() -> None:
+    class Minimal(Provider):
+        name = "minimal"
+        capabilities = Capabilities(max_batch=10)
+
+        def send_batch(self, batch: Batch) -> list[SendResult]:
+            return [SendResult(r.delivery_id, SendStatus.SENT) for r in batch.recipients]
+
+    class Empty(Provider):
+        name = "empty"
+        capabilities = Capabilities(max_batch=10)
+
+    results = Minimal().send_prepared(Minimal().prepare(batch(2)))
+    assert [r.status for r in results] == [SendStatus.SENT] * 2
+    with pytest.raises(NotImplementedError):
+        Empty().send_batch(batch(1))

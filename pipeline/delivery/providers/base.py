@@ -12,7 +12,7 @@ stay inside the adapter's module.
 from __future__ import annotations
 
 import enum
-from abc import ABC, abstractmethod
+from abc import ABC
 from dataclasses import dataclass, replace
 
 from pipeline.delivery.message import Batch, Recipient
@@ -93,13 +93,18 @@ class Provider(ABC):
         """The adapter's payload for ``batch`` (every recipient in it is sendable)."""
         return None
 
-    @abstractmethod
     def deliver(self, prepared: PreparedBatch) -> list[SendResult]:
         """Send the prepared payload; one result per recipient of ``prepared.batch``.
 
         Raise a ProviderError for a whole-call failure, with ``partial`` holding what this
-        call had already decided.
+        call had already decided. An adapter that implements only :meth:`send_batch` (a
+        small local or test adapter) is handed the batch itself.
         """
+        if type(self).send_batch is Provider.send_batch:
+            raise NotImplementedError(
+                f"{type(self).__name__} implements neither deliver nor send_batch"
+            )
+        return self.send_batch(prepared.batch)
 
     def prepare(self, batch: Batch) -> PreparedBatch:
         """Build the request ahead of sending it.
