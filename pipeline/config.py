@@ -63,6 +63,7 @@ class Settings(BaseSettings):
     postmark_api_url: str = "https://api.postmarkapp.com"
     postmark_token: SecretStr | None = None
     postmark_stream: str = "broadcast"
+    postmark_transactional_stream: str = "outbound"
     sendgrid_api_url: str = "https://api.sendgrid.com"
     sendgrid_api_key: SecretStr | None = None
     mailgun_api_url: str = "https://api.mailgun.net"
@@ -72,6 +73,7 @@ class Settings(BaseSettings):
     resend_api_key: SecretStr | None = None
     ses_api_url: str | None = None
     ses_region: str | None = None
+    ses_configuration_set: str | None = None
     smtp_host: str | None = None
     smtp_port: int = Field(default=587, ge=1, le=65535)
     smtp_username: str | None = None

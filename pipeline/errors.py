@@ -7,11 +7,17 @@ PulseError                      (subscribers.errors)
 ├── NotFoundError
 ├── IssueError                  the issue cannot be built, linted or sent as asked
 └── ProviderError               an email provider refused or failed; carries the response
+    │                           and ``partial``: the recipients it had already decided
     ├── TransientProviderError  retry later (429, 5xx, timeouts); ``retry_after`` seconds
-    └── PermanentProviderError  retrying will not help (bad credentials, bad request)
+    └── PermanentProviderError  retrying will not help (bad credentials, account, sender)
+        └── BadRecipientInBatch the whole request was refused for one or some recipients;
+                                ``delivery_ids`` names them when the provider does
 """
 
 from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import TYPE_CHECKING
 
 from subscribers.errors import (
     ConfigError,
@@ -21,7 +27,11 @@ from subscribers.errors import (
     ValidationError,
 )
 
+if TYPE_CHECKING:
+    from pipeline.delivery.providers.base import SendResult
+
 __all__ = [
+    "BadRecipientInBatch",
     "ConfigError",
     "ImportFileError",
     "IssueError",
@@ -39,7 +49,12 @@ class IssueError(PulseError):
 
 
 class ProviderError(PulseError):
-    """An email provider refused or failed a request."""
+    """An email provider refused or failed a request.
+
+    ``partial`` holds a result for every recipient the provider had already decided before
+    the failure (accepted, or refused on its own account), so the engine records them
+    instead of sending them again.
+    """
 
     def __init__(
         self,
@@ -48,11 +63,18 @@ class ProviderError(PulseError):
         *,
         status_code: int | None = None,
         response: str | None = None,
+        partial: Iterable[SendResult] = (),
     ) -> None:
         super().__init__(f"{provider}: {message}")
         self.provider = provider
         self.status_code = status_code
         self.response = response
+        self.partial: tuple[SendResult, ...] = tuple(partial)
+
+    def with_partial(self, decided: Iterable[SendResult]) -> ProviderError:
+        """This error, with ``decided`` (results of earlier calls) ahead of its own partial."""
+        self.partial = (*decided, *self.partial)
+        return self
 
 
 class TransientProviderError(ProviderError):
@@ -66,10 +88,42 @@ class TransientProviderError(ProviderError):
         status_code: int | None = None,
         response: str | None = None,
         retry_after: float | None = None,
+        partial: Iterable[SendResult] = (),
     ) -> None:
-        super().__init__(provider, message, status_code=status_code, response=response)
+        super().__init__(
+            provider, message, status_code=status_code, response=response, partial=partial
+        )
         self.retry_after = retry_after
 
 
 class PermanentProviderError(ProviderError):
     """Retrying the same request will not help."""
+
+
+class BadRecipientInBatch(PermanentProviderError):
+    """The provider refused the whole request because of one or some recipients' addresses.
+
+    Nothing in the request was sent. ``delivery_ids`` names the culprits when the provider
+    says which they are (empty when it does not: the engine then splits the batch to find
+    them); ``reason`` is the provider's own words.
+    """
+
+    def __init__(
+        self,
+        provider: str,
+        reason: str,
+        *,
+        delivery_ids: Iterable[int] = (),
+        status_code: int | None = None,
+        response: str | None = None,
+        partial: Iterable[SendResult] = (),
+    ) -> None:
+        super().__init__(
+            provider,
+            f"request refused for a bad recipient: {reason}",
+            status_code=status_code,
+            response=response,
+            partial=partial,
+        )
+        self.reason = reason
+        self.delivery_ids: tuple[int, ...] = tuple(delivery_ids)

@@ -15,7 +15,7 @@ import time
 from collections import Counter
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from sqlalchemy import select, update
@@ -24,6 +24,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from pipeline.delivery.breaker import BreakerThresholds, measure, trip_reason
 from pipeline.delivery.compose import IssueMailer, ListIdentity
+from pipeline.delivery.isolation import Isolation
 from pipeline.delivery.outbox import (
     ClaimedBatch,
     claim_batch,
@@ -34,10 +35,17 @@ from pipeline.delivery.outbox import (
     release_batch,
     unfinished,
 )
-from pipeline.delivery.providers.base import Provider, SendResult
+from pipeline.delivery.providers.base import PreparedBatch, Provider, SendResult
 from pipeline.delivery.ratelimit import SendRateLimiter, Window, batch_size_for
 from pipeline.delivery.retry import backoff_delay
-from pipeline.errors import IssueError, PermanentProviderError, PulseError, TransientProviderError
+from pipeline.errors import (
+    BadRecipientInBatch,
+    IssueError,
+    PermanentProviderError,
+    ProviderError,
+    PulseError,
+    TransientProviderError,
+)
 from pipeline.issues.models import Issue, IssueStatus
 from subscribers.database import transaction, utcnow
 from subscribers.tokens import TokenSigner
@@ -299,11 +307,23 @@ class _SendRun:
             log.info(
                 "re-sending batch of %d left in flight by a stopped worker", len(batch.recipients)
             )
+        return self._deliver(claimed, prepared)
+
+    def _deliver(self, claimed: ClaimedBatch, prepared: PreparedBatch) -> list[SendResult] | None:
+        """Send one prepared batch with retries; None when it went back to the queue (or paused).
+
+        Whatever the provider decided before failing (``err.partial``) is recorded at once,
+        so it is never sent again; only the undecided rest is retried, isolated or released.
+        """
         attempt = 0
         while True:
             try:
                 return self.provider.send_prepared(prepared)
             except TransientProviderError as err:
+                rest = self._keep_decided(prepared, err)
+                if rest is None:
+                    return []
+                prepared = rest
                 if self.stop.is_set():  # the send is stopping: not this batch's failure
                     self._release(claimed, str(err))
                     return None
@@ -324,11 +344,56 @@ class _SendRun:
                     self._release(claimed, str(err))
                     return None
                 attempt += 1
+            except BadRecipientInBatch as err:
+                rest = self._keep_decided(prepared, err)
+                if rest is None:
+                    return []
+
+                def give_up(err: BadRecipientInBatch) -> None:
+                    self._release(claimed, str(err))
+                    self._pause(f"the provider refused too many addresses in one batch: {err}")
+
+                isolation = Isolation(
+                    self.provider,
+                    lambda part: self._deliver(claimed, part),
+                    self._record_decided,
+                    give_up,
+                )
+                return isolation.resolve(rest, err)
             except (PermanentProviderError, PulseError) as err:
                 # Retrying will not help, and sending more would only burn the list.
+                if isinstance(err, ProviderError):
+                    self._keep_decided(prepared, err)
                 self._release(claimed, str(err))
                 self._pause(f"the provider refused a batch: {err}")
                 return None
+
+    def _keep_decided(self, prepared: PreparedBatch, err: ProviderError) -> PreparedBatch | None:
+        """Record what the provider decided before ``err``; the rest, prepared (None: no rest)."""
+        if not err.partial:
+            return prepared
+        self._record_decided(err.partial)
+        decided = {result.delivery_id for result in err.partial}
+        rest = [r for r in prepared.batch.recipients if r.delivery_id not in decided]
+        if not rest:
+            return None
+        return self.provider.prepare(replace(prepared.batch, recipients=rest))
+
+    def _record_decided(self, results: Sequence[SendResult]) -> None:
+        """Record results at once (before the rest of their batch is retried or released)."""
+        if not results:
+            return
+        with transaction(self.sessions) as session:
+            outcome = record_results(
+                session,
+                results,
+                suppression_key=self.options.suppression_key,
+                retry_delay=self.options.backoff_base * 4,
+            )
+        with self.lock:
+            self.report.outcome.update(outcome)
+            if self.on_progress is not None:
+                self.on_progress(self.report.outcome)
 
     def _batch_failed(self, claimed: ClaimedBatch, err: PulseError) -> None:
         self._release(claimed, str(err))

@@ -82,6 +82,7 @@ class Batch:
     text: MergeTemplate
     recipients: Sequence[Recipient]
     headers: Mapping[str, str] = field(default_factory=dict)
+    transactional: bool = False  # a confirmation, welcome or report, not an issue
 
     @property
     def idempotency_key(self) -> str:

@@ -2,7 +2,9 @@
 
 Each message goes out as a single-recipient :class:`Batch` under the key ``transactional``
 (the ``file`` provider writes it to ``PULSE_OUTBOX_DIR/transactional/``), never as part of
-an issue's send.
+an issue's send. The batch is marked ``transactional``, so Postmark sends it on
+``PULSE_POSTMARK_TRANSACTIONAL_STREAM``; every message has its own Message-ID, from which
+Resend's idempotency key is derived, so no two confirmations share a key.
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ from email.headerregistry import Address
 
 from pipeline.delivery.message import Batch, Recipient, clean_display_name
 from pipeline.delivery.providers.base import Provider
-from pipeline.errors import PermanentProviderError, TransientProviderError
+from pipeline.errors import PermanentProviderError, ProviderError, TransientProviderError
 from pipeline.issues.merge import MergeTemplate
 from subscribers.outgoing import OutgoingEmail
 
@@ -53,10 +55,17 @@ class TransactionalSender:
                 )
             ],
             headers={"Auto-Submitted": "auto-generated"},
+            transactional=True,
         )
         provider = self.provider_factory()
         try:
             results = provider.send_batch(batch)
+        except ProviderError as err:
+            # A provider that failed after deciding this message still decided it.
+            decided = [r for r in err.partial if r.status.accepted]
+            if not decided:
+                raise
+            results = decided
         finally:
             provider.close()
         if not results or not results[0].status.accepted:

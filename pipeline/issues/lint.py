@@ -97,6 +97,10 @@ def lint_issue(issue: Issue, *, settings: Settings) -> list[str]:
     problems: list[str] = []
     if len(issue.subject) > SUBJECT_MAX:
         problems.append(f"subject is {len(issue.subject)} characters (max {SUBJECT_MAX})")
+    if "{{" in issue.subject or "}}" in issue.subject:
+        # Template markers: SES renders the subject as a template and silently drops the
+        # message when it cannot ("Rendering Failure"); other providers would show them.
+        problems.append("subject contains a template marker ({{ or }})")
     if len(issue.preheader) > PREHEADER_MAX:
         problems.append(f"preheader is {len(issue.preheader)} characters (max {PREHEADER_MAX})")
     try:

@@ -128,7 +128,51 @@ def test_body_once_per_call_keeps_uploads_small_per_recipient() -> None:
 def test_prepared_request_streams_exactly_the_body_and_can_be_sent_twice() -> None:
     provider = PostmarkProvider("t", stream="broadcast", **args())  # type: ignore[arg-type]
     batch = make_batch(300)
-    prepared = provider.prepare(batch).payload
-    first, second = b"".join(prepared), b"".join(prepared)  # type: ignore[call-overload]
+    (call,) = provider.prepare(batch).payload  # type: ignore[misc]
+    body = call.request.body
+    first, second = b"".join(body), b"".join(body)
     assert first == second == provider.body(batch)
-    assert len(prepared) == len(first)  # type: ignore[arg-type]
+    assert len(body) == len(first)
+
+
+def test_validators_refuse_what_the_providers_refuse() -> None:
+    good = json.loads(PostmarkProvider("t", stream="b", **args()).body(make_batch(2)))  # type: ignore[arg-type]
+    assert contracts.postmark_batch(good) == []
+    missing_to = [dict(good[0]), good[1]]
+    del missing_to[0]["To"]
+    assert any("To" in p for p in contracts.postmark_batch(missing_to))
+    bad_address = [dict(good[0], To="reader1@@example.com"), good[1]]
+    assert any("not a valid address" in p for p in contracts.postmark_batch(bad_address))
+    injected = [dict(good[0], Headers=[{"Name": "X-A", "Value": "a\r\nBcc: x@y.z"}]), good[1]]
+    assert any("control character" in p for p in contracts.postmark_batch(injected))
+    no_body = [{k: v for k, v in good[0].items() if k not in ("HtmlBody", "TextBody")}]
+    assert any("HtmlBody or TextBody" in p for p in contracts.postmark_batch(no_body))
+    assert any("50,000,000" in p for p in contracts.postmark_batch(good, size=50_000_001))
+
+    sendgrid = SendGridProvider("k", **args()).payload(make_batch(2))  # type: ignore[arg-type]
+    assert contracts.sendgrid_mail_send(sendgrid) == []
+    reserved = json.loads(json.dumps(sendgrid))
+    reserved["personalizations"][0]["headers"]["Subject"] = "spoofed"
+    assert any("reserved" in p for p in contracts.sendgrid_mail_send(reserved))
+    reserved["personalizations"][0]["to"][0]["email"] = "not-an-address"
+    assert any("personalizations.0.to.0.email" in p for p in contracts.sendgrid_mail_send(reserved))
+
+    fields = MailgunProvider("k", domain="mg.example.com", **args()).form(make_batch(2))  # type: ignore[arg-type]
+    assert contracts.mailgun_messages(fields) == []
+    stray = [*fields[:-1], ("recipient-variables", json.dumps({"someone@else.com": {}}))]
+    assert any("not one of the to addresses" in p for p in contracts.mailgun_messages(stray))
+    assert any("25,000,000" in p for p in contracts.mailgun_messages(fields, size=25_000_001))
+
+    ses = SesProvider.__new__(SesProvider)
+    ses.configuration_set = "pulse"
+    params = ses.request(make_batch(2))
+    assert contracts.ses_send_bulk_email(params) == []
+    assert params["ConfigurationSetName"] == "pulse"
+    unencoded = json.loads(json.dumps(params))
+    unencoded["BulkEmailEntries"][0]["Destination"]["ToAddresses"] = ["Zoë <z@example.com>"]
+    assert any("RFC 2047" in p for p in contracts.ses_send_bulk_email(unencoded))
+    unencoded["BulkEmailEntries"][0]["Destination"]["ToAddresses"] = ["z@bücher.example"]
+    assert contracts.ses_send_bulk_email(unencoded) != []
+
+    assert contracts.resend_message({"from": "a@example.com", "to": ["b@example.com"]}) != []
+    assert contracts.resend_batch([{"from": "a@example.com", "subject": "s", "html": "x"}]) != []

@@ -20,12 +20,14 @@ from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from pipeline.delivery.engine import SendOptions, begin_send, run_send
+from pipeline.delivery.models import Delivery, DeliveryStatus
 from pipeline.delivery.providers.smtp import SmtpProvider
 from pipeline.errors import PermanentProviderError
 from pipeline.wiring import Pulse
+from subscribers.database import transaction
 from subscribers.models import Subscriber
 from tests.delivery.conftest import WEEK, seed_and_build
 
@@ -40,6 +42,19 @@ class Recorder:
         self.messages: dict[str, bytes] = {}
         self.refuse: dict[str, list[str]] = {}  # address -> replies to give, in turn
         self.connections: set[object] = set()  # client (host, port) pairs seen
+        # Replies to MAIL FROM / DATA, in turn (None: go on as usual; empty: always as usual).
+        self.mail_replies: list[str | None] = []
+        self.data_replies: list[str | None] = []
+
+    async def handle_MAIL(
+        self, server: Any, session: Any, envelope: Any, address: str, options: list[str]
+    ) -> str:
+        reply = self.mail_replies.pop(0) if self.mail_replies else None
+        if reply is not None:
+            return reply
+        envelope.mail_from = address
+        envelope.mail_options.extend(options)
+        return "250 OK"
 
     async def handle_EHLO(
         self, server: Any, session: Any, envelope: Any, hostname: str, responses: list[str]
@@ -57,6 +72,9 @@ class Recorder:
         return "250 OK"
 
     async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+        reply = self.data_replies.pop(0) if self.data_replies else None
+        if reply is not None:
+            return reply
         self.connections.add(tuple(session.peer))
         for address in envelope.rcpt_tos:
             self.received[address] += 1
@@ -212,3 +230,69 @@ def test_smtp_wrong_password_pauses_the_send(
     report = send(pulse, provider)
     assert report.paused_reason is not None and "login refused" in report.paused_reason
     assert recorder.received.total() == 0
+
+
+@pytest.mark.parametrize(
+    "stage, reply",
+    [
+        ("mail", "550 5.4.5 Daily user sending limit exceeded."),  # Gmail's, from its docs
+        ("data", "554 5.7.1 Message rejected: content filter"),
+    ],
+)
+def test_mail_from_or_data_5xx_pauses_the_send_and_fails_nobody(
+    smtp_server: tuple[Recorder, SmtpProvider],
+    configure: Callable[..., Pulse],
+    stage: str,
+    reply: str,
+) -> None:
+    recorder, provider = smtp_server
+    pulse = configure()
+    seed_and_build(pulse, 12)
+    # The first 3 messages go through, then the server refuses the sender or the message.
+    replies = recorder.mail_replies if stage == "mail" else recorder.data_replies
+    replies.extend([None, None, None, reply])
+    report = send(pulse, provider)
+    assert not report.finished and report.paused_reason and reply.split()[0] in report.paused_reason
+    with transaction(pulse.db.sessions) as session:
+        found = dict(
+            session.execute(select(Delivery.status, func.count()).group_by(Delivery.status)).all()
+        )
+    assert DeliveryStatus.FAILED not in found
+    assert found.get(DeliveryStatus.SENT, 0) == sum(recorder.received.values())
+
+
+@pytest.mark.parametrize("offered", [True, False], ids=["smtputf8", "no-smtputf8"])
+def test_address_needing_smtputf8_uses_it_or_fails_alone(
+    configure: Callable[..., Pulse], offered: bool
+) -> None:
+    recorder = Recorder()
+    port = free_port()
+    controller = Controller(recorder, hostname="127.0.0.1", port=port, enable_SMTPUTF8=offered)
+    controller.start()
+    provider = SmtpProvider(
+        "127.0.0.1", port=port, tls="none", username=None, password=None, timeout=5.0
+    )
+    try:
+        pulse = configure()
+        seed_and_build(pulse, 6)
+        with transaction(pulse.db.sessions) as session:
+            first, second = session.scalars(select(Subscriber).order_by(Subscriber.id)).all()[:2]
+            first.email = "zoë@bücher.example"
+            second.email = "leser@bücher.example"
+            first_id = first.id
+        report = send(pulse, provider)
+    finally:
+        provider.close()
+        controller.stop()
+    assert report.finished
+    assert recorder.received["leser@xn--bcher-kva.example"] == 1  # domain in punycode
+    if offered:
+        assert report.outcome == {"sent": 6}
+        assert recorder.received["zoë@xn--bcher-kva.example"] == 1
+        return
+    assert report.outcome == {"sent": 5, "failed": 1}
+    with transaction(pulse.db.sessions) as session:
+        error = session.scalar(
+            select(Delivery.last_error).where(Delivery.subscriber_id == first_id)
+        )
+    assert error is not None and "SMTPUTF8" in error

@@ -147,3 +147,19 @@ def test_payloads_in_the_wrong_shape_name_the_field(
     with pytest.raises(MalformedEvent) as caught:
         SOURCES[provider].parse(payload)
     assert caught.value.field == field
+
+
+def test_an_ses_rendering_failure_is_a_rejection_with_the_reason() -> None:
+    # Shape from the SES developer guide, "Contents of event data that Amazon SES publishes
+    # to Amazon SNS" (eventType "Rendering Failure", a ``failure`` object).
+    payload = fixture("ses", "bounce_permanent")
+    payload.pop("bounce")
+    payload.pop("notificationType", None)
+    payload["eventType"] = "Rendering Failure"
+    payload["failure"] = {
+        "errorMessage": "Attribute 'name' is not present in the rendering data.",
+        "templateName": "inline",
+    }
+    events = SOURCES["ses"].parse(payload)
+    assert [e.type for e in events] == [EventType.REJECTED] * len(events) and events
+    assert "not present in the rendering data" in (events[0].detail or "")

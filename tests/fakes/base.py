@@ -20,10 +20,13 @@ class Fault:
     ``status``: answer with this status, headers and body; ``timeout``: wait ``delay``
     seconds before answering normally (clients time out first); ``drop``: close the
     connection without an answer; ``accept_then_drop``: accept and record the messages,
-    then close the connection without an answer (the client cannot know they were sent).
+    then close the connection without an answer (the client cannot know they were sent);
+    ``accept_then_stall``: accept and record them, then answer only after ``delay`` seconds
+    (a client timeout after the provider took the call); ``pass``: answer normally (to
+    aim a later fault at a later request).
     """
 
-    kind: Literal["status", "timeout", "drop", "accept_then_drop"]
+    kind: Literal["status", "timeout", "drop", "accept_then_drop", "accept_then_stall", "pass"]
     status: int = 500
     headers: dict[str, str] = field(default_factory=dict)
     body: bytes = b"{}"
@@ -76,6 +79,8 @@ class _Handler(BaseHTTPRequestHandler):
         if fault is not None and fault.kind == "accept_then_drop":
             self.close_connection = True
             return
+        if fault is not None and fault.kind == "accept_then_stall":
+            time.sleep(fault.delay)
         self._reply(reply)
 
     def _reply(self, reply: Reply) -> None:
@@ -125,7 +130,12 @@ class FakeProvider:
         self.messages: dict[str, list[dict[str, Any]]] = {}
         self.calls: list[Call] = []
         self.faults: deque[Fault] = deque()
-        self.rejected_addresses: set[str] = set()  # answered with a per-message refusal
+        # Odd answers on demand, each given the way its provider documents it:
+        self.rejected_addresses: set[str] = set()  # suppressed/inactive: refused per message
+        self.bad_addresses: set[str] = set()  # addresses the provider calls invalid
+        self.delayed_addresses: set[str] = set()  # accepted, "delivery may be delayed"
+        self.account_refusal = False  # the account or sender may not send
+        self.quota: int | None = None  # messages accepted before the account's quota is hit
         self.errors: list[str] = []  # contract violations and fake bugs seen
         self.lock = threading.Lock()
         self.arrival = threading.local()
@@ -184,6 +194,16 @@ class FakeProvider:
         with self.lock:
             at = getattr(self.arrival, "value", None) or time.time()
             self.calls.append(Call(at, path, size, recipients))
+
+    def quota_left(self) -> bool:
+        """Whether one more message fits the account's quota (and spends it)."""
+        with self.lock:
+            if self.quota is None:
+                return True
+            if self.quota <= 0:
+                return False
+            self.quota -= 1
+            return True
 
     def invalid(self, problems: list[str]) -> Reply | None:
         """A 400/422 answer when the request breaks the provider's contract."""

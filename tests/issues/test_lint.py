@@ -138,3 +138,10 @@ def test_unknown_merge_field_fails(settings: Settings) -> None:
     issue = issue_of(fixed_view())
     issue.html += "%%pulse:password%%"
     assert any("unknown merge field" in p for p in lint_issue(issue, settings=settings))
+
+
+@pytest.mark.parametrize("subject", ["Hi {{name}}", "Pay }} here", "{{{raw}}}"])
+def test_template_markers_in_the_subject_fail(settings: Settings, subject: str) -> None:
+    issue = issue_of(fixed_view())
+    issue.subject = subject
+    assert "subject contains a template marker ({{ or }})" in lint_issue(issue, settings=settings)

@@ -1,16 +1,22 @@
-"""The provider interface, its status vocabulary and capabilities.
+"""The provider interface, its status vocabulary, capabilities and the one send flow.
 
 Each adapter turns a :class:`Batch` into one or more API calls and reports one
-:class:`SendResult` per recipient. Provider quirks stay inside the adapter's module.
+:class:`SendResult` per recipient. The flow is fixed here, after django-anymail's base
+backend: :meth:`Provider.prepare` screens the recipients (an address this provider cannot
+take is decided at once) and builds the payload; :meth:`Provider.send_prepared` delivers
+it and, when the provider fails part-way, raises with every result already decided
+(``ProviderError.partial``), so nobody the provider accepted is sent again. Provider quirks
+stay inside the adapter's module.
 """
 
 from __future__ import annotations
 
 import enum
-from abc import ABC, abstractmethod
-from dataclasses import dataclass
+from abc import ABC
+from dataclasses import dataclass, replace
 
-from pipeline.delivery.message import Batch
+from pipeline.delivery.message import Batch, Recipient
+from pipeline.errors import ProviderError
 
 
 class SendStatus(enum.StrEnum):
@@ -54,14 +60,20 @@ class Capabilities:
     idempotency_key: bool = False
     server_side_merge: bool = False
     default_rate: float | None = None  # messages per second when PULSE_SEND_RATE is unset
+    max_bytes: int | None = None  # the provider's documented limit for one request body
 
 
 @dataclass(frozen=True)
 class PreparedBatch:
-    """A batch with its request already built (``payload`` is the adapter's own business)."""
+    """A batch with its request already built (``payload`` is the adapter's own business).
+
+    ``batch`` holds the recipients still to send; ``refused`` the ones decided before any
+    call (an address this provider cannot take), reported with the provider's answers.
+    """
 
     batch: Batch
     payload: object = None
+    refused: tuple[SendResult, ...] = ()
 
 
 class Provider(ABC):
@@ -70,9 +82,29 @@ class Provider(ABC):
     name: str
     capabilities: Capabilities
 
-    @abstractmethod
-    def send_batch(self, batch: Batch) -> list[SendResult]:
-        """Send every recipient of ``batch``; raise a ProviderError for a whole-call failure."""
+    def refuse(self, recipient: Recipient) -> str | None:
+        """Why this provider cannot take ``recipient`` at all (None: it can).
+
+        A quirk hook: e.g. SES takes only ASCII local parts, SMTP without SMTPUTF8 likewise.
+        """
+        return None
+
+    def build(self, batch: Batch) -> object:
+        """The adapter's payload for ``batch`` (every recipient in it is sendable)."""
+        return None
+
+    def deliver(self, prepared: PreparedBatch) -> list[SendResult]:
+        """Send the prepared payload; one result per recipient of ``prepared.batch``.
+
+        Raise a ProviderError for a whole-call failure, with ``partial`` holding what this
+        call had already decided. An adapter that implements only :meth:`send_batch` (a
+        small local or test adapter) is handed the batch itself.
+        """
+        if type(self).send_batch is Provider.send_batch:
+            raise NotImplementedError(
+                f"{type(self).__name__} implements neither deliver nor send_batch"
+            )
+        return self.send_batch(prepared.batch)
 
     def prepare(self, batch: Batch) -> PreparedBatch:
         """Build the request ahead of sending it.
@@ -80,11 +112,33 @@ class Provider(ABC):
         The engine prepares a batch before it waits for the rate cap, so the request leaves
         right when the cap allows it, and a retry re-sends the same bytes.
         """
-        return PreparedBatch(batch)
+        refused: list[SendResult] = []
+        kept: list[Recipient] = []
+        for recipient in batch.recipients:
+            reason = self.refuse(recipient)
+            if reason is None:
+                kept.append(recipient)
+            else:
+                refused.append(SendResult(recipient.delivery_id, SendStatus.INVALID, error=reason))
+        sendable = batch if not refused else replace(batch, recipients=kept)
+        payload = self.build(sendable) if kept else None
+        return PreparedBatch(sendable, payload, tuple(refused))
 
     def send_prepared(self, prepared: PreparedBatch) -> list[SendResult]:
-        """Send a batch made by :meth:`prepare` (by default: just send the batch)."""
-        return self.send_batch(prepared.batch)
+        """Send a batch made by :meth:`prepare`: the refused ones, then the provider's answers."""
+        decided = list(prepared.refused)
+        if not prepared.batch.recipients:
+            return decided
+        try:
+            decided += self.deliver(prepared)
+        except ProviderError as err:
+            err.with_partial(decided)
+            raise
+        return decided
+
+    def send_batch(self, batch: Batch) -> list[SendResult]:
+        """Send every recipient of ``batch``; raise a ProviderError for a whole-call failure."""
+        return self.send_prepared(self.prepare(batch))
 
     def close(self) -> None:  # noqa: B027 - optional hook, most adapters hold nothing
         """Release connections."""

@@ -8,8 +8,14 @@ import re
 from pathlib import Path
 
 from pipeline.deliverability.dkim import DkimSigner
-from pipeline.delivery.message import Batch, build_mime
-from pipeline.delivery.providers.base import Capabilities, Provider, SendResult, SendStatus
+from pipeline.delivery.message import build_mime
+from pipeline.delivery.providers.base import (
+    Capabilities,
+    PreparedBatch,
+    Provider,
+    SendResult,
+    SendStatus,
+)
 
 _SAFE = re.compile(r"[^A-Za-z0-9._-]")
 
@@ -24,7 +30,8 @@ class FileProvider(Provider):
         self.outbox_dir = outbox_dir
         self.dkim = dkim
 
-    def send_batch(self, batch: Batch) -> list[SendResult]:
+    def deliver(self, prepared: PreparedBatch) -> list[SendResult]:
+        batch = prepared.batch
         folder = self.outbox_dir / _SAFE.sub("_", batch.key)
         folder.mkdir(parents=True, exist_ok=True)
         results = []

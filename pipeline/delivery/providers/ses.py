@@ -5,11 +5,24 @@ already escaped for their part); each entry carries ``ReplacementTemplateData`` 
 ``ReplacementHeaders``. Requests are built, SigV4-signed and parsed by botocore's own client
 and service model; credentials come from the standard AWS chain (variables, profile, role).
 SES sets its own Message-ID, which becomes the delivery's provider message id.
+
+Quirks handled here (https://docs.aws.amazon.com/ses/latest/APIReference-V2/API_SendBulkEmail.html,
+``BulkEmailEntryResult``):
+
+* entries are answered one by one: ``SUCCESS`` entries are kept even when another entry
+  says the account cannot send (``ACCOUNT_DAILY_QUOTA_EXCEEDED``, ``ACCOUNT_SENDING_PAUSED``
+  …); the send then stops with those successes recorded;
+* addresses: "the local part … can contain only 7-bit ASCII characters"; the domain goes in
+  punycode and display names as RFC 2047 encoded words, as SES asks;
+* a template that fails to render is reported by SES as success and never sent: the
+  configuration set (``PULSE_SES_CONFIGURATION_SET``) is passed so its event destination
+  reports "Rendering Failure" events.
 """
 
 from __future__ import annotations
 
 import json
+import time
 from typing import Any, cast
 
 import botocore.session
@@ -17,6 +30,7 @@ from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError, ConnectionError, HTTPClientError
 
 from pipeline.delivery.message import Batch, Recipient, server_merge
+from pipeline.delivery.providers.addresses import ascii_email, header_address, needs_smtputf8
 from pipeline.delivery.providers.base import (
     Capabilities,
     PreparedBatch,
@@ -24,9 +38,11 @@ from pipeline.delivery.providers.base import (
     SendResult,
     SendStatus,
 )
+from pipeline.delivery.providers.http import MAX_RETRY_HINT, parse_retry_hint
 from pipeline.errors import ConfigError, PermanentProviderError, TransientProviderError
 
 MAX_BATCH = 50
+MAX_BYTES = 40 * 1000 * 1000  # SES v2: messages up to 40 MB
 # A new SES account may send 14 messages per second; PULSE_SEND_RATE raises it.
 DEFAULT_RATE = 14.0
 RETRY_STATUSES = frozenset({"TRANSIENT_FAILURE", "ACCOUNT_THROTTLED", "FAILED"})
@@ -53,10 +69,19 @@ class SesProvider(Provider):
 
     name = "ses"
     capabilities = Capabilities(
-        max_batch=MAX_BATCH, server_side_merge=True, default_rate=DEFAULT_RATE
+        max_batch=MAX_BATCH, server_side_merge=True, default_rate=DEFAULT_RATE, max_bytes=MAX_BYTES
     )
 
-    def __init__(self, *, region: str, api_url: str | None, timeout: float, pool_size: int) -> None:
+    def __init__(
+        self,
+        *,
+        region: str,
+        api_url: str | None,
+        timeout: float,
+        pool_size: int,
+        configuration_set: str | None = None,
+    ) -> None:
+        self.configuration_set = configuration_set
         session = botocore.session.get_session()
         if session.get_credentials() is None:
             raise ConfigError(
@@ -85,7 +110,7 @@ class SesProvider(Provider):
         def entry(recipient: Recipient) -> dict[str, Any]:
             own = {k: v for k, v in batch.all_headers(recipient).items() if k not in shared}
             return {
-                "Destination": {"ToAddresses": [str(recipient.to_address())]},
+                "Destination": {"ToAddresses": [header_address(recipient.name, recipient.email)]},
                 "ReplacementEmailContent": {
                     "ReplacementTemplate": {
                         "ReplacementTemplateData": json.dumps(merge.values(recipient))
@@ -95,8 +120,9 @@ class SesProvider(Provider):
                 "ReplacementTags": [{"Name": "delivery_id", "Value": str(recipient.delivery_id)}],
             }
 
-        return {
-            "FromEmailAddress": str(batch.sender),
+        sender = header_address(batch.sender.display_name, ascii_email(batch.sender.addr_spec))
+        params: dict[str, Any] = {
+            "FromEmailAddress": sender,
             "DefaultContent": {
                 "Template": {
                     "TemplateContent": {
@@ -110,14 +136,26 @@ class SesProvider(Provider):
             },
             "BulkEmailEntries": [entry(r) for r in batch.recipients],
         }
+        if self.configuration_set:
+            params["ConfigurationSetName"] = self.configuration_set
+        return params
 
-    def prepare(self, batch: Batch) -> PreparedBatch:
-        return PreparedBatch(batch, self.request(batch))
+    def refuse(self, recipient: Recipient) -> str | None:
+        if needs_smtputf8(recipient.email):
+            return "SES takes only ASCII before the @ (this address needs SMTPUTF8)"
+        return None
 
-    def send_batch(self, batch: Batch) -> list[SendResult]:
-        return self.send_prepared(self.prepare(batch))
+    def build(self, batch: Batch) -> object:
+        params = self.request(batch)
+        # SES has no request-size answer of its own: refuse locally what it would refuse.
+        size = len(json.dumps(params))
+        if size > MAX_BYTES:
+            raise PermanentProviderError(
+                self.name, f"the request is {size:,} bytes, over SES's {MAX_BYTES:,}"
+            )
+        return params
 
-    def send_prepared(self, prepared: PreparedBatch) -> list[SendResult]:
+    def deliver(self, prepared: PreparedBatch) -> list[SendResult]:
         batch = prepared.batch
         params = cast(dict[str, Any], prepared.payload)
         try:
@@ -129,15 +167,26 @@ class SesProvider(Provider):
         except BotoCoreError as err:
             raise PermanentProviderError(self.name, str(err)) from err
         entries = answer.get("BulkEmailEntryResults") or []
-        for entry in entries:
-            if entry.get("Status") in ACCOUNT_STATUSES:
-                raise PermanentProviderError(
-                    self.name, f"{entry['Status']}: {entry.get('Error', '')}", response=str(entry)
-                )
-        return [
+        results = [
             _result(r, entries[i] if i < len(entries) else None)
             for i, r in enumerate(batch.recipients)
         ]
+        stops = [e for e in entries if isinstance(e, dict) and e.get("Status") in ACCOUNT_STATUSES]
+        if stops:
+            # Keep what SES took (and refused per address); the rest goes back untouched.
+            stop = stops[0]
+            raise PermanentProviderError(
+                self.name,
+                f"{stop['Status']}: {stop.get('Error', '')}",
+                response=str(stop),
+                partial=[
+                    r
+                    for r, e in zip(results, entries, strict=False)
+                    if not (isinstance(e, dict) and e.get("Status") in ACCOUNT_STATUSES)
+                    and r.status is not SendStatus.UNKNOWN
+                ],
+            )
+        return results
 
     def close(self) -> None:
         self.client.close()
@@ -155,7 +204,9 @@ def _client_error(err: ClientError) -> Exception:
             "ses",
             f"{code or 'HTTP ' + str(status)}, will retry",
             status_code=status,
-            retry_after=float(hint) if hint and hint.isdigit() else None,
+            retry_after=min(parse_retry_hint(str(hint), time.time()) or 0.0, MAX_RETRY_HINT)
+            if hint
+            else None,
         )
     return PermanentProviderError("ses", f"{code}: {message}", status_code=status)
 

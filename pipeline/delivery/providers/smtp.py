@@ -1,8 +1,13 @@
 """SMTP through smtplib: STARTTLS or implicit TLS, optional auth, one connection per thread.
 
-Per recipient: a 2xx is sent; a 4xx refusal is retried later; a 5xx refusal fails that
-recipient for good. A connection that drops mid-batch keeps what was accepted and returns the
-rest to the queue.
+Only RCPT refusals are per recipient: a 4xx is retried later, a 5xx fails that recipient for
+good. A refusal of MAIL FROM or DATA is about the sender, the account or the content (Gmail's
+``550 5.4.5 Daily user sending limit exceeded``, a ``554 5.7.1`` content filter): it stops
+the send (5xx) or retries the batch later (4xx), keeping what the server already accepted.
+A connection that drops mid-batch keeps what was accepted and returns the rest to the queue.
+
+Domains go out in punycode. A non-ASCII local part needs SMTPUTF8 (RFC 6531): used when the
+server offers it; otherwise that one recipient fails with a clear reason.
 """
 
 from __future__ import annotations
@@ -11,13 +16,21 @@ import contextlib
 import smtplib
 import ssl
 import threading
+from dataclasses import replace
 from typing import Literal
 
 from pipeline.deliverability.dkim import DkimSigner
-from pipeline.delivery.message import Batch, Recipient, build_mime
-from pipeline.delivery.providers.base import Capabilities, Provider, SendResult, SendStatus
+from pipeline.delivery.message import MIME_POLICY, Batch, Recipient, build_mime
+from pipeline.delivery.providers.addresses import ascii_email, needs_smtputf8
+from pipeline.delivery.providers.base import (
+    Capabilities,
+    PreparedBatch,
+    Provider,
+    SendResult,
+    SendStatus,
+)
 from pipeline.delivery.verp import ReturnPaths
-from pipeline.errors import PermanentProviderError, TransientProviderError
+from pipeline.errors import PermanentProviderError, ProviderError, TransientProviderError
 
 TlsMode = Literal["starttls", "ssl", "none"]
 
@@ -105,12 +118,16 @@ class SmtpProvider(Provider):
         with contextlib.suppress(OSError):
             client.close()
 
-    def send_batch(self, batch: Batch) -> list[SendResult]:
+    def deliver(self, prepared: PreparedBatch) -> list[SendResult]:
+        batch = prepared.batch
         client = self._client()
         results: list[SendResult] = []
         for index, recipient in enumerate(batch.recipients):
             try:
                 results.append(self._send_one(client, batch, recipient))
+            except ProviderError as err:
+                err.with_partial(results)
+                raise
             except (smtplib.SMTPServerDisconnected, OSError) as err:
                 self._drop(client)
                 if not results:
@@ -124,27 +141,45 @@ class SmtpProvider(Provider):
         return results
 
     def _send_one(self, client: smtplib.SMTP, batch: Batch, recipient: Recipient) -> SendResult:
-        message = build_mime(batch, recipient).as_bytes()
+        recipient = replace(recipient, email=ascii_email(recipient.email))
+        options: list[str] = []
+        international = needs_smtputf8(recipient.email)
+        if international:
+            # smtplib would put the raw UTF-8 in RCPT TO without asking: check ourselves.
+            client.ehlo_or_helo_if_needed()  # the server's extensions are known after EHLO
+            if not client.has_extn("smtputf8"):
+                return SendResult(
+                    recipient.delivery_id,
+                    SendStatus.INVALID,
+                    error=f"the address needs SMTPUTF8, which {self.host} does not offer",
+                )
+            options = ["SMTPUTF8", "BODY=8BITMIME"]
+        mime = build_mime(batch, recipient)
+        # Serialised once, so the DKIM signature covers exactly the bytes that are sent.
+        message = mime.as_bytes(policy=MIME_POLICY.clone(utf8=True) if international else None)
         if self.dkim is not None:
             message = self.dkim.sign(message)
         # The envelope sender: a VERP address names this delivery in any bounce it causes.
         envelope_from = (
             self.return_paths.address(recipient.delivery_id)
             if self.return_paths is not None
-            else batch.sender.addr_spec
+            else ascii_email(batch.sender.addr_spec)
         )
-        # As send_message would: non-ASCII addresses need the server's SMTPUTF8 (RFC 6531).
-        international = not (envelope_from + recipient.email).isascii()
-        options = ["SMTPUTF8", "BODY=8BITMIME"] if international else []
         try:
             client.sendmail(envelope_from, [recipient.email], message, mail_options=options)
         except smtplib.SMTPRecipientsRefused as err:
             code, reason = next(iter(err.recipients.values()))
             return _refused(recipient, code, reason)
-        except (smtplib.SMTPDataError, smtplib.SMTPSenderRefused) as err:
-            return _refused(recipient, err.smtp_code, err.smtp_error)
+        except smtplib.SMTPNotSupportedError as err:
+            # smtplib refuses a non-ASCII address itself when SMTPUTF8 is not offered.
+            return SendResult(
+                recipient.delivery_id,
+                SendStatus.INVALID,
+                error=f"the address needs SMTPUTF8, which {self.host} does not offer ({err})",
+            )
         except smtplib.SMTPResponseException as err:
-            return _refused(recipient, err.smtp_code, err.smtp_error)
+            # MAIL FROM, DATA or anything after RCPT: about the sender or content, not him.
+            raise _stopped(err) from err
         return SendResult(recipient.delivery_id, SendStatus.SENT, recipient.message_id)
 
     def close(self) -> None:
@@ -161,6 +196,17 @@ def _close_quietly(client: smtplib.SMTP | None) -> None:
     if client is not None:
         with contextlib.suppress(OSError, smtplib.SMTPException):
             client.close()
+
+
+def _stopped(err: smtplib.SMTPResponseException) -> ProviderError:
+    """The error for a refusal of MAIL FROM or DATA: 5xx stops the send, 4xx waits."""
+    reason = err.smtp_error
+    text = reason.decode(errors="replace") if isinstance(reason, bytes) else str(reason)
+    stage = "MAIL FROM" if isinstance(err, smtplib.SMTPSenderRefused) else "the message"
+    message = f"{stage} refused: SMTP {err.smtp_code} {text}"
+    if 400 <= err.smtp_code < 500:
+        return TransientProviderError("smtp", message, status_code=err.smtp_code)
+    return PermanentProviderError("smtp", message, status_code=err.smtp_code)
 
 
 def _refused(recipient: Recipient, code: int, reason: bytes | str) -> SendResult:

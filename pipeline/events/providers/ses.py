@@ -32,6 +32,10 @@ _SIMPLE = {
     "Reject": (EventType.REJECTED, "reject"),
     "Open": (EventType.OPENED, "open"),
     "Click": (EventType.CLICKED, "click"),
+    # SES answered SUCCESS, then could not render the template and sent nothing
+    # (https://docs.aws.amazon.com/ses/latest/dg/event-publishing-retrieving-sns-contents.html,
+    # "Rendering Failure" with a ``failure`` object); only a configuration set reports it.
+    "Rendering Failure": (EventType.REJECTED, "failure"),
 }
 
 
@@ -103,7 +107,11 @@ def _notification(notification: Mapping[str, Any]) -> list[NormalisedEvent]:
             recipients = [a for a, _ in _addresses(section, "delayedRecipients")]
         else:
             recipients = _strings(mail.get("destination"), "mail.destination")
-        detail = get_str(section, "reason") or get_str(section, "smtpResponse")
+        detail = (
+            get_str(section, "reason")
+            or get_str(section, "smtpResponse")
+            or get_str(section, "errorMessage")
+        )
         return [
             _event(kind, message_id, section, event_type, raw, recipient, detail=detail)
             for recipient in recipients
