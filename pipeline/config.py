@@ -138,6 +138,13 @@ class Settings(BaseSettings):
     http_timeout: float = Field(default=30.0, gt=0)
     progress_interval: float = Field(default=10.0, gt=0)
 
+    # --- issue 11: crashes and politeness (see pipeline/delivery/retry.py) ---
+    retry_first_delay: float = Field(default=60.0, gt=0, le=86_400)
+    retry_max_delay: float = Field(default=3600.0, gt=0, le=7 * 86_400)
+    retry_give_up_after: float = Field(default=86_400.0, ge=0, le=30 * 86_400)
+    retry_max_retries: int = Field(default=50, ge=0, le=1000)
+    send_idle_wait: float = Field(default=60.0, ge=0, le=3600)
+
     @field_validator("base_url")
     @classmethod
     def _check_base_url(cls, value: str) -> str:
