@@ -9,7 +9,8 @@ import typer
 from rich.table import Table
 
 from pipeline import weekly
-from pipeline.cli.common import console, pulse
+from pipeline.cli.common import console, errors, pulse
+from pipeline.cli.outcome import report_send_end
 from pipeline.config import PLACEHOLDER_POSTAL_ADDRESS
 from pipeline.demo.seed import DEMO_POSTAL_ADDRESS, seed_week
 from pipeline.issues.weeks import week_monday
@@ -56,7 +57,11 @@ def _run_demo(app_: Pulse, subscribers: int, no_send: bool, started: float) -> N
     )
     table.add_row("recipients", str(report.created if report else 0))
     table.add_row("sent", "not sent (--no-send)" if report is None else str(report.sent))
+    if report is not None:
+        table.add_row("send", report.end.value)
     table.add_row("time", f"{elapsed:.2f}s")
     table.add_row("html", str(preview_dir / "issue.html"))
     table.add_row("outbox", str(app_.settings.outbox_dir / week))
     console.print(table)
+    if report is not None:
+        report_send_end(report, errors)  # a paused or unfinished send is not a success
