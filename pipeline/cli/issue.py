@@ -199,7 +199,8 @@ def status(week: WeekOption = None) -> None:
         console.print(
             f"retries pending: {waiting} recipient(s) refused for now; next retry at "
             f"{retry_at:%Y-%m-%d %H:%M:%S} UTC (`pulse worker`, the scheduler or "
-            "`pulse issue resume` sends them)"
+            "`pulse issue resume` sends them)",
+            soft_wrap=True,
         )
     hold = SendRateLimiter(app_.db.sessions, []).held_until()
     if hold is not None:
@@ -207,6 +208,7 @@ def status(week: WeekOption = None) -> None:
         console.print(
             f"the provider asked every sender to wait until {until:%H:%M:%S} UTC: {hold[1]}",
             markup=False,
+            soft_wrap=True,
         )
     table = Table("deliveries", "count")
     for state in DeliveryStatus:
