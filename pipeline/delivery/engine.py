@@ -25,20 +25,19 @@ from contextlib import ExitStack
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import update
 from sqlalchemy.engine import CursorResult
 from sqlalchemy.orm import Session, sessionmaker
 
 from pipeline.delivery.breaker import BreakerThresholds, measure, trip_reason
 from pipeline.delivery.compose import IssueMailer, ListIdentity
 from pipeline.delivery.liveness import ProcessLiveness, display_owner, process_liveness
-from pipeline.delivery.models import Delivery, DeliveryStatus
 from pipeline.delivery.outbox import (
     ClaimedBatch,
     claim_batch,
-    create_deliveries,
     extend_lease,
     lease_owners,
+    leased_by_owner,
     next_retry_at,
     record_results,
     release_batch,
@@ -49,7 +48,8 @@ from pipeline.delivery.providers.base import Provider, SendResult
 from pipeline.delivery.ratelimit import SendRateLimiter, Window, batch_size_for
 from pipeline.delivery.report import SendReport
 from pipeline.delivery.retry import RecipientRetryPolicy, backoff_delay
-from pipeline.errors import IssueError, PermanentProviderError, PulseError, TransientProviderError
+from pipeline.delivery.send_state import begin_send, pause_send
+from pipeline.errors import PermanentProviderError, PulseError, TransientProviderError
 from pipeline.issues.models import Issue, IssueStatus
 from subscribers.database import transaction, utcnow
 from subscribers.tokens import TokenSigner
@@ -58,8 +58,6 @@ __all__ = ["SendOptions", "SendReport", "begin_send", "pause_send", "run_send"]
 
 log = logging.getLogger(__name__)
 
-# A held issue waits for an editor (`pulse issue approve`); a skipped one never goes out.
-SENDABLE = (IssueStatus.BUILT, IssueStatus.SENDING)
 BREAKER_INTERVAL = 1.0  # seconds between circuit-breaker checks per run
 PROBE_INTERVAL = 1.0  # seconds between looks for senders that died holding leases
 IDLE_POLL = 0.2  # seconds between looks while waiting for others' batches in flight
@@ -84,57 +82,6 @@ class SendOptions:
     retry_policy: RecipientRetryPolicy = field(default_factory=RecipientRetryPolicy)
     idle_wait: float = 60.0  # how long a run waits for retries or others' batches to come due
     probe_interval: float = PROBE_INTERVAL
-
-
-def begin_send(
-    sessions: sessionmaker[Session], week: str, *, resume: bool = False
-) -> tuple[Issue, int]:
-    """Mark the issue as sending and create its delivery rows; safe to call again.
-
-    A paused send continues only when ``resume`` is set: a pause is a decision (the circuit
-    breaker's or the operator's) that the next scheduled run must not overrule.
-    """
-    with transaction(sessions) as session:
-        issue = session.scalar(select(Issue).where(Issue.week_key == week))
-        if issue is None:
-            raise IssueError(f"no issue has been built for {week}")
-        if issue.status is IssueStatus.SENT:
-            return issue, 0
-        if issue.status is IssueStatus.HELD:
-            raise IssueError(
-                f"issue {week} is held ({issue.pause_reason}); "
-                f"send it with `pulse issue approve --week {week}`"
-            )
-        if issue.status is IssueStatus.PAUSED and not resume:
-            raise IssueError(
-                f"the send of {week} is paused ({issue.pause_reason or 'no reason given'}); "
-                "run `pulse issue resume` to continue it"
-            )
-        if issue.status not in (*SENDABLE, IssueStatus.PAUSED):
-            raise IssueError(f"issue {week} is {issue.status.value} and cannot be sent")
-        session.execute(
-            update(Issue)
-            .where(Issue.id == issue.id)
-            .values(
-                status=IssueStatus.SENDING,
-                pause_reason=None,
-                send_started_at=issue.send_started_at or utcnow(),
-            )
-        )
-        created = create_deliveries(session, issue.id)
-        session.refresh(issue)
-        return issue, created
-
-
-def pause_send(sessions: sessionmaker[Session], issue_id: int, reason: str) -> bool:
-    """Pause a sending issue with a reason; returns False if it was not sending."""
-    with transaction(sessions) as session:
-        result: CursorResult[Any] = session.execute(  # type: ignore[assignment]
-            update(Issue)
-            .where(Issue.id == issue_id, Issue.status == IssueStatus.SENDING)
-            .values(status=IssueStatus.PAUSED, pause_reason=reason)
-        )
-        return bool(result.rowcount)
 
 
 def run_send(
@@ -482,15 +429,7 @@ class _SendRun:
             self.report.next_retry_at = next_retry_at(session, self.issue.id)
             self.report.in_flight_elsewhere = sum(
                 count
-                for owner, count in _leased_by_owner(session, self.issue.id).items()
+                for owner, count in leased_by_owner(session, self.issue.id).items()
                 if owner != self.liveness.owner
             )
 
-
-def _leased_by_owner(session: Session, issue_id: int) -> dict[str | None, int]:
-    rows = session.execute(
-        select(Delivery.lease_owner, func.count())
-        .where(Delivery.issue_id == issue_id, Delivery.status == DeliveryStatus.SENDING)
-        .group_by(Delivery.lease_owner)
-    ).all()
-    return {owner: count for owner, count in rows}

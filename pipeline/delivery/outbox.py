@@ -445,3 +445,13 @@ def lease_owners(session: Session, issue_id: int) -> set[str | None]:
             .distinct()
         )
     )
+
+
+def leased_by_owner(session: Session, issue_id: int) -> dict[str | None, int]:
+    """How many of this issue's rows each process holds leased."""
+    rows = session.execute(
+        select(Delivery.lease_owner, func.count())
+        .where(Delivery.issue_id == issue_id, Delivery.status == DeliveryStatus.SENDING)
+        .group_by(Delivery.lease_owner)
+    ).all()
+    return {owner: count for owner, count in rows}
