@@ -324,10 +324,9 @@ def record_results(
         ).all()
     )
     for result in refused:
-        if result.delivery_id not in retries_so_far:
-            continue  # no longer ours to record (another worker's answer came first)
         values: dict[str, object] = {"lease_until": None, "lease_owner": None}
-        failures = retries_so_far[result.delivery_id] + 1
+        # A row no longer ``sending`` is left as it is by the update below.
+        failures = retries_so_far.get(result.delivery_id, 0) + 1
         if result.status.permanent:
             values |= {"status": DeliveryStatus.FAILED, "last_error": result.error}
             outcome["failed"] += 1

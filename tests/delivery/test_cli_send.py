@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import timedelta
 
+import pytest
 from sqlalchemy import select, update
 
 from pipeline import weekly
@@ -147,3 +148,31 @@ def test_status_names_a_providers_hold_while_it_lasts(
     status = cli("issue", "status", "--week", WEEK)
     assert "asked every sender to wait until" in status.stdout
     assert "rate limited (429)" in status.stdout
+
+
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [
+        ("PULSE_RETRY_FIRST_DELAY", "0"),
+        ("PULSE_RETRY_FIRST_DELAY", "soon"),
+        ("PULSE_RETRY_MAX_DELAY", "-5"),
+        ("PULSE_RETRY_GIVE_UP_AFTER", "1e12"),
+        ("PULSE_RETRY_MAX_RETRIES", "1.5"),
+        ("PULSE_SEND_IDLE_WAIT", "nan"),
+    ],
+)
+def test_a_bad_retry_setting_stops_the_send_naming_it_and_changes_nothing(
+    cli: Cli,
+    configure: Callable[..., Pulse],
+    monkeypatch: pytest.MonkeyPatch,
+    name: str,
+    value: str,
+) -> None:
+    pulse = configure()
+    seed_and_build(pulse, 3)
+    monkeypatch.setenv(name, value)
+    result = cli("issue", "send", "--week", WEEK)
+    assert result.exit_code == 2
+    assert name in result.stderr and "Traceback" not in result.stderr
+    with pulse.db.sessions() as session:
+        assert session.scalars(select(Delivery)).first() is None
