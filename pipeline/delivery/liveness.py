@@ -9,8 +9,9 @@ or the database itself when the process ends, however it ends:
 
 - **PostgreSQL**: a session-level advisory lock ``(NAMESPACE, key)`` held on a dedicated
   connection (taken out of the pool, so it never goes back to it with the lock held). The
-  server drops it when that connection closes. Others look it up in ``pg_locks``, so this
-  works from any host.
+  server drops it when that connection closes: at once when the process dies, within about
+  30 s (keepalives set on that connection) when its host vanishes. Others look it up in
+  ``pg_locks``, so this works from any host.
 - **SQLite**: an ``flock`` on ``<database>-senders/<key>.lock`` beside the database file.
   The kernel drops it when the process dies. Others probe with a non-blocking ``flock``.
   SQLite is one host's database, and owners from another host are never judged dead.
@@ -52,6 +53,14 @@ _HELD_KEYS = text(
     "WHERE locktype = 'advisory' AND granted AND objsubid = 2 "
     "AND CAST(classid AS bigint) = :namespace "
     "AND database = (SELECT oid FROM pg_database WHERE datname = current_database())"
+)
+
+
+_SERVER_KEEPALIVES = (
+    "SET tcp_keepalives_idle = 10",
+    "SET tcp_keepalives_interval = 5",
+    "SET tcp_keepalives_count = 3",
+    "SET tcp_user_timeout = 30000",
 )
 
 
@@ -118,6 +127,11 @@ class PostgresLiveness(ProcessLiveness):
         # Out of the pool: closing it really closes it, and the server drops the lock.
         connection.detach()
         self.connection = connection
+        # A host that vanishes sends no FIN: ask the server to notice a silent peer within
+        # about half a minute instead of the system's two hours, so its lock goes with it.
+        for setting in _SERVER_KEEPALIVES:
+            with suppress(Exception):  # not over TCP (a Unix socket), or an old server
+                connection.execute(text(setting))
         self.lock = threading.Lock()
         self.checked = time.monotonic()
         self.lost = False
