@@ -139,7 +139,7 @@ class SendRateLimiter:
             held = self.held_until()
             if held is None:
                 return True
-            self.sleep(min(held[0] - self.clock(), 1.0))
+            self.sleep(min(max(held[0] - self.clock(), 0.0), 1.0))  # it may just have ended
         return False
 
     def hold(self, seconds: float, reason: str) -> float:

@@ -363,3 +363,21 @@ def test_a_hold_recorded_elsewhere_blocks_reservations_until_it_ends(
     assert mine.held_until() is None
     other.hold(30.0, "429 again")
     assert not mine.wait_turn(10, stop=lambda: now[0] > 1_010.0)  # a stop ends the wait
+
+
+def test_a_hold_that_ends_while_it_is_being_read_is_not_slept_negatively(
+    configure: Callable[..., Pulse],
+) -> None:
+    pulse = configure()
+    readings = iter([1_000.0, 1_000.0, 1_002.0])  # write, read (held), then the clock moves on
+    now = [1_000.0]
+
+    def clock() -> float:
+        now[0] = next(readings, now[0])
+        return now[0]
+
+    slept: list[float] = []
+    limiter = SendRateLimiter(pulse.db.sessions, [], clock=clock, sleep=slept.append)
+    limiter.hold(1.0, "429")
+    assert limiter.wait_out_holds()
+    assert slept and min(slept) >= 0
