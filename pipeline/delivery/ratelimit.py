@@ -87,6 +87,11 @@ def earliest_start(
     return start
 
 
+def current_hold(session: Session, now: float) -> float | None:
+    """When the latest provider hold in force ends (Unix time), if one is."""
+    return session.scalar(select(func.max(SendHold.until)).where(SendHold.until > now))
+
+
 class SendRateLimiter:
     """Reserves room for batches in the shared log; blocks until the caps allow them."""
 
@@ -174,7 +179,7 @@ class SendRateLimiter:
         """``(0, entry id)`` when granted (no id when nothing is capped), else seconds to wait."""
         with transaction(self.sessions) as session:
             now = self.clock()
-            held = session.scalar(select(func.max(SendHold.until)).where(SendHold.until > now))
+            held = current_hold(session, now)
             if held is not None:
                 return held - now, None
             if not self.enabled:
