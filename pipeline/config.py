@@ -170,6 +170,7 @@ class Settings(BaseSettings):
         if not re.fullmatch(r"([01]\d|2[0-3]):[0-5]\d", value.strip()):
             raise ValueError("must be a 24-hour time such as 06:00")
         return value.strip()
+
     # --- issue 15: deliverability (DKIM for smtp/file, VERP bounces, pulse doctor) ---
     dkim_selector: str | None = None
     dkim_domain: str | None = None
@@ -208,6 +209,12 @@ class Settings(BaseSettings):
     @property
     def dns_nameserver_list(self) -> list[tuple[str, int]]:
         return parse_nameservers(self.dns_nameservers)
+    # --- issue 11: crashes and politeness (see pipeline/delivery/retry.py) ---
+    retry_first_delay: float = Field(default=60.0, gt=0, le=86_400)
+    retry_max_delay: float = Field(default=3600.0, gt=0, le=7 * 86_400)
+    retry_give_up_after: float = Field(default=86_400.0, ge=0, le=30 * 86_400)
+    retry_max_retries: int = Field(default=50, ge=0, le=1000)
+    send_idle_wait: float = Field(default=60.0, ge=0, le=3600)
 
     @field_validator("base_url")
     @classmethod

@@ -14,9 +14,11 @@ from pipeline.config import Settings
 from pipeline.delivery.breaker import BreakerThresholds
 from pipeline.delivery.compose import IssueMailer
 from pipeline.delivery.engine import SendOptions, SendReport, begin_send, run_send
+from pipeline.delivery.liveness import process_liveness
 from pipeline.delivery.message import build_mime
 from pipeline.delivery.providers.base import Provider
 from pipeline.delivery.ratelimit import windows_for
+from pipeline.delivery.retry import RecipientRetryPolicy
 from pipeline.delivery.send_lock import send_lock
 from pipeline.errors import IssueError
 from pipeline.issues.build import BuildResult, build_issue, get_issue
@@ -94,6 +96,13 @@ def send_options(settings: Settings, provider: Provider) -> SendOptions:
             min_sent=settings.breaker_min_sent,
         ),
         suppression_key=suppression_keys(settings.secret_keys())[0],
+        retry_policy=RecipientRetryPolicy(
+            first_delay=settings.retry_first_delay,
+            max_delay=settings.retry_max_delay,
+            give_up_after=settings.retry_give_up_after,
+            max_retries=settings.retry_max_retries,
+        ),
+        idle_wait=settings.send_idle_wait,
     )
 
 
@@ -108,8 +117,9 @@ def send_week(
     """Send (or continue sending) the week's issue; a sent issue sends nobody again.
 
     The issue's send lock makes this the only process sending the week: a second caller
-    gets :class:`SendInProgress` instead of a second send. A paused send continues only
-    with ``resume=True`` (``pulse issue resume``).
+    gets :class:`SendInProgress` instead of a second send. The lock lives as long as this
+    process's liveness lock, so after a crash the next caller takes it over at once. A
+    paused send continues only with ``resume=True`` (``pulse issue resume``).
     """
     with transaction(pulse.db.sessions) as session:
         found = get_issue(session, week)
@@ -118,7 +128,10 @@ def send_week(
     refuse_unlinted_send(pulse, week)
     provider = pulse.provider()  # first, so a missing credential stops before anything changes
     try:
-        with send_lock(pulse.db.sessions, found.id, week):
+        with (
+            process_liveness(pulse.db.engine) as liveness,
+            send_lock(pulse.db.sessions, found.id, week, liveness),
+        ):
             issue, created = begin_send(pulse.db.sessions, week, resume=resume)
             if issue.status is IssueStatus.SENT:
                 return SendReport(week_key=week, finished=True)
@@ -131,6 +144,7 @@ def send_week(
                 options=send_options(pulse.settings, provider),
                 on_progress=on_progress,
                 stop=stop,
+                liveness=liveness,
             )
     finally:
         provider.close()

@@ -10,7 +10,8 @@ import typer
 from rich.table import Table
 
 from pipeline import weekly
-from pipeline.cli.common import console, pulse
+from pipeline.cli.common import console, errors, pulse
+from pipeline.cli.outcome import report_send_end
 from pipeline.config import PLACEHOLDER_POSTAL_ADDRESS
 from pipeline.demo.seed import DEMO_POSTAL_ADDRESS, seed_week
 from pipeline.issues.models import IssueStatus
@@ -66,11 +67,15 @@ def _run_demo(app_: Pulse, subscribers: int, no_send: bool, started: float) -> N
     else:
         table.add_row("recipients", str(report.created if report else 0))
         table.add_row("sent", "not sent (--no-send)" if report is None else str(report.sent))
+        if report is not None:
+            table.add_row("send", report.end.value)
     table.add_row("time", f"{elapsed:.2f}s")
     table.add_row("html", str(preview_dir / "issue.html"))
     table.add_row("outbox", str(app_.settings.outbox_dir / week))
     console.print(table)
     console.print(next_steps(week, preview_dir), markup=False, soft_wrap=True)
+    if report is not None and not already_sent:
+        report_send_end(report, errors)  # a paused or unfinished send is not a success
 
 
 def next_steps(week: str, preview_dir: Path) -> str:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import signal
 import sys
 import threading
+from datetime import UTC, datetime
 from pathlib import Path
 from types import FrameType
 from typing import Annotated
@@ -15,10 +16,12 @@ from sqlalchemy import func, select
 
 from pipeline import weekly
 from pipeline.cli.common import console, errors, new_app, pulse
+from pipeline.cli.outcome import report_send_end
 from pipeline.cli.progress import SendProgress
 from pipeline.deliverability.spam import score_message
 from pipeline.delivery.models import DeliveryStatus
-from pipeline.delivery.outbox import counts_by_status
+from pipeline.delivery.outbox import counts_by_status, next_retry_at, retries_waiting
+from pipeline.delivery.ratelimit import SendRateLimiter
 from pipeline.issues import lifecycle
 from pipeline.issues.build import get_issue
 from pipeline.issues.models import Issue, IssueStatus
@@ -162,15 +165,12 @@ def _send(week: str | None, *, resume: bool) -> None:
             report = weekly.send_week(app_, key, on_progress=progress, resume=resume, stop=stop)
     finally:
         signal.signal(signal.SIGTERM, previous)
-    if report.paused_reason:
-        errors.print(f"{key}: send paused: {report.paused_reason}", markup=False)
-    state = "finished" if report.finished else "unfinished (run `pulse issue resume`)"
+    state = report.describe_end() if report.finished else report.end.value
     console.print(
         f"{key}: sent {report.sent}, failed {report.outcome['failed']}, "
         f"in {report.elapsed:.1f}s; send {state}"
     )
-    if report.paused_reason:
-        raise typer.Exit(1)
+    report_send_end(report, errors)  # the reason on stderr and exit 1 or 3 when not finished
 
 
 def _deliveries_left(week: str) -> int:
@@ -276,6 +276,8 @@ def status(week: WeekOption = None) -> None:
     with transaction(app_.db.sessions) as session:
         issue = get_issue(session, key)
         counts = counts_by_status(session, issue.id)
+        waiting = retries_waiting(session, issue.id)
+        retry_at = next_retry_at(session, issue.id)
     console.print(f"{key}: issue #{issue.number} “{issue.subject}” is {issue.status.value}")
     if issue.discarded_by and issue.discarded_at:
         when = f"{issue.discarded_at.astimezone(app_.settings.zone):%Y-%m-%d %H:%M %Z}"
@@ -284,6 +286,21 @@ def status(week: WeekOption = None) -> None:
         )
     elif issue.pause_reason:
         console.print(f"{issue.status.value} because: {issue.pause_reason}", markup=False)
+    if waiting and retry_at is not None:
+        console.print(
+            f"retries pending: {waiting} recipient(s) refused for now; next retry at "
+            f"{retry_at:%Y-%m-%d %H:%M:%S} UTC (`pulse worker`, the scheduler or "
+            "`pulse issue resume` sends them)",
+            soft_wrap=True,
+        )
+    hold = SendRateLimiter(app_.db.sessions, []).held_until()
+    if hold is not None:
+        until = datetime.fromtimestamp(hold[0], UTC)
+        console.print(
+            f"the provider asked every sender to wait until {until:%H:%M:%S} UTC: {hold[1]}",
+            markup=False,
+            soft_wrap=True,
+        )
     table = Table("deliveries", "count")
     for state in DeliveryStatus:
         table.add_row(state.value, str(counts.get(state, 0)))

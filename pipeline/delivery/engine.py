@@ -2,9 +2,15 @@
 
 Several send threads (``PULSE_SEND_CONCURRENCY``) run the same loop, so a provider with
 200 ms of latency is not the bottleneck; several ``pulse worker`` processes can run it too.
-Each loop: check the issue is still sending and the circuit breaker is quiet, reserve room
-under the shared rate cap, claim a batch, send it (retrying whole-call failures with
-backoff), record the provider's per-recipient answers.
+Each loop: check the issue is still sending and the circuit breaker is quiet, claim a batch
+(first any batch a dead process left in flight), wait for room under the shared rate cap and
+for any provider hold, send it (retrying whole-call failures with backoff), record the
+provider's per-recipient answers.
+
+A run holds this process's liveness lock (liveness.py) and writes its owner on the rows it
+leases, so when it dies, the next claim anywhere takes its batches back at once. A run ends
+when nothing is left to send, or when what is left cannot be sent now: retries not yet due,
+or other live workers' batches still in flight after ``idle_wait`` (see report.py).
 """
 
 from __future__ import annotations
@@ -15,32 +21,37 @@ import time
 from collections import Counter
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import ExitStack
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import update
 from sqlalchemy.engine import CursorResult
 from sqlalchemy.orm import Session, sessionmaker
 
 from pipeline.delivery.breaker import BreakerThresholds, measure, trip_reason
 from pipeline.delivery.compose import IssueMailer, ListIdentity
 from pipeline.delivery.isolation import Isolation
+from pipeline.delivery.liveness import ProcessLiveness, display_owner, process_liveness
 from pipeline.delivery.outbox import (
     ClaimedBatch,
     claim_batch,
-    create_deliveries,
     extend_lease,
+    lease_owners,
+    leased_by_owner,
     next_retry_at,
     record_results,
     release_batch,
+    retries_waiting,
     unfinished,
 )
 from pipeline.delivery.providers.base import PreparedBatch, Provider, SendResult
-from pipeline.delivery.ratelimit import SendRateLimiter, Window, batch_size_for
-from pipeline.delivery.retry import backoff_delay
+from pipeline.delivery.ratelimit import SendRateLimiter, Window, batch_size_for, current_hold
+from pipeline.delivery.report import SendReport
+from pipeline.delivery.retry import RecipientRetryPolicy, backoff_delay
+from pipeline.delivery.send_state import begin_send, pause_send
 from pipeline.errors import (
     BadRecipientInBatch,
-    IssueError,
     PermanentProviderError,
     ProviderError,
     PulseError,
@@ -50,27 +61,13 @@ from pipeline.issues.models import Issue, IssueStatus
 from subscribers.database import transaction, utcnow
 from subscribers.tokens import TokenSigner
 
+__all__ = ["SendOptions", "SendReport", "begin_send", "pause_send", "run_send"]
+
 log = logging.getLogger(__name__)
 
-# A held issue waits for an editor (`pulse issue approve`); a skipped one never goes out.
-SENDABLE = (IssueStatus.BUILT, IssueStatus.SENDING)
 BREAKER_INTERVAL = 1.0  # seconds between circuit-breaker checks per run
-
-
-@dataclass
-class SendReport:
-    """What one run of the send loop did."""
-
-    week_key: str
-    created: int = 0
-    outcome: Counter[str] = field(default_factory=Counter)
-    elapsed: float = 0.0
-    finished: bool = False
-    paused_reason: str | None = None
-
-    @property
-    def sent(self) -> int:
-        return self.outcome["sent"]
+PROBE_INTERVAL = 1.0  # seconds between looks for senders that died holding leases
+IDLE_POLL = 0.2  # seconds between looks while waiting for others' batches in flight
 
 
 @dataclass(frozen=True)
@@ -89,57 +86,9 @@ class SendOptions:
     breaker: BreakerThresholds = field(default_factory=BreakerThresholds)
     breaker_interval: float = BREAKER_INTERVAL  # seconds between checks (the query counts rows)
     suppression_key: str | None = None
-
-
-def begin_send(
-    sessions: sessionmaker[Session], week: str, *, resume: bool = False
-) -> tuple[Issue, int]:
-    """Mark the issue as sending and create its delivery rows; safe to call again.
-
-    A paused send continues only when ``resume`` is set: a pause is a decision (the circuit
-    breaker's or the operator's) that the next scheduled run must not overrule.
-    """
-    with transaction(sessions) as session:
-        issue = session.scalar(select(Issue).where(Issue.week_key == week))
-        if issue is None:
-            raise IssueError(f"no issue has been built for {week}")
-        if issue.status is IssueStatus.SENT:
-            return issue, 0
-        if issue.status is IssueStatus.HELD:
-            raise IssueError(
-                f"issue {week} is held ({issue.pause_reason}); "
-                f"send it with `pulse issue approve --week {week}`"
-            )
-        if issue.status is IssueStatus.PAUSED and not resume:
-            raise IssueError(
-                f"the send of {week} is paused ({issue.pause_reason or 'no reason given'}); "
-                "run `pulse issue resume` to continue it"
-            )
-        if issue.status not in (*SENDABLE, IssueStatus.PAUSED):
-            raise IssueError(f"issue {week} is {issue.status.value} and cannot be sent")
-        session.execute(
-            update(Issue)
-            .where(Issue.id == issue.id)
-            .values(
-                status=IssueStatus.SENDING,
-                pause_reason=None,
-                send_started_at=issue.send_started_at or utcnow(),
-            )
-        )
-        created = create_deliveries(session, issue.id)
-        session.refresh(issue)
-        return issue, created
-
-
-def pause_send(sessions: sessionmaker[Session], issue_id: int, reason: str) -> bool:
-    """Pause a sending issue with a reason; returns False if it was not sending."""
-    with transaction(sessions) as session:
-        result: CursorResult[Any] = session.execute(  # type: ignore[assignment]
-            update(Issue)
-            .where(Issue.id == issue_id, Issue.status == IssueStatus.SENDING)
-            .values(status=IssueStatus.PAUSED, pause_reason=reason)
-        )
-        return bool(result.rowcount)
+    retry_policy: RecipientRetryPolicy = field(default_factory=RecipientRetryPolicy)
+    idle_wait: float = 60.0  # how long a run waits for retries or others' batches to come due
+    probe_interval: float = PROBE_INTERVAL
 
 
 def run_send(
@@ -153,16 +102,34 @@ def run_send(
     options: SendOptions | None = None,
     on_progress: Callable[[Counter[str]], None] | None = None,
     stop: threading.Event | None = None,
+    liveness: ProcessLiveness | None = None,
 ) -> SendReport:
     """Send every unfinished delivery of ``issue``; returns when none is left (or paused).
 
     When ``stop`` is set (SIGTERM), requests in flight finish and are recorded, batches not
     yet sent go back to the queue, and the run returns unfinished, to be resumed later.
+    ``liveness`` is the caller's lock (a worker holds one for its whole life); without it the
+    run holds one of its own.
     """
     options = options or SendOptions()
     if batch_size is not None:
         options = SendOptions(**{**options.__dict__, "batch_size": batch_size})
-    run = _SendRun(sessions, issue, provider, IssueMailer(issue, identity, signer), options)
+    with ExitStack() as stack:
+        if liveness is None:
+            liveness = stack.enter_context(process_liveness(sessions.kw["bind"]))
+        mailer = IssueMailer(issue, identity, signer)
+        run = _SendRun(sessions, issue, provider, mailer, options, liveness)
+        report = _execute(run, on_progress, stop)
+        if stop is not None and stop.is_set() and not report.finished:
+            report.stopped_reason = report.stopped_reason or "stopped by a signal"
+        return report
+
+
+def _execute(
+    run: _SendRun,
+    on_progress: Callable[[Counter[str]], None] | None,
+    stop: threading.Event | None,
+) -> SendReport:
     if stop is None:
         return run.execute(on_progress)
     finished = threading.Event()
@@ -193,8 +160,10 @@ class _SendRun:
         provider: Provider,
         mailer: IssueMailer,
         options: SendOptions,
+        liveness: ProcessLiveness,
     ) -> None:
         self.sessions = sessions
+        self.liveness = liveness
         self.issue = issue
         self.provider = provider
         self.mailer = mailer
@@ -209,6 +178,8 @@ class _SendRun:
         self.lock = threading.Lock()
         self.failed_in_a_row = 0
         self.last_breaker_check = -float("inf")
+        self.last_probe = -float("inf")
+        self.dead_owners: set[str] = set()  # senders seen dead: final, so kept for the run
         self.on_progress: Callable[[Counter[str]], None] | None = None
 
     def execute(self, on_progress: Callable[[Counter[str]], None] | None) -> SendReport:
@@ -233,18 +204,24 @@ class _SendRun:
     # The loop each send thread runs ---------------------------------------------------
 
     def _loop(self) -> None:
+        idle_since: float | None = None
         while not self.stop.is_set():
             if not self._still_sending():
                 return
-            claimed = self._claim()
+            if not self.liveness.healthy():
+                self._stop_unfinished("this process lost its liveness lock (database connection)")
+                return
+            claimed, held = self._claim()
             if claimed is None:
-                if not self._wait_for_retries():
+                idle_since = idle_since or time.monotonic()
+                if not self._wait_for_work(idle_since):
                     return
                 continue
+            idle_since = None
             if not claimed.rows:
                 continue
             try:
-                results = self._send(claimed)
+                results = self._send(claimed, held)
             except BaseException:
                 with transaction(self.sessions) as session:
                     release_batch(session, claimed.ids, "the send was interrupted")
@@ -256,7 +233,7 @@ class _SendRun:
                     session,
                     results,
                     suppression_key=self.options.suppression_key,
-                    retry_delay=self.options.backoff_base * 4,
+                    retry_policy=self.options.retry_policy,
                 )
             with self.lock:
                 self.failed_in_a_row = 0
@@ -264,21 +241,54 @@ class _SendRun:
                 if self.on_progress is not None:
                     self.on_progress(self.report.outcome)
 
-    def _claim(self) -> ClaimedBatch | None:
-        with transaction(self.sessions) as session:
-            return claim_batch(
-                session, self.issue.id, self.size, lease_seconds=self.options.lease_seconds
-            )
+    def _claim(self) -> tuple[ClaimedBatch | None, bool]:
+        """The next batch, and whether a provider's hold was in force when it was claimed.
 
-    def _wait_for_rate(self, claimed: ClaimedBatch) -> bool:
-        """Hold a composed batch until the shared rate cap lets it go; False if stopped.
+        Reading the hold in the claim's transaction spares an uncapped send a second
+        transaction per batch; only the compose time lies between this look and the request.
+        """
+        with transaction(self.sessions) as session:
+            claimed = claim_batch(
+                session,
+                self.issue.id,
+                self.size,
+                lease_seconds=self.options.lease_seconds,
+                owner=self.liveness.owner,
+                dead_owners=self._dead_owners(session),
+            )
+            return claimed, current_hold(session, self.limiter.clock()) is not None
+
+    def _dead_owners(self, session: Session) -> set[str]:
+        """Senders that died holding this issue's leases (looked for about once a second)."""
+        now = time.monotonic()
+        with self.lock:
+            due = now - self.last_probe >= self.options.probe_interval
+            if due:
+                self.last_probe = now
+            known = set(self.dead_owners)
+        if not due:
+            return known
+        suspects = lease_owners(session, self.issue.id) - known - {self.liveness.owner}
+        found = self.liveness.dead_among(session, suspects)
+        for owner in found:
+            log.warning("%s died mid-send; re-sending its batches now", display_owner(owner))
+        with self.lock:
+            self.dead_owners |= found
+        return known | found
+
+    def _wait_for_rate(self, claimed: ClaimedBatch, held: bool) -> bool:
+        """Hold a composed batch until the shared rate cap and holds let it go; False if stopped.
 
         Reserving just before the request (not before the claim) keeps composing time out
         of the window, so releases reach the provider as evenly as they were granted. The
-        lease is extended while an hourly or daily cap makes the batch wait long.
+        lease is extended while an hourly or daily cap (or a provider's hold) makes the
+        batch wait long.
         """
-        if not self.limiter.enabled:
-            return True
+        if self.limiter.enabled:
+            return self.limiter.wait_turn(len(claimed.rows), self._stop_or_extend(claimed))
+        return not held or self.limiter.wait_out_holds(self._stop_or_extend(claimed))
+
+    def _stop_or_extend(self, claimed: ClaimedBatch) -> Callable[[], bool]:
         waited_since = time.monotonic()
 
         def stop_or_extend() -> bool:
@@ -289,9 +299,9 @@ class _SendRun:
                     extend_lease(session, claimed.token, self.options.lease_seconds)
             return self.stop.is_set()
 
-        return self.limiter.reserve(len(claimed.rows), stop_or_extend) is not None
+        return stop_or_extend
 
-    def _send(self, claimed: ClaimedBatch) -> list[SendResult] | None:
+    def _send(self, claimed: ClaimedBatch, held: bool) -> list[SendResult] | None:
         """Send with retries; None when the batch went back to the queue (or the send paused)."""
         batch = self.mailer.batch(claimed.rows)
         try:
@@ -300,7 +310,7 @@ class _SendRun:
             self._release(claimed, str(err))
             self._pause(f"a batch could not be built: {err}")
             return None
-        if not self._wait_for_rate(claimed):
+        if not self._wait_for_rate(claimed, held):
             self._release(claimed, "the send was stopped")
             return None
         if claimed.replay:
@@ -337,10 +347,15 @@ class _SendRun:
                     hint=err.retry_after,
                 )
                 log.warning("%s; retrying in %.1fs", err, delay)
+                if err.retry_after is not None or err.status_code == 429:
+                    # The provider is pacing the account, not this thread: everyone waits.
+                    self.limiter.hold(delay, str(err))
                 if delay > self.options.lease_seconds / 3:
                     with transaction(self.sessions) as session:
                         extend_lease(session, claimed.token, delay + self.options.lease_seconds)
-                if self.stop.wait(delay):
+                if self.stop.wait(delay) or not self.limiter.wait_out_holds(
+                    self._stop_or_extend(claimed)
+                ):
                     self._release(claimed, str(err))
                     return None
                 attempt += 1
@@ -388,7 +403,7 @@ class _SendRun:
                 session,
                 results,
                 suppression_key=self.options.suppression_key,
-                retry_delay=self.options.backoff_base * 4,
+                retry_policy=self.options.retry_policy,
             )
         with self.lock:
             self.report.outcome.update(outcome)
@@ -440,15 +455,34 @@ class _SendRun:
             return False
         return True
 
-    def _wait_for_retries(self) -> bool:
-        """Nothing to claim: wait for rows set aside to retry later, if there are any."""
+    def _wait_for_work(self, idle_since: float) -> bool:
+        """Nothing to claim now: wait for what may still come, or end the run (False).
+
+        Batches other live processes hold may come back (their sender dies, or a batch
+        fails), so the run waits for them up to ``idle_wait``; its own threads' batches are
+        theirs to finish. Rows set aside to retry are waited for when due within
+        ``idle_wait``; later ones are left for the next run (see retry.py).
+        """
         with transaction(self.sessions) as session:
+            others = lease_owners(session, self.issue.id) - {self.liveness.owner}
             retry_at = next_retry_at(session, self.issue.id)
+        waited = time.monotonic() - idle_since
+        if others and waited < self.options.idle_wait:
+            self.stop.wait(IDLE_POLL)
+            return not self.stop.is_set()
         if retry_at is None:
             return False
         delay = (retry_at - utcnow()).total_seconds()
-        self.stop.wait(min(max(delay, 0.05), 5.0))
+        if delay > self.options.idle_wait:
+            return False
+        self.stop.wait(min(max(delay, 0.05), 1.0))
         return not self.stop.is_set()
+
+    def _stop_unfinished(self, reason: str) -> None:
+        log.error("send of %s stopped: %s", self.issue.week_key, reason)
+        with self.lock:
+            self.report.stopped_reason = self.report.stopped_reason or reason
+        self.stop.set()
 
     def _finish(self) -> None:
         with transaction(self.sessions) as session:
@@ -459,6 +493,15 @@ class _SendRun:
                     .values(status=IssueStatus.SENT, sent_at=utcnow())
                 )
                 issue = session.get(Issue, self.issue.id, populate_existing=True)
-                self.report.finished = bool(result.rowcount) or (
-                    issue is not None and issue.status is IssueStatus.SENT
-                )
+                sent = issue is not None and issue.status is IssueStatus.SENT
+                self.report.finished = bool(result.rowcount) or sent
+                self.report.finished_elsewhere = sent and not result.rowcount
+                return
+            self.report.retries_pending = retries_waiting(session, self.issue.id)
+            self.report.next_retry_at = next_retry_at(session, self.issue.id)
+            self.report.in_flight_elsewhere = sum(
+                count
+                for owner, count in leased_by_owner(session, self.issue.id).items()
+                if owner != self.liveness.owner
+            )
+

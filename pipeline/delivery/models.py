@@ -49,6 +49,13 @@ class Delivery(Base):
     # Which claim leased the row: after a crash the same rows are handed out again as one
     # batch, so the batch (and a provider idempotency key derived from it) is unchanged.
     claim_token: Mapped[str | None] = mapped_column(String(32), index=True)
+    # The process holding the lease (see liveness.py): its batches are taken back as soon as
+    # that process is known dead, without waiting for ``lease_until``.
+    lease_owner: Mapped[str | None] = mapped_column(String(300))
+    # A pending row set aside after a temporary refusal is not claimed before this time.
+    not_before: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Temporary per-recipient refusals so far (retry.py decides when to give up).
+    retries: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
 
 class SendRateEntry(Base):
@@ -64,3 +71,17 @@ class SendRateEntry(Base):
     # Unix time in seconds: cheap to compare and sum over sliding windows.
     at: Mapped[float] = mapped_column(Float, index=True)
     count: Mapped[int] = mapped_column(Integer)
+
+
+class SendHold(Base):
+    """A provider asked every sender to wait (a 429 with a hint): nobody sends before ``until``.
+
+    Kept beside the rate log and read by the same reservation, so every thread of every
+    worker process waits, not only the one that got the answer.
+    """
+
+    __tablename__ = "send_holds"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    until: Mapped[float] = mapped_column(Float, index=True)  # Unix time in seconds
+    reason: Mapped[str] = mapped_column(Text)

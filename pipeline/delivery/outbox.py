@@ -1,36 +1,35 @@
 """The deliveries table as an outbox: create rows, claim batches, record the provider's answer.
 
 Rows move pending → sending (leased) → sent | failed | skipped. A row only becomes ``sent``
-after the provider acknowledged it, so a crash leaves it ``sending`` with a lease that runs
-out, and the next claim hands it out again: nobody is skipped, and the only message that can
-be sent twice is one in the batch that was in flight.
+after the provider acknowledged it, so a crash leaves it ``sending``, leased by a process that
+is gone; the next claim hands it out again as soon as that process is known dead (its
+liveness lock is gone, see liveness.py) or its lease ran out: nobody is skipped, and the only
+message that can be sent twice is one in the batch that was in flight.
 """
 
 from __future__ import annotations
 
 import uuid
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
 
 from sqlalchemy import Table, and_, bindparam, exists, func, insert, literal, or_, select, update
-from sqlalchemy.engine import CursorResult
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
 
 from pipeline.delivery.models import Delivery, DeliveryStatus
 from pipeline.delivery.providers.base import SendResult
+from pipeline.delivery.retry import RecipientRetryPolicy
 from subscribers.database import utcnow
 from subscribers.history import change_status
 from subscribers.models import Subscriber, SubscriberStatus
 from subscribers.suppression import SuppressionReason, suppress
 
-MAX_ATTEMPTS = 5
-# Who may still be mailed at claim time; the paused-subscribers feature may add to this.
 # Any constant shared by every worker; names the advisory lock taken while claiming.
 CLAIM_LOCK_KEY = 0x50554C5345
+# Who may still be mailed at claim time; the paused-subscribers feature may add to this.
 CLAIMABLE = frozenset({SubscriberStatus.ACTIVE})
 
 
@@ -87,7 +86,7 @@ class ClaimedBatch:
 
     token: str
     rows: list[ClaimedDelivery]
-    replay: bool = False  # handed out again after its lease ran out (a crash or a stall)
+    replay: bool = False  # handed out again: its process died, or its lease ran out
 
     @property
     def ids(self) -> list[int]:
@@ -95,22 +94,38 @@ class ClaimedBatch:
 
 
 def claim_next_batch(
-    session: Session, issue_id: int, limit: int, *, lease_seconds: float = 300.0
+    session: Session,
+    issue_id: int,
+    limit: int,
+    *,
+    lease_seconds: float = 300.0,
+    owner: str | None = None,
+    dead_owners: Collection[str] = (),
 ) -> list[ClaimedDelivery]:
     """Lease up to ``limit`` rows (see :func:`claim_batch`); returns just the rows."""
-    claimed = claim_batch(session, issue_id, limit, lease_seconds=lease_seconds)
+    claimed = claim_batch(
+        session, issue_id, limit, lease_seconds=lease_seconds, owner=owner, dead_owners=dead_owners
+    )
     return claimed.rows if claimed else []
 
 
 def claim_batch(
-    session: Session, issue_id: int, limit: int, *, lease_seconds: float = 300.0
+    session: Session,
+    issue_id: int,
+    limit: int,
+    *,
+    lease_seconds: float = 300.0,
+    owner: str | None = None,
+    dead_owners: Collection[str] = (),
 ) -> ClaimedBatch | None:
-    """Lease the next batch: first a batch whose lease ran out, else up to ``limit`` pending rows.
+    """Lease the next batch: first a batch left by a dead sender, else up to ``limit`` pending rows.
 
-    A batch whose lease ran out was in flight when its worker died: the provider may or may
-    not have taken it. It is handed out again *whole and unchanged*, so the batch (and the
-    idempotency key derived from its rows) is the same as before and a provider with
-    idempotency keys recognises the repeat.
+    A batch is left behind when the process that leased it is in ``dead_owners`` (its
+    liveness lock is gone: it was killed) or its lease ran out (a process that stalled, or
+    one whose liveness cannot be known). The provider may or may not have taken it, so it is
+    handed out again *whole and unchanged*: the batch (and the idempotency key derived from
+    its rows) is the same as before and a provider with idempotency keys recognises the
+    repeat. ``owner`` (this process's liveness owner) is written on the rows leased.
 
     On PostgreSQL ``FOR UPDATE SKIP LOCKED`` lets several workers claim disjoint batches
     without waiting on each other; SQLite ignores it and relies on BEGIN IMMEDIATE (one
@@ -119,7 +134,7 @@ def claim_batch(
     """
     now = utcnow()
     lease = now + timedelta(seconds=lease_seconds)
-    replay = _reclaim_expired(session, issue_id, now, lease)
+    replay = _reclaim_left_behind(session, issue_id, now, lease, owner, dead_owners)
     if replay is not None:
         return replay
     ids = list(
@@ -128,8 +143,8 @@ def claim_batch(
             .where(
                 Delivery.issue_id == issue_id,
                 Delivery.status == DeliveryStatus.PENDING,
-                # A pending row's lease_until is "not before": set when it is to retry later.
-                or_(Delivery.lease_until.is_(None), Delivery.lease_until <= now),
+                # Set aside after a temporary refusal: not before its retry is due.
+                or_(Delivery.not_before.is_(None), Delivery.not_before <= now),
             )
             .order_by(Delivery.id)
             .limit(limit)
@@ -145,7 +160,12 @@ def claim_batch(
         session.execute(
             update(Delivery)
             .where(Delivery.id.in_(gone))
-            .values(status=DeliveryStatus.SKIPPED, lease_until=None, last_error="subscriber left")
+            .values(
+                status=DeliveryStatus.SKIPPED,
+                lease_until=None,
+                not_before=None,
+                last_error="subscriber left",
+            )
         )
     if not claimed:
         # Everything in this slice left the list; the caller simply claims again.
@@ -157,6 +177,8 @@ def claim_batch(
         .values(
             status=DeliveryStatus.SENDING,
             lease_until=lease,
+            lease_owner=owner,
+            not_before=None,
             claim_token=token,
             attempts=Delivery.attempts + 1,
         )
@@ -164,13 +186,19 @@ def claim_batch(
     return ClaimedBatch(token=token, rows=claimed)
 
 
-def _reclaim_expired(
-    session: Session, issue_id: int, now: datetime, lease: datetime
+def _reclaim_left_behind(
+    session: Session,
+    issue_id: int,
+    now: datetime,
+    lease: datetime,
+    owner: str | None,
+    dead_owners: Collection[str],
 ) -> ClaimedBatch | None:
+    left_behind = or_(Delivery.lease_until.is_(None), Delivery.lease_until < now)
+    if dead_owners:
+        left_behind = or_(left_behind, Delivery.lease_owner.in_(sorted(dead_owners)))
     expired_rows = select(Delivery.id, Delivery.claim_token).where(
-        Delivery.issue_id == issue_id,
-        Delivery.status == DeliveryStatus.SENDING,
-        or_(Delivery.lease_until.is_(None), Delivery.lease_until < now),
+        Delivery.issue_id == issue_id, Delivery.status == DeliveryStatus.SENDING, left_behind
     )
     if session.execute(expired_rows.limit(1)).first() is None:
         return None
@@ -182,11 +210,11 @@ def _reclaim_expired(
     expired = session.execute(expired_rows.order_by(Delivery.id).limit(1)).first()
     if expired is None:
         return None
-    return _reclaim(session, issue_id, expired.claim_token, lease)
+    return _reclaim(session, issue_id, expired.claim_token, lease, owner)
 
 
 def _reclaim(
-    session: Session, issue_id: int, token: str | None, lease: datetime
+    session: Session, issue_id: int, token: str | None, lease: datetime, owner: str | None
 ) -> ClaimedBatch | None:
     query = select(Delivery.id).where(
         Delivery.issue_id == issue_id,
@@ -200,7 +228,12 @@ def _reclaim(
     session.execute(
         update(Delivery)
         .where(Delivery.id.in_(ids))
-        .values(lease_until=lease, claim_token=new_token, attempts=Delivery.attempts + 1)
+        .values(
+            lease_until=lease,
+            lease_owner=owner,
+            claim_token=new_token,
+            attempts=Delivery.attempts + 1,
+        )
     )
     rows = [row for row, _mailable in _addressed(session, ids, utcnow())]
     return ClaimedBatch(token=new_token, rows=rows, replay=True)
@@ -246,11 +279,13 @@ def record_results(
     results: Sequence[SendResult],
     *,
     suppression_key: str | None = None,
-    retry_delay: float = 0.0,
+    retry_policy: RecipientRetryPolicy | None = None,
 ) -> Counter[str]:
     """Apply the provider's per-recipient answers; returns counts by outcome.
 
     Only rows still ``sending`` are touched, so a late answer cannot undo another worker's.
+    A temporary refusal sends the row back to the queue until its retry is due, or fails it
+    once ``retry_policy`` gives up (see retry.py).
     """
     now = utcnow()
     outcome: Counter[str] = Counter()
@@ -271,24 +306,42 @@ def record_results(
                 sent_at=now,
                 last_error=None,
                 lease_until=None,
+                lease_owner=None,
             ),
             [{"delivery_id": r.delivery_id, "message_id": r.provider_message_id} for r in accepted],
         )
         outcome["sent"] += len(accepted)
-    for result in results:
-        if result.status.accepted:
-            continue
-        values: dict[str, object] = {"lease_until": None}
+    refused = [r for r in results if not r.status.accepted]
+    if not refused:
+        return outcome
+    policy = retry_policy or RecipientRetryPolicy()
+    retries_so_far = dict(
+        session.execute(
+            select(Delivery.id, Delivery.retries).where(
+                Delivery.id.in_([r.delivery_id for r in refused]),
+                Delivery.status == DeliveryStatus.SENDING,
+            )
+        ).all()
+    )
+    for result in refused:
+        values: dict[str, object] = {"lease_until": None, "lease_owner": None}
+        # A row no longer ``sending`` is left as it is by the update below.
+        failures = retries_so_far.get(result.delivery_id, 0) + 1
         if result.status.permanent:
             values |= {"status": DeliveryStatus.FAILED, "last_error": result.error}
             outcome["failed"] += 1
+        elif policy.gives_up(failures):
+            values |= {
+                "status": DeliveryStatus.FAILED,
+                "last_error": f"gave up after {failures} temporary refusals: {result.error}",
+            }
+            outcome["failed"] += 1
         else:
-            # Transient or unknown: back to the queue, not before ``retry_delay``, until
-            # its attempts run out.
             values |= {
                 "status": DeliveryStatus.PENDING,
                 "last_error": result.error,
-                "lease_until": now + timedelta(seconds=retry_delay) if retry_delay else None,
+                "retries": failures,
+                "not_before": now + timedelta(seconds=policy.delay(failures)),
             }
             outcome["retry"] += 1
         session.execute(
@@ -298,23 +351,7 @@ def record_results(
         )
         if result.suppress:
             _suppress(session, result, suppression_key)
-    retried = [r.delivery_id for r in results if not r.status.accepted and not r.status.permanent]
-    if not retried:
-        return +outcome
-    exhausted: CursorResult[Any] = session.execute(  # type: ignore[assignment]
-        update(Delivery)
-        .where(
-            Delivery.id.in_(retried),
-            Delivery.status == DeliveryStatus.PENDING,
-            Delivery.attempts >= MAX_ATTEMPTS,
-        )
-        .values(status=DeliveryStatus.FAILED, lease_until=None)
-    )
-    exhausted_count = exhausted.rowcount
-    if exhausted_count:
-        outcome["retry"] -= exhausted_count
-        outcome["failed"] += exhausted_count
-    return +outcome
+    return outcome
 
 
 def release_batch(session: Session, delivery_ids: Sequence[int], error: str) -> None:
@@ -322,7 +359,13 @@ def release_batch(session: Session, delivery_ids: Sequence[int], error: str) -> 
     session.execute(
         update(Delivery)
         .where(Delivery.id.in_(delivery_ids), Delivery.status == DeliveryStatus.SENDING)
-        .values(status=DeliveryStatus.PENDING, lease_until=None, claim_token=None, last_error=error)
+        .values(
+            status=DeliveryStatus.PENDING,
+            lease_until=None,
+            lease_owner=None,
+            claim_token=None,
+            last_error=error,
+        )
     )
 
 
@@ -374,9 +417,40 @@ def unfinished(session: Session, issue_id: int) -> int:
 def next_retry_at(session: Session, issue_id: int) -> datetime | None:
     """When the earliest row set aside to retry later becomes claimable, if any."""
     return session.scalar(
-        select(func.min(Delivery.lease_until)).where(
+        select(func.min(Delivery.not_before)).where(
             Delivery.issue_id == issue_id,
             Delivery.status == DeliveryStatus.PENDING,
-            Delivery.lease_until.is_not(None),
+            Delivery.not_before.is_not(None),
         )
     )
+
+
+def retries_waiting(session: Session, issue_id: int, now: datetime | None = None) -> int:
+    """Rows set aside after a temporary refusal whose retry is not due yet."""
+    query = select(func.count()).where(
+        Delivery.issue_id == issue_id,
+        Delivery.status == DeliveryStatus.PENDING,
+        Delivery.not_before > (now or utcnow()),
+    )
+    return int(session.scalar(query.select_from(Delivery)) or 0)
+
+
+def lease_owners(session: Session, issue_id: int) -> set[str | None]:
+    """The processes holding this issue's leased rows (None: leased before owners were kept)."""
+    return set(
+        session.scalars(
+            select(Delivery.lease_owner)
+            .where(Delivery.issue_id == issue_id, Delivery.status == DeliveryStatus.SENDING)
+            .distinct()
+        )
+    )
+
+
+def leased_by_owner(session: Session, issue_id: int) -> dict[str | None, int]:
+    """How many of this issue's rows each process holds leased."""
+    rows = session.execute(
+        select(Delivery.lease_owner, func.count())
+        .where(Delivery.issue_id == issue_id, Delivery.status == DeliveryStatus.SENDING)
+        .group_by(Delivery.lease_owner)
+    ).all()
+    return {owner: count for owner, count in rows}

@@ -6,6 +6,11 @@ for ``PULSE_SEND_RATE`` and, when set, an hour and a day for ``PULSE_SEND_HOURLY
 ``PULSE_SEND_DAILY_CAP`` (SES-style quotas). Otherwise the worker sleeps until the oldest
 entry in the way leaves the window and asks again. Reservations are serialised (PostgreSQL
 advisory lock, SQLite's single writer), so the caps hold for all workers together.
+
+The same reservation reads ``send_holds``: when a provider answers 429 with a wait hint, the
+thread that got it records a hold (:meth:`SendRateLimiter.hold`), and no thread of any worker
+is granted a reservation before the hold ends. At most the requests already on their way
+when the answer came still reach the provider.
 """
 
 from __future__ import annotations
@@ -19,7 +24,7 @@ from dataclasses import dataclass
 from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
-from pipeline.delivery.models import SendRateEntry
+from pipeline.delivery.models import SendHold, SendRateEntry
 from subscribers.database import transaction
 
 RATE_LOCK_KEY = 0x50554C5352
@@ -82,6 +87,11 @@ def earliest_start(
     return start
 
 
+def current_hold(session: Session, now: float) -> float | None:
+    """When the latest provider hold in force ends (Unix time), if one is."""
+    return session.scalar(select(func.max(SendHold.until)).where(SendHold.until > now))
+
+
 class SendRateLimiter:
     """Reserves room for batches in the shared log; blocks until the caps allow them."""
 
@@ -103,21 +113,58 @@ class SendRateLimiter:
 
     @property
     def enabled(self) -> bool:
+        """Whether any cap is configured (holds apply either way)."""
         return bool(self.windows)
 
     def reserve(self, count: int, stop: Callable[[], bool] = lambda: False) -> int | None:
         """Block until ``count`` messages may be released; returns the log entry's id.
 
-        Returns None without reserving when ``stop()`` turns true while waiting.
+        Returns None without reserving when ``stop()`` turns true while waiting, or when no
+        cap is configured (then only a provider's hold is waited out).
         """
-        if not self.enabled:
-            return None
         while not stop():
             wait, entry_id = self._try_reserve(count)
-            if entry_id is not None:
+            if wait <= 0:
                 return entry_id
             self.sleep(min(wait, 1.0))
         return None
+
+    def wait_turn(self, count: int, stop: Callable[[], bool] = lambda: False) -> bool:
+        """Block until ``count`` messages may go out (caps and holds); False if stopped."""
+        while not stop():
+            wait, _entry = self._try_reserve(count)
+            if wait <= 0:
+                return True
+            self.sleep(min(wait, 1.0))
+        return False
+
+    def wait_out_holds(self, stop: Callable[[], bool] = lambda: False) -> bool:
+        """Block while a provider's hold is in force (no reservation); False if stopped."""
+        while not stop():
+            held = self.held_until()
+            if held is None:
+                return True
+            self.sleep(min(max(held[0] - self.clock(), 0.0), 1.0))  # it may just have ended
+        return False
+
+    def hold(self, seconds: float, reason: str) -> float:
+        """Make every sender wait ``seconds`` from now; returns when the hold ends (Unix time)."""
+        until = self.clock() + max(seconds, 0.0)
+        with transaction(self.sessions) as session:
+            session.add(SendHold(until=until, reason=reason[:1000]))
+            session.execute(delete(SendHold).where(SendHold.until < until - DAY))
+        return until
+
+    def held_until(self) -> tuple[float, str] | None:
+        """The latest hold still in force and its reason, if any."""
+        with transaction(self.sessions) as session:
+            row = session.execute(
+                select(SendHold.until, SendHold.reason)
+                .where(SendHold.until > self.clock())
+                .order_by(SendHold.until.desc())
+                .limit(1)
+            ).first()
+        return (row.until, row.reason) if row else None
 
     def adjust(self, entry_id: int | None, count: int) -> None:
         """Correct a reservation to the messages actually sent (rows may have been skipped)."""
@@ -129,7 +176,14 @@ class SendRateLimiter:
             )
 
     def _try_reserve(self, count: int) -> tuple[float, int | None]:
+        """``(0, entry id)`` when granted (no id when nothing is capped), else seconds to wait."""
         with transaction(self.sessions) as session:
+            now = self.clock()
+            held = current_hold(session, now)
+            if held is not None:
+                return held - now, None
+            if not self.enabled:
+                return 0.0, None
             if session.get_bind().dialect.name == "postgresql":
                 session.execute(select(func.pg_advisory_xact_lock(RATE_LOCK_KEY)))
             now = self.clock()
@@ -155,3 +209,4 @@ class SendRateLimiter:
         session.execute(
             delete(SendRateEntry).where(SendRateEntry.at < now - max(self.longest, DAY))
         )
+

@@ -1,7 +1,9 @@
 """``pulse worker``: an extra sender that joins whatever send is in progress.
 
 Several workers (on PostgreSQL) share a send: each claims its own batches with
-``FOR UPDATE SKIP LOCKED`` and the rate cap is shared through the database.
+``FOR UPDATE SKIP LOCKED`` and the rate cap is shared through the database. A worker holds
+its liveness lock (liveness.py) for as long as it runs, so if it is killed, whoever claims
+next takes its batches back at once.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from collections.abc import Callable
 from sqlalchemy import select
 
 from pipeline.delivery.engine import SendReport, run_send
+from pipeline.delivery.liveness import process_liveness
 from pipeline.issues.models import Issue, IssueStatus
 from pipeline.weekly import send_options
 from pipeline.wiring import Pulse
@@ -36,27 +39,35 @@ def run_worker(
     stop: threading.Event | None = None,
     on_report: Callable[[SendReport], None] | None = None,
 ) -> None:
-    """Send whatever is sending until stopped (or, with ``exit_when_idle``, until idle)."""
+    """Send whatever is sending until stopped (or, with ``exit_when_idle``, until idle).
+
+    Idle means no send has anything to send now: none in progress, or only retries that are
+    not due yet and batches other workers hold (a run ends on those, see engine.py).
+    """
     stop = stop or threading.Event()
     provider = pulse.provider()  # a missing credential stops the worker at startup
     try:
         options = send_options(pulse.settings, provider)
-        while not stop.is_set():
-            issues = sending_issues(pulse)
-            for issue in issues:
-                report = run_send(
-                    pulse.db.sessions,
-                    issue,
-                    provider,
-                    pulse.identity,
-                    pulse.signer,
-                    options=options,
-                )
-                log.info("%s: worker sent %d", issue.week_key, report.sent)
-                if on_report is not None:
-                    on_report(report)
-            if not issues and exit_when_idle:
-                return
-            stop.wait(poll_seconds if not issues else 0.2)
+        with process_liveness(pulse.db.engine) as liveness:
+            while not stop.is_set():
+                busy = False
+                for issue in sending_issues(pulse):
+                    report = run_send(
+                        pulse.db.sessions,
+                        issue,
+                        provider,
+                        pulse.identity,
+                        pulse.signer,
+                        options=options,
+                        stop=stop,
+                        liveness=liveness,
+                    )
+                    log.info("%s: worker sent %d", issue.week_key, report.sent)
+                    busy = busy or bool(report.outcome)
+                    if on_report is not None:
+                        on_report(report)
+                if not busy and exit_when_idle:
+                    return
+                stop.wait(0.2 if busy else poll_seconds)
     finally:
         provider.close()

@@ -65,7 +65,12 @@ def configure(
     made: list[Pulse] = []
 
     def make(**env: str) -> Pulse:
-        defaults = {"PULSE_SEND_BACKOFF_BASE": "0.01", "PULSE_SEND_BACKOFF_MAX": "0.05"}
+        defaults = {
+            "PULSE_SEND_BACKOFF_BASE": "0.01",
+            "PULSE_SEND_BACKOFF_MAX": "0.05",
+            "PULSE_RETRY_FIRST_DELAY": "0.01",
+            "PULSE_RETRY_MAX_DELAY": "0.05",
+        }
         for name, value in {**defaults, **env}.items():
             monkeypatch.setenv(name, value)
         pulse = Pulse(load_settings())

@@ -1,8 +1,9 @@
-"""kill -9 mid-send, then restart: nobody skipped, repeats only from batches in flight.
+"""kill -9 mid-send, then restart: resumed at once, nobody skipped, only in-flight batches repeated.
 
 Real processes (``pulse issue send`` and ``pulse worker``) are killed with SIGKILL at
 random moments while they send to a local provider server, which counts what every
-recipient received.
+recipient received. Leases stay at their default of 300 s: a restart that had to wait for
+them (or for the send lock to go stale) could not finish in the same run.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from pipeline.delivery.models import Delivery, DeliveryStatus
 from pipeline.issues.models import Issue, IssueStatus
 from pipeline.wiring import Pulse
 from subscribers.database import transaction
+from subscribers.models import Subscriber
 from tests.delivery.conftest import WEEK, provider_env, seed_and_build
 from tests.fakes import FakePostmark, FakeProvider, FakeResend
 
@@ -39,7 +41,7 @@ def child_env(fake: FakeProvider) -> dict[str, str]:
     env |= {
         "PULSE_BATCH_SIZE": str(BATCH),
         "PULSE_SEND_CONCURRENCY": str(CONCURRENCY),
-        "PULSE_SEND_LEASE_SECONDS": "5",
+        "PULSE_SEND_LEASE_SECONDS": "300",
         "PULSE_SEND_BACKOFF_BASE": "0.05",
     }
     return env
@@ -49,6 +51,92 @@ def sent_rows(pulse: Pulse) -> int:
     with transaction(pulse.db.sessions) as session:
         query = select(func.count()).where(Delivery.status == DeliveryStatus.SENT)
         return int(session.scalar(query.select_from(Delivery)) or 0)
+
+
+def leased_emails(pulse: Pulse) -> set[str]:
+    """Addresses of rows left leased (``sending``): the batches that were in flight."""
+    with transaction(pulse.db.sessions) as session:
+        query = (
+            select(Subscriber.email)
+            .join(Delivery, Delivery.subscriber_id == Subscriber.id)
+            .where(Delivery.status == DeliveryStatus.SENDING)
+        )
+        return {email.lower() for email in session.scalars(query)}
+
+
+def kill_with_batches_in_flight(
+    fake: FakeProvider, pulse: Pulse, command: list[str], rng: random.Random
+) -> set[str]:
+    """Run ``command`` and SIGKILL it while it holds leased rows; returns their addresses.
+
+    A kill can land between two batches, leaving nothing leased; then it tries again, so
+    the restart always has a dead process's batches to take back.
+    """
+    for _ in range(5):
+        before = sent_rows(pulse)
+        child = subprocess.Popen(
+            command, env=child_env(fake), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+        )
+        deadline = time.monotonic() + 30
+        while child.poll() is None and time.monotonic() < deadline:
+            if sent_rows(pulse) > before and leased_emails(pulse):
+                break
+            time.sleep(0.01)
+        time.sleep(rng.uniform(0.0, 0.05))
+        child.send_signal(signal.SIGKILL)
+        child.wait()
+        if left := leased_emails(pulse):
+            return left
+    pytest.fail("the sender never died with a batch in flight")
+
+
+def send_right_away(fake: FakeProvider) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [*PULSE, "issue", "send", "--week", WEEK],
+        env=child_env(fake),
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+@pytest.mark.slow
+def test_send_right_after_kill_9_resumes_at_once_and_finishes_in_the_same_run(
+    configure: Callable[..., Pulse],
+) -> None:
+    with FakePostmark(latency=0.05) as fake:
+        pulse = configure(**provider_env(fake))
+        seed_and_build(pulse, READERS)
+        in_flight = kill_with_batches_in_flight(
+            fake, pulse, [*PULSE, "issue", "send", "--week", WEEK], random.Random(11)
+        )
+        restart = send_right_away(fake)
+        assert restart.returncode == 0, restart.stderr  # not "already being sent", not unfinished
+        assert "send finished" in restart.stdout
+        assert_everyone_received(fake, pulse)
+        repeated = {email for email, count in fake.accepted.items() if count > 1}
+    # Only the batches the dead process had in flight can have gone out twice.
+    assert repeated <= in_flight
+    assert max(fake.accepted.values()) <= 2
+
+
+@pytest.mark.slow
+def test_send_right_after_a_worker_is_killed_takes_its_batches_back_at_once(
+    configure: Callable[..., Pulse],
+) -> None:
+    with FakeResend(latency=0.05) as fake:
+        pulse = configure(**provider_env(fake))
+        seed_and_build(pulse, READERS)
+        begin_send(pulse.db.sessions, WEEK)
+        kill_with_batches_in_flight(
+            fake, pulse, [*PULSE, "worker", "--exit-when-idle", "--poll", "0.2"], random.Random(3)
+        )
+        restart = send_right_away(fake)
+        assert restart.returncode == 0, restart.stderr
+        assert "send finished" in restart.stdout
+        assert_everyone_received(fake, pulse)
+    # Re-sent whole and unchanged: Resend recognised each repeated batch by its key.
+    assert set(fake.accepted.values()) == {1}
 
 
 def kill_mid_send(fake: FakeProvider, pulse: Pulse, rounds: int, rng: random.Random) -> int:

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import os
 import random
+import subprocess
+import sys
+import time
 from collections import Counter
 from collections.abc import Callable
 from email.headerregistry import Address
@@ -14,9 +18,15 @@ from pipeline import weekly
 from pipeline.delivery.breaker import BreakerThresholds
 from pipeline.delivery.engine import SendOptions, begin_send, run_send
 from pipeline.delivery.message import Batch, Recipient, build_mime, check_header_value
-from pipeline.delivery.models import Delivery, DeliveryStatus, SendRateEntry
+from pipeline.delivery.models import Delivery, DeliveryStatus, SendHold, SendRateEntry
 from pipeline.delivery.providers.http import retry_after_seconds
-from pipeline.delivery.ratelimit import Window, batch_size_for, earliest_start, windows_for
+from pipeline.delivery.ratelimit import (
+    SendRateLimiter,
+    Window,
+    batch_size_for,
+    earliest_start,
+    windows_for,
+)
 from pipeline.delivery.retry import backoff_delay
 from pipeline.errors import ValidationError
 from pipeline.events.models import BounceKind, EventType, ProviderEvent
@@ -26,8 +36,9 @@ from pipeline.wiring import Pulse
 from subscribers.database import transaction, utcnow
 from subscribers.history import change_status
 from subscribers.models import Subscriber, SubscriberStatus
+from tests.conftest import Workspace
 from tests.delivery.conftest import WEEK, provider_env, seed_and_build
-from tests.fakes import FakePostmark
+from tests.fakes import Call, FakePostmark, Fault
 
 # Rate caps ---------------------------------------------------------------------------
 
@@ -257,3 +268,116 @@ def test_a_subscriber_name_cannot_inject_headers(configure: Callable[..., Pulse]
     assert "\r" not in message["To"] and "\n" not in message["To"]
     assert "victim@example.com" not in fake.accepted
     assert not any(h["Name"].lower() == "bcc" for h in message["Headers"])
+
+
+# A provider's "slow down" is heard by every sender -----------------------------------------
+
+HOLD = 2.0  # the Retry-After the fake answers with
+
+
+def hold_ends(pulse: Pulse) -> float:
+    with transaction(pulse.db.sessions) as session:
+        (until,) = session.scalars(select(SendHold.until)).all()
+    return until
+
+
+def calls_during_hold(pulse: Pulse, calls: list[Call]) -> list[Call]:
+    """Requests that reached the provider while the recorded hold was in force."""
+    until = hold_ends(pulse)
+    started = until - HOLD  # the hold runs HOLD seconds from when the 429 came back
+    return [call for call in calls if started < call.at < until]
+
+
+def test_a_429_with_retry_after_makes_every_send_thread_wait(
+    configure: Callable[..., Pulse],
+) -> None:
+    threads = 4
+    with FakePostmark(latency=0.02) as fake:
+        pulse = configure(
+            **provider_env(fake), PULSE_SEND_CONCURRENCY=str(threads), PULSE_BATCH_SIZE="5"
+        )
+        seed_and_build(pulse, 200)
+        fake.faults.append(Fault("status", 429, {"Retry-After": str(int(HOLD))}))
+        report = weekly.send_week(pulse, WEEK)
+        calls = list(fake.calls)
+    assert report.finished and set(fake.accepted.values()) == {1} and len(fake.accepted) == 200
+    # Only requests already past their check when the answer came can arrive during the
+    # hold: at most one per other thread. Without sharing, the other threads would have sent
+    # about half the list (19 of 40 batches) in those two seconds.
+    assert len(calls_during_hold(pulse, calls)) <= threads - 1
+    assert len(calls) == 40
+
+
+def test_a_429_seen_by_one_process_holds_back_a_worker_in_another(
+    configure: Callable[..., Pulse], workspace: Workspace
+) -> None:
+    threads = 2
+    with FakePostmark(latency=0.05) as fake:
+        env = {
+            **provider_env(fake),
+            "PULSE_SEND_CONCURRENCY": str(threads),
+            "PULSE_BATCH_SIZE": "5",
+        }
+        pulse = configure(**env)
+        seed_and_build(pulse, 400)
+        begin_send(pulse.db.sessions, WEEK)
+        worker = subprocess.Popen(
+            [
+                *[sys.executable, "-c", "from pipeline.cli import main; main()"],
+                *["worker", "--exit-when-idle", "--poll", "0.2"],
+            ],
+            env={**os.environ, **workspace.env, **env},
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        deadline = time.monotonic() + 60
+        while len(fake.calls) < 2 and worker.poll() is None and time.monotonic() < deadline:
+            time.sleep(0.01)
+        # The worker is sending; this process hears a 429 and records the hold.
+        SendRateLimiter(pulse.db.sessions, []).hold(HOLD, "postmark: rate limited (429)")
+        _out, err = worker.communicate(timeout=120)
+        assert worker.returncode == 0, err
+        calls = list(fake.calls)
+    # At most the worker's requests already on their way; then nothing until the hold ends.
+    assert len(calls_during_hold(pulse, calls)) <= threads
+    assert any(call.at >= hold_ends(pulse) for call in calls)  # it was mid-send, and went on
+    assert len(fake.accepted) == 400 and set(fake.accepted.values()) == {1}
+
+
+def test_a_hold_recorded_elsewhere_blocks_reservations_until_it_ends(
+    configure: Callable[..., Pulse],
+) -> None:
+    pulse = configure()
+    now = [1_000.0]
+    slept: list[float] = []
+
+    def sleep(seconds: float) -> None:
+        slept.append(seconds)
+        now[0] += seconds
+
+    other = SendRateLimiter(pulse.db.sessions, [], clock=lambda: now[0])
+    mine = SendRateLimiter(pulse.db.sessions, [], clock=lambda: now[0], sleep=sleep)
+    other.hold(3.5, "429")
+    assert mine.wait_turn(10) and sum(slept) == pytest.approx(3.5)
+    assert mine.held_until() is None
+    other.hold(30.0, "429 again")
+    assert not mine.wait_turn(10, stop=lambda: now[0] > 1_010.0)  # a stop ends the wait
+
+
+def test_a_hold_that_ends_while_it_is_being_read_is_not_slept_negatively(
+    configure: Callable[..., Pulse],
+) -> None:
+    pulse = configure()
+    readings = iter([1_000.0, 1_000.0, 1_002.0])  # write, read (held), then the clock moves on
+    now = [1_000.0]
+
+    def clock() -> float:
+        now[0] = next(readings, now[0])
+        return now[0]
+
+    slept: list[float] = []
+    limiter = SendRateLimiter(pulse.db.sessions, [], clock=clock, sleep=slept.append)
+    limiter.hold(1.0, "429")
+    assert limiter.wait_out_holds()
+    assert slept and min(slept) >= 0

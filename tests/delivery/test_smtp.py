@@ -25,6 +25,7 @@ from sqlalchemy import func, select
 from pipeline.delivery.engine import SendOptions, begin_send, run_send
 from pipeline.delivery.models import Delivery, DeliveryStatus
 from pipeline.delivery.providers.smtp import SmtpProvider
+from pipeline.delivery.retry import RecipientRetryPolicy
 from pipeline.errors import PermanentProviderError
 from pipeline.wiring import Pulse
 from subscribers.database import transaction
@@ -170,7 +171,12 @@ def smtp_server(
 
 def send(pulse: Pulse, provider: SmtpProvider, **options: Any) -> Any:
     issue, _ = begin_send(pulse.db.sessions, WEEK)
-    values = {"batch_size": 10, "backoff_base": 0.01, "backoff_max": 0.05} | options
+    values = {
+        "batch_size": 10,
+        "backoff_base": 0.01,
+        "backoff_max": 0.05,
+        "retry_policy": RecipientRetryPolicy(first_delay=0.01, max_delay=0.05),
+    } | options
     return run_send(
         pulse.db.sessions,
         issue,

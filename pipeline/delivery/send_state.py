@@ -1,0 +1,68 @@
+"""A send's issue-level state: starting (or continuing) it, and pausing it with a reason."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import select, update
+from sqlalchemy.engine import CursorResult
+from sqlalchemy.orm import Session, sessionmaker
+
+from pipeline.delivery.outbox import create_deliveries
+from pipeline.errors import IssueError
+from pipeline.issues.models import Issue, IssueStatus
+from subscribers.database import transaction, utcnow
+
+# A held issue waits for an editor (`pulse issue approve`); a skipped one never goes out.
+SENDABLE = (IssueStatus.BUILT, IssueStatus.SENDING)
+
+
+def begin_send(
+    sessions: sessionmaker[Session], week: str, *, resume: bool = False
+) -> tuple[Issue, int]:
+    """Mark the issue as sending and create its delivery rows; safe to call again.
+
+    A paused send continues only when ``resume`` is set: a pause is a decision (the circuit
+    breaker's or the operator's) that the next scheduled run must not overrule.
+    """
+    with transaction(sessions) as session:
+        issue = session.scalar(select(Issue).where(Issue.week_key == week))
+        if issue is None:
+            raise IssueError(f"no issue has been built for {week}")
+        if issue.status is IssueStatus.SENT:
+            return issue, 0
+        if issue.status is IssueStatus.HELD:
+            raise IssueError(
+                f"issue {week} is held ({issue.pause_reason}); "
+                f"send it with `pulse issue approve --week {week}`"
+            )
+        if issue.status is IssueStatus.PAUSED and not resume:
+            raise IssueError(
+                f"the send of {week} is paused ({issue.pause_reason or 'no reason given'}); "
+                "run `pulse issue resume` to continue it"
+            )
+        if issue.status not in (*SENDABLE, IssueStatus.PAUSED):
+            raise IssueError(f"issue {week} is {issue.status.value} and cannot be sent")
+        session.execute(
+            update(Issue)
+            .where(Issue.id == issue.id)
+            .values(
+                status=IssueStatus.SENDING,
+                pause_reason=None,
+                send_started_at=issue.send_started_at or utcnow(),
+            )
+        )
+        created = create_deliveries(session, issue.id)
+        session.refresh(issue)
+        return issue, created
+
+
+def pause_send(sessions: sessionmaker[Session], issue_id: int, reason: str) -> bool:
+    """Pause a sending issue with a reason; returns False if it was not sending."""
+    with transaction(sessions) as session:
+        result: CursorResult[Any] = session.execute(  # type: ignore[assignment]
+            update(Issue)
+            .where(Issue.id == issue_id, Issue.status == IssueStatus.SENDING)
+            .values(status=IssueStatus.PAUSED, pause_reason=reason)
+        )
+        return bool(result.rowcount)
