@@ -138,6 +138,23 @@ class Settings(BaseSettings):
     http_timeout: float = Field(default=30.0, gt=0)
     progress_interval: float = Field(default=10.0, gt=0)
 
+    # --- issue 13: operating (templates, metrics) ---
+    templates_dir: Path | None = None
+    metrics_token: SecretStr | None = None
+
+    @field_validator("templates_dir")
+    @classmethod
+    def _check_templates_dir(cls, value: Path | None) -> Path | None:
+        if value is None:
+            return None
+        for required in ("email/issue.mjml", "web/base.html"):
+            if not (value / required).is_file():
+                raise ValueError(
+                    f"{value} holds no {required}; make a full copy with "
+                    "`pulse templates copy DIR` and edit that"
+                )
+        return value.resolve()
+
     @field_validator("base_url")
     @classmethod
     def _check_base_url(cls, value: str) -> str:

@@ -16,7 +16,7 @@ from pipeline.admin.routes_content import content_router
 from pipeline.admin.routes_dashboard import dashboard_router
 from pipeline.admin.routes_issue import issue_router
 from pipeline.admin.routes_people import people_router
-from pipeline.admin.web import TEMPLATES_DIR, LoginThrottle, install_error_pages
+from pipeline.admin.web import LoginThrottle, install_error_pages, web_templates
 
 
 async def _invalid_api_request(request: Request, exc: Exception) -> Response:
@@ -48,7 +48,7 @@ def install_desk(app: FastAPI) -> None:
         return await response if inspect.isawaitable(response) else response
 
     app.add_exception_handler(RequestValidationError, invalid_request)
-    script = (TEMPLATES_DIR / "admin" / "desk.js").read_text(encoding="utf-8")
+    script = (web_templates() / "admin" / "desk.js").read_text(encoding="utf-8")
 
     @app.get("/admin/static/desk.js", include_in_schema=False)
     def desk_script() -> Response:

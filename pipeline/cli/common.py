@@ -10,6 +10,7 @@ from typer.core import TyperGroup
 
 from pipeline.config import load_settings
 from pipeline.errors import ConfigError, PulseError
+from pipeline.logs import configure_logging
 from pipeline.wiring import Pulse
 
 console = Console(highlight=False)
@@ -22,7 +23,9 @@ def pulse() -> Pulse:
     """The wiring for this invocation, built on first use (so ``--help`` needs no config)."""
     global _pulse
     if _pulse is None:
-        _pulse = Pulse(load_settings())
+        settings = load_settings()
+        configure_logging(settings.log_format)  # every command logs through one config
+        _pulse = Pulse(settings)
     return _pulse
 
 

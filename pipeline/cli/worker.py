@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 from typing import Annotated
 
 import typer
@@ -19,8 +18,6 @@ def worker(
     ] = False,
 ) -> None:
     """Join any send in progress: claim batches, send them, repeat."""
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
-
     def report(result: SendReport) -> None:
         if result.sent or result.outcome["failed"] or result.paused_reason:
             console.print(

@@ -10,7 +10,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from pipeline.admin.desk import install_desk
 from pipeline.db import is_current
 from pipeline.events.webhooks import webhook_router
-from pipeline.issues.render import TEMPLATES_DIR
+from pipeline.resources import templates_dir
 from pipeline.subscriber_wiring import web_policy
 from pipeline.web.archive import archive_router
 from pipeline.wiring import Pulse
@@ -22,7 +22,7 @@ def create_app(pulse: Pulse) -> FastAPI:
     app = FastAPI(title="AISE Pulse Brief", docs_url=None, redoc_url=None)
     app.state.pulse = pulse
     app.include_router(archive_router(pulse))
-    install_subscriber_web(app, pulse.subscribers, web_policy(pulse.settings), TEMPLATES_DIR)
+    install_subscriber_web(app, pulse.subscribers, web_policy(pulse.settings), templates_dir())
     app.include_router(webhook_router(pulse))
 
     @app.get("/healthz", include_in_schema=False)
