@@ -19,6 +19,7 @@ from pipeline.content import models as _content_models  # noqa: F401
 from pipeline.delivery import models as _delivery_models  # noqa: F401
 from pipeline.events import models as _event_models  # noqa: F401
 from pipeline.events import replay as _event_replay_models  # noqa: F401
+from pipeline.extras import require_extra
 from pipeline.issues import comparisons as _comparison_models  # noqa: F401
 from pipeline.issues import models as _issue_models  # noqa: F401
 from pipeline.resources import bundled
@@ -77,6 +78,8 @@ def open_database(url: str, *, auto_upgrade: bool = True) -> Database:
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite" and parsed.database not in (None, "", ":memory:"):
         Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+    if parsed.get_backend_name() == "postgresql":
+        require_extra(parsed.get_driver_name(), "postgres", "PULSE_DATABASE_URL is PostgreSQL")
     engine = make_engine(url)
     if auto_upgrade and not is_current(engine):
         upgrade(engine)

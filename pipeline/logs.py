@@ -67,8 +67,12 @@ def _access_fields(record: logging.LogRecord) -> dict[str, object]:
     if record.name != "uvicorn.access" or not isinstance(args, tuple) or len(args) != 5:
         return {}
     client, method, path, _version, status = args
-    return {"client": str(client), "method": str(method), "path": redact(str(path)),
-            "status": status}
+    return {
+        "client": str(client),
+        "method": str(method),
+        "path": redact(str(path)),
+        "status": status,
+    }
 
 
 class JsonFormatter(logging.Formatter):

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Any
+import logging
+from typing import Annotated, Any
 
 import typer
 from rich.console import Console
@@ -53,3 +54,27 @@ class PulseGroup(TyperGroup):
 
 def new_app(help_text: str) -> typer.Typer:
     return typer.Typer(help=help_text, no_args_is_help=True, pretty_exceptions_enable=False)
+
+
+MetricsPort = Annotated[
+    int | None,
+    typer.Option("--metrics-port", min=0, max=65535, help="serve Prometheus /metrics on this port"),
+]
+MetricsHost = Annotated[
+    str, typer.Option("--metrics-host", help="address for --metrics-port (keep it private)")
+]
+
+
+def start_metrics(port: int | None, host: str) -> None:
+    """Serve this process's metrics (and the database gauges) when ``--metrics-port`` is given."""
+    if port is None:
+        return
+    from pipeline.metrics import serve_metrics
+
+    try:
+        port = serve_metrics(port, host, pulse().db.sessions)
+    except OSError as err:
+        raise ConfigError(f"--metrics-port: cannot listen on {host}:{port} ({err})") from None
+    logging.getLogger("pipeline.metrics").info(
+        "metrics on http://%s:%d/metrics", host, port, extra={"metrics_port": port}
+    )

@@ -6,7 +6,7 @@ from typing import Annotated
 
 import typer
 
-from pipeline.cli.common import console, pulse
+from pipeline.cli.common import MetricsHost, MetricsPort, console, pulse, start_metrics
 from pipeline.delivery.engine import SendReport
 from pipeline.delivery.worker import run_worker
 
@@ -16,8 +16,12 @@ def worker(
     exit_when_idle: Annotated[
         bool, typer.Option("--exit-when-idle", help="stop when no send is in progress")
     ] = False,
+    metrics_port: MetricsPort = None,
+    metrics_host: MetricsHost = "127.0.0.1",
 ) -> None:
     """Join any send in progress: claim batches, send them, repeat."""
+    start_metrics(metrics_port, metrics_host)
+
     def report(result: SendReport) -> None:
         if result.sent or result.outcome["failed"] or result.paused_reason:
             console.print(

@@ -22,6 +22,7 @@ from sqlalchemy import select, update
 from sqlalchemy.engine import CursorResult
 from sqlalchemy.orm import Session, sessionmaker
 
+from pipeline import metrics
 from pipeline.delivery.breaker import BreakerThresholds, measure, trip_reason
 from pipeline.delivery.compose import IssueMailer, ListIdentity
 from pipeline.delivery.outbox import (
@@ -250,6 +251,7 @@ class _SendRun:
                     suppression_key=self.options.suppression_key,
                     retry_delay=self.options.backoff_base * 4,
                 )
+            metrics.record_outcome(self.provider.name, outcome)
             with self.lock:
                 self.failed_in_a_row = 0
                 self.report.outcome.update(outcome)
@@ -281,7 +283,8 @@ class _SendRun:
                     extend_lease(session, claimed.token, self.options.lease_seconds)
             return self.stop.is_set()
 
-        return self.limiter.reserve(len(claimed.rows), stop_or_extend) is not None
+        with metrics.rate_limit_wait():
+            return self.limiter.reserve(len(claimed.rows), stop_or_extend) is not None
 
     def _send(self, claimed: ClaimedBatch) -> list[SendResult] | None:
         """Send with retries; None when the batch went back to the queue (or the send paused)."""
@@ -289,6 +292,7 @@ class _SendRun:
         try:
             prepared = self.provider.prepare(batch)
         except PulseError as err:  # e.g. a header value the checks refuse
+            metrics.provider_error(self.provider.name, "prepare")
             self._release(claimed, str(err))
             self._pause(f"a batch could not be built: {err}")
             return None
@@ -302,8 +306,10 @@ class _SendRun:
         attempt = 0
         while True:
             try:
-                return self.provider.send_prepared(prepared)
+                with metrics.batch_timer(self.provider.name):
+                    return self.provider.send_prepared(prepared)
             except TransientProviderError as err:
+                metrics.provider_error(self.provider.name, "transient")
                 if self.stop.is_set():  # the send is stopping: not this batch's failure
                     self._release(claimed, str(err))
                     return None
@@ -325,6 +331,7 @@ class _SendRun:
                     return None
                 attempt += 1
             except (PermanentProviderError, PulseError) as err:
+                metrics.provider_error(self.provider.name, "permanent")
                 # Retrying will not help, and sending more would only burn the list.
                 self._release(claimed, str(err))
                 self._pause(f"the provider refused a batch: {err}")

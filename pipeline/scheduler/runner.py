@@ -10,6 +10,7 @@ from types import FrameType
 from apscheduler.schedulers.blocking import BlockingScheduler
 from apscheduler.triggers.interval import IntervalTrigger
 
+from pipeline import metrics
 from pipeline.scheduler.job import JobOutcome, WeeklyJob
 from pipeline.scheduler.notify import EditorNotifier
 from pipeline.scheduler.plan import WeeklySchedule
@@ -20,6 +21,7 @@ log = logging.getLogger(__name__)
 
 
 def _log_outcome(outcome: JobOutcome) -> None:
+    metrics.scheduler_job(outcome.action)
     log.info("weekly job %s: %s %s", outcome.week, outcome.action, outcome.detail.splitlines()[0:1])
 
 

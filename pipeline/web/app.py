@@ -13,6 +13,7 @@ from pipeline.events.webhooks import webhook_router
 from pipeline.resources import templates_dir
 from pipeline.subscriber_wiring import web_policy
 from pipeline.web.archive import archive_router
+from pipeline.web.metrics import install_metrics
 from pipeline.wiring import Pulse
 from subscribers.web.routes import install_subscriber_web
 
@@ -43,6 +44,7 @@ def create_app(pulse: Pulse) -> FastAPI:
             return JSONResponse({"status": "unavailable", "database": "migrations pending"}, 503)
         return JSONResponse({"status": "ok", "database": "ok"})
 
+    install_metrics(app, pulse)
     install_desk(app)
 
     return app

@@ -8,6 +8,7 @@ from pipeline.config import Settings
 from pipeline.delivery.providers.base import Provider
 from pipeline.delivery.providers.file import FileProvider
 from pipeline.errors import ConfigError
+from pipeline.extras import require_extra
 
 
 def _required(value: SecretStr | str | None, variable: str, provider: str) -> str:
@@ -58,6 +59,7 @@ def make_provider(settings: Settings) -> Provider:
         key = _required(settings.resend_api_key, "PULSE_RESEND_API_KEY", name)
         return ResendProvider(key, api_url=settings.resend_api_url, timeout=timeout, pool_size=pool)
     if name == "ses":
+        require_extra("botocore", "ses", "PULSE_PROVIDER=ses")
         from pipeline.delivery.providers.ses import SesProvider
 
         region = _required(settings.ses_region, "PULSE_SES_REGION", name)
