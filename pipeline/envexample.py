@@ -10,9 +10,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from annotated_types import Ge, Gt, Le, Lt
 from pydantic.fields import FieldInfo
-from pydantic_core import PydanticUndefined
 
 from pipeline.config import Settings
 
@@ -28,8 +26,8 @@ def variable_name(name: str, info: FieldInfo) -> str:
 
 
 def _default(info: FieldInfo) -> str:
-    value: Any = info.default
-    if value is PydanticUndefined or value is None:
+    value: Any = None if info.is_required() else info.default
+    if value is None:
         return ""
     if isinstance(value, bool):
         return "true" if value else "false"
@@ -44,15 +42,11 @@ def _kind(info: FieldInfo) -> str:
     if annotation.endswith(" | None"):
         annotation = annotation.removesuffix(" | None") + ", optional"
     bounds = []
-    for item in info.metadata:
-        if isinstance(item, Ge):
-            bounds.append(f">={item.ge}")
-        elif isinstance(item, Gt):
-            bounds.append(f">{item.gt}")
-        elif isinstance(item, Le):
-            bounds.append(f"<={item.le}")
-        elif isinstance(item, Lt):
-            bounds.append(f"<{item.lt}")
+    for item in info.metadata:  # annotated-types constraints (Ge, Gt, Le, Lt)
+        for attribute, symbol in (("ge", ">="), ("gt", ">"), ("le", "<="), ("lt", "<")):
+            bound = getattr(item, attribute, None)
+            if bound is not None:
+                bounds.append(f"{symbol}{bound}")
     return annotation + (f", {' '.join(bounds)}" if bounds else "")
 
 

@@ -16,12 +16,16 @@ from datetime import UTC, datetime
 from typing import Any, TextIO
 
 # Signed tokens and credentials must never reach the logs, whatever a message quotes.
-# One (pattern, replacement) pair per line: add new ones at the end.
-REDACTION_PATTERNS: list[tuple[re.Pattern[str], str]] = [
+_REDACT = [
     (re.compile(r"(/(?:u|confirm|preferences)/)[A-Za-z0-9_\-\.]{16,}"), r"\1[token]"),
     (re.compile(r"(?i)(token|password|api[_-]?key|secret)([=:]\s*)\S+"), r"\1\2[redacted]"),
-    (re.compile(r"(?i)(authorization:\s*)(?:bearer|basic)?\s*\S+"), r"\1[redacted]"),
 ]
+
+# Credentials in header form (an Authorization value quoted in a message or an error).
+_REDACT.append((re.compile(r"(?i)(authorization:\s*)(?:bearer|basic)?\s*\S+"), r"\1[redacted]"))
+
+# The (pattern, replacement) pairs every formatter applies, in order; a plain list to extend.
+REDACTION_PATTERNS: list[tuple[re.Pattern[str], str]] = _REDACT
 
 # ``extra=`` fields whose name says they hold a secret are dropped whatever their value.
 _SECRET_FIELD = re.compile(r"(?i)token|password|secret|api[_-]?key|authorization|cookie")
@@ -34,7 +38,7 @@ _STANDARD_ATTRIBUTES = frozenset(
 
 def redact(message: str) -> str:
     """``message`` with every signed token and credential replaced by a marker."""
-    for pattern, replacement in REDACTION_PATTERNS:
+    for pattern, replacement in _REDACT:
         message = pattern.sub(replacement, message)
     return message
 
