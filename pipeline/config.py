@@ -215,6 +215,22 @@ class Settings(BaseSettings):
     retry_give_up_after: float = Field(default=86_400.0, ge=0, le=30 * 86_400)
     retry_max_retries: int = Field(default=50, ge=0, le=1000)
     send_idle_wait: float = Field(default=60.0, ge=0, le=3600)
+    # --- issue 13: operating (templates, metrics) ---
+    templates_dir: Path | None = None
+    metrics_token: SecretStr | None = None
+
+    @field_validator("templates_dir")
+    @classmethod
+    def _check_templates_dir(cls, value: Path | None) -> Path | None:
+        if value is None:
+            return None
+        for required in ("email/issue.mjml", "web/base.html"):
+            if not (value / required).is_file():
+                raise ValueError(
+                    f"{value} holds no {required}; make a full copy with "
+                    "`pulse templates copy DIR` and edit that"
+                )
+        return value.resolve()
 
     @field_validator("base_url")
     @classmethod

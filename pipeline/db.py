@@ -21,16 +21,18 @@ from pipeline.content import models as _content_models  # noqa: F401
 from pipeline.delivery import models as _delivery_models  # noqa: F401
 from pipeline.events import models as _event_models  # noqa: F401
 from pipeline.events import replay as _event_replay_models  # noqa: F401
+from pipeline.extras import require_extra
 from pipeline.intake import models as _intake_models  # noqa: F401
 from pipeline.issues import comparisons as _comparison_models  # noqa: F401
 from pipeline.issues import models as _issue_models  # noqa: F401
+from pipeline.resources import bundled
 from pipeline.scheduler import models as _scheduler_models  # noqa: F401
 from subscribers import history as _history_models  # noqa: F401
 from subscribers import models as _subscriber_models  # noqa: F401
 from subscribers import suppression as _suppression_models  # noqa: F401
 from subscribers.database import Base, make_engine, session_factory
 
-MIGRATIONS_DIR = Path(__file__).resolve().parent.parent / "migrations"
+MIGRATIONS_DIR = bundled("migrations")
 
 
 def metadata() -> MetaData:
@@ -89,6 +91,8 @@ def open_database(url: str, *, auto_upgrade: bool = True) -> Database:
             Path(parsed.database[5:].split("?")[0]).parent.mkdir(parents=True, exist_ok=True)
         else:
             _create_private_file(Path(parsed.database))
+    if parsed.get_backend_name() == "postgresql":
+        require_extra(parsed.get_driver_name(), "postgres", "PULSE_DATABASE_URL is PostgreSQL")
     engine = make_engine(url)
     if auto_upgrade and not is_current(engine):
         upgrade(engine)

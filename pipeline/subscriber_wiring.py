@@ -13,7 +13,7 @@ from pipeline.delivery.providers.base import Provider
 from pipeline.delivery.transactional import TransactionalSender
 from pipeline.events.erasure import scrub_provider_events
 from pipeline.issues.models import Issue, IssueStatus
-from pipeline.issues.render import TEMPLATES_DIR
+from pipeline.resources import templates_dir
 from subscribers.context import SubscriberContext, SubscriptionPolicy
 from subscribers.database import transaction
 from subscribers.emails import MailIdentity, TransactionalMail
@@ -42,7 +42,7 @@ def subscriber_context(
 ) -> SubscriberContext:
     """The subscriber flows' context, sending through the configured provider."""
     mail = TransactionalMail(
-        TEMPLATES_DIR,
+        templates_dir(),
         MailIdentity(
             list_name="AISE Pulse Brief",
             base_url=settings.base_url,

@@ -11,6 +11,7 @@ from pipeline.delivery.compose import ListIdentity
 from pipeline.delivery.providers.base import Provider
 from pipeline.delivery.providers.registry import make_provider
 from pipeline.issues.render import Footer
+from pipeline.resources import use_templates
 from pipeline.subscriber_wiring import subscriber_context
 from subscribers.context import SubscriberContext
 from subscribers.tokens import TokenSigner
@@ -21,6 +22,9 @@ class Pulse:
     """Settings plus the long-lived objects derived from them."""
 
     settings: Settings
+
+    def __post_init__(self) -> None:
+        use_templates(self.settings.templates_dir)
 
     @cached_property
     def db(self) -> Database:

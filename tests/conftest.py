@@ -18,7 +18,55 @@ from pipeline.config import load_settings
 from pipeline.db import open_database
 from pipeline.wiring import Pulse
 
-POSTGRES_URL = os.environ.get("PULSE_TEST_POSTGRES_URL")
+# The documented default: `make test` uses the local PostgreSQL whenever it answers. Set
+# PULSE_TEST_POSTGRES_URL to another server, or to an empty value to test SQLite only.
+DEFAULT_POSTGRES_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+
+
+def _postgres_url() -> tuple[str | None, str]:
+    """The PostgreSQL URL to test against, or None with the reason it is not used."""
+    configured = os.environ.get("PULSE_TEST_POSTGRES_URL")
+    if configured == "":
+        return None, "PULSE_TEST_POSTGRES_URL is set empty"
+    url = configured or DEFAULT_POSTGRES_URL
+    try:
+        probe = create_engine(url, connect_args={"connect_timeout": 3})
+        with probe.connect() as connection:
+            connection.execute(text("SELECT 1"))
+        probe.dispose()
+    except Exception as err:  # any reason at all: report it, test SQLite only
+        if configured:  # asked for explicitly: a dead server is an error, not a skip
+            raise RuntimeError(f"PULSE_TEST_POSTGRES_URL={url} does not answer: {err}") from err
+        first_line = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
+        return None, f"no PostgreSQL at {url} ({first_line})"
+    return url, ""
+
+
+POSTGRES_URL, POSTGRES_MISSING = _postgres_url()
+
+
+def pytest_report_header() -> str:
+    if POSTGRES_URL:
+        return f"postgresql: {make_url(POSTGRES_URL).render_as_string(hide_password=True)}"
+    return f"postgresql: NOT TESTED ({POSTGRES_MISSING})"
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    """Say loudly when the PostgreSQL half of the data-layer tests did not run."""
+    if POSTGRES_URL:
+        return
+    skipped = len(terminalreporter.stats.get("skipped", []))
+    terminalreporter.section("PostgreSQL NOT TESTED", sep="!", red=True, bold=True)
+    terminalreporter.write_line(
+        f"{POSTGRES_MISSING}: the PostgreSQL variants were skipped ({skipped} skips in all).",
+        red=True,
+        bold=True,
+    )
+    terminalreporter.write_line(
+        "Start PostgreSQL at 127.0.0.1:5432 or set PULSE_TEST_POSTGRES_URL, then run again.",
+        red=True,
+        bold=True,
+    )
 
 
 @pytest.fixture(scope="session")
@@ -62,12 +110,12 @@ def _postgres_drop(name: str) -> None:
 def database_url(
     request: pytest.FixtureRequest, tmp_path: Path, postgres_template: str | None
 ) -> Iterator[str]:
-    """A fresh database URL: SQLite always, PostgreSQL when PULSE_TEST_POSTGRES_URL is set."""
+    """A fresh database URL: SQLite always, PostgreSQL whenever it answers (see above)."""
     if request.param == "sqlite":
         yield f"sqlite:///{tmp_path / 'pulse.db'}"
         return
     if postgres_template is None:
-        pytest.skip("PULSE_TEST_POSTGRES_URL is not set")
+        pytest.skip(f"PostgreSQL not tested: {POSTGRES_MISSING}")
     name, url = _postgres_clone(postgres_template)
     yield url
     _postgres_drop(name)

@@ -20,11 +20,11 @@ from pipeline.admin.routes_issue import issue_router
 from pipeline.admin.routes_jobs import jobs_router
 from pipeline.admin.routes_people import people_router
 from pipeline.admin.web import (
-    TEMPLATES_DIR,
     LoginThrottle,
     current_actor,
     install_error_pages,
     page,
+    web_templates,
 )
 
 
@@ -75,7 +75,7 @@ def install_desk(app: FastAPI) -> None:
     app.add_exception_handler(RequestValidationError, invalid_request)
     app.add_exception_handler(OverflowError, _number_out_of_range)
     app.add_exception_handler(DataError, _number_out_of_range)
-    script = (TEMPLATES_DIR / "admin" / "desk.js").read_text(encoding="utf-8")
+    script = (web_templates() / "admin" / "desk.js").read_text(encoding="utf-8")
 
     @app.get("/admin/static/desk.js", include_in_schema=False)
     def desk_script() -> Response:

@@ -16,11 +16,11 @@ from markupsafe import Markup
 from pipeline.admin.accounts import editor_for_api_token
 from pipeline.admin.sessions import Actor, actor_of, resume_session
 from pipeline.issues.markdown import markdown_to_html
+from pipeline.resources import templates_dir
 from pipeline.wiring import Pulse
 from subscribers.database import transaction, utcnow
 from subscribers.ratelimit import SlidingWindowLimiter
 
-TEMPLATES_DIR = Path(__file__).resolve().parent.parent.parent / "templates" / "web"
 SESSION_COOKIE = "pulse_session"
 LOGIN_CSRF_COOKIE = "pulse_login_csrf"
 CSRF_FIELD = "csrf_token"
@@ -52,10 +52,19 @@ class LoginRequired(DeskError):
         self.next_path = next_path
 
 
-@lru_cache(maxsize=1)
+def web_templates() -> Path:
+    """The desk's templates (``web/`` of the templates in use)."""
+    return templates_dir() / "web"
+
+
 def environment() -> Environment:
+    return _environment(web_templates())
+
+
+@lru_cache(maxsize=2)
+def _environment(folder: Path) -> Environment:
     env = Environment(
-        loader=FileSystemLoader(str(TEMPLATES_DIR)),
+        loader=FileSystemLoader(str(folder)),
         autoescape=select_autoescape(default=True, default_for_string=True),
         trim_blocks=True,
         lstrip_blocks=True,

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+from importlib.metadata import PackageNotFoundError
+from importlib.metadata import version as package_version
+from typing import Annotated
+
 import typer
 
 from pipeline.cli import (
@@ -18,6 +22,7 @@ from pipeline.cli import (
     scheduler,
     serve,
     subscribers,
+    templates,
     worker,
 )
 from pipeline.cli.common import PulseGroup, reset
@@ -37,13 +42,34 @@ app = typer.Typer(
     ),
     no_args_is_help=True,
     pretty_exceptions_enable=False,
-    add_completion=False,
+    add_completion=True,  # --install-completion / --show-completion for bash, zsh, fish
     rich_markup_mode=None,
 )
 
 
+def _version() -> str:
+    try:
+        return package_version("aise-pulse-brief")
+    except PackageNotFoundError:  # running from a checkout that was never installed
+        return "unknown"
+
+
+def _print_version(value: bool) -> None:
+    if value:
+        typer.echo(f"pulse (aise-pulse-brief) {_version()}")
+        raise typer.Exit()
+
+
 @app.callback()
-def _start(ctx: typer.Context) -> None:
+def _start(
+    ctx: typer.Context,
+    version: Annotated[
+        bool,
+        typer.Option(
+            "--version", callback=_print_version, is_eager=True, help="Show the version and exit."
+        ),
+    ] = False,
+) -> None:
     reset()
     ctx.call_on_close(reset)
 
@@ -59,6 +85,7 @@ app.add_typer(subscribers.app, name="subscribers")
 app.add_typer(db.app, name="db")
 app.add_typer(events.app, name="events")
 app.add_typer(editors.app, name="editors")
+app.add_typer(templates.app, name="templates")
 app.command("demo")(demo.demo)
 app.command("doctor")(doctor.doctor)
 app.command("serve")(serve.serve)

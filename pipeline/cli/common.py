@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Any
+import logging
+from typing import Annotated, Any
 
 import typer
 from rich.console import Console
@@ -11,6 +12,7 @@ from typer.core import TyperGroup
 
 from pipeline.config import load_settings
 from pipeline.errors import ConfigError, ImportFileError, PulseError, ValidationError
+from pipeline.logs import configure_logging
 from pipeline.wiring import Pulse
 
 console = Console(highlight=False)
@@ -23,7 +25,9 @@ def pulse() -> Pulse:
     """The wiring for this invocation, built on first use (so ``--help`` needs no config)."""
     global _pulse
     if _pulse is None:
-        _pulse = Pulse(load_settings())
+        settings = load_settings()
+        configure_logging(settings.log_format)  # every command logs through one config
+        _pulse = Pulse(settings)
     return _pulse
 
 
@@ -106,4 +110,28 @@ def new_app(help_text: str) -> typer.Typer:
         no_args_is_help=True,
         pretty_exceptions_enable=False,
         rich_markup_mode=None,
+    )
+
+
+MetricsPort = Annotated[
+    int | None,
+    typer.Option("--metrics-port", min=0, max=65535, help="serve Prometheus /metrics on this port"),
+]
+MetricsHost = Annotated[
+    str, typer.Option("--metrics-host", help="address for --metrics-port (keep it private)")
+]
+
+
+def start_metrics(port: int | None, host: str) -> None:
+    """Serve this process's metrics (and the database gauges) when ``--metrics-port`` is given."""
+    if port is None:
+        return
+    from pipeline.metrics import serve_metrics
+
+    try:
+        port = serve_metrics(port, host, pulse().db.sessions)
+    except OSError as err:
+        raise ConfigError(f"--metrics-port: cannot listen on {host}:{port} ({err})") from None
+    logging.getLogger("pipeline.metrics").info(
+        "metrics on http://%s:%d/metrics", host, port, extra={"metrics_port": port}
     )

@@ -132,7 +132,11 @@ def preview(
         console.print(str(path))
     chromium = app_.settings.chromium_path
     if not chromium_available(chromium):
-        console.print(f"screenshots skipped: no Chromium at {chromium} (or no Playwright)")
+        console.print(
+            f"screenshots skipped: no Chromium at {chromium}, or Playwright missing "
+            "(pip install 'aise-pulse-brief[preview]')",
+            markup=False,
+        )
         return
     html = (out / "issue.html").read_text(encoding="utf-8")
     shots = take_screenshots(html, out, chromium=chromium)

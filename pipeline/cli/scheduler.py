@@ -5,7 +5,14 @@ from __future__ import annotations
 from rich.table import Table
 from sqlalchemy import select, text
 
-from pipeline.cli.common import console, pulse, require_provider
+from pipeline.cli.common import (
+    MetricsHost,
+    MetricsPort,
+    console,
+    pulse,
+    require_provider,
+    start_metrics,
+)
 from pipeline.db import is_current
 from pipeline.delivery.outbox import counts_by_status
 from pipeline.errors import PulseError
@@ -17,10 +24,14 @@ from subscribers.database import utcnow
 from subscribers.service import count_by_status
 
 
-def scheduler() -> None:
+def scheduler(
+    metrics_port: MetricsPort = None,
+    metrics_host: MetricsHost = "127.0.0.1",
+) -> None:
     """Run the weekly job on PULSE_SCHEDULE in PULSE_TIMEZONE until stopped."""
     app_ = pulse()
     require_provider(app_)
+    start_metrics(metrics_port, metrics_host)
     configure_logging(app_.settings.log_format)
     run_scheduler(app_)
 

@@ -18,4 +18,13 @@ def serve(
     from pipeline.web.app import create_app
 
     require_provider(pulse())
-    uvicorn.run(create_app(pulse()), host=host, port=port, proxy_headers=True, log_level="info")
+    # log_config=None: uvicorn's loggers (access log included) propagate to the handler
+    # configure_logging installed, so they are JSON when asked and redacted like ours.
+    uvicorn.run(
+        create_app(pulse()),
+        host=host,
+        port=port,
+        proxy_headers=True,
+        log_level="info",
+        log_config=None,
+    )

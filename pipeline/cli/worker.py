@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import logging
 from typing import Annotated
 
 import typer
 
-from pipeline.cli.common import console, pulse
+from pipeline.cli.common import MetricsHost, MetricsPort, console, pulse, start_metrics
 from pipeline.delivery.engine import SendReport
 from pipeline.delivery.worker import run_worker
 
@@ -17,9 +16,11 @@ def worker(
     exit_when_idle: Annotated[
         bool, typer.Option("--exit-when-idle", help="stop when no send is in progress")
     ] = False,
+    metrics_port: MetricsPort = None,
+    metrics_host: MetricsHost = "127.0.0.1",
 ) -> None:
     """Join any send in progress: claim batches, send them, repeat."""
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
+    start_metrics(metrics_port, metrics_host)
 
     def report(result: SendReport) -> None:
         if result.sent or result.outcome["failed"] or result.paused_reason:

@@ -29,6 +29,7 @@ from sqlalchemy import update
 from sqlalchemy.engine import CursorResult
 from sqlalchemy.orm import Session, sessionmaker
 
+from pipeline import metrics
 from pipeline.delivery.breaker import BreakerThresholds, measure, trip_reason
 from pipeline.delivery.compose import IssueMailer, ListIdentity
 from pipeline.delivery.isolation import Isolation
@@ -235,6 +236,7 @@ class _SendRun:
                     suppression_key=self.options.suppression_key,
                     retry_policy=self.options.retry_policy,
                 )
+            metrics.record_outcome(self.provider.name, outcome)
             with self.lock:
                 self.failed_in_a_row = 0
                 self.report.outcome.update(outcome)
@@ -284,9 +286,10 @@ class _SendRun:
         lease is extended while an hourly or daily cap (or a provider's hold) makes the
         batch wait long.
         """
-        if self.limiter.enabled:
-            return self.limiter.wait_turn(len(claimed.rows), self._stop_or_extend(claimed))
-        return not held or self.limiter.wait_out_holds(self._stop_or_extend(claimed))
+        with metrics.rate_limit_wait():
+            if self.limiter.enabled:
+                return self.limiter.wait_turn(len(claimed.rows), self._stop_or_extend(claimed))
+            return not held or self.limiter.wait_out_holds(self._stop_or_extend(claimed))
 
     def _stop_or_extend(self, claimed: ClaimedBatch) -> Callable[[], bool]:
         waited_since = time.monotonic()
@@ -307,6 +310,7 @@ class _SendRun:
         try:
             prepared = self.provider.prepare(batch)
         except PulseError as err:  # e.g. a header value the checks refuse
+            metrics.provider_error(self.provider.name, "prepare")
             self._release(claimed, str(err))
             self._pause(f"a batch could not be built: {err}")
             return None
@@ -328,12 +332,14 @@ class _SendRun:
         attempt = 0
         while True:
             try:
-                return self.provider.send_prepared(prepared)
+                with metrics.batch_timer(self.provider.name):
+                    return self.provider.send_prepared(prepared)
             except TransientProviderError as err:
                 rest = self._keep_decided(prepared, err)
                 if rest is None:
                     return []
                 prepared = rest
+                metrics.provider_error(self.provider.name, "transient")
                 if self.stop.is_set():  # the send is stopping: not this batch's failure
                     self._release(claimed, str(err))
                     return None
@@ -376,6 +382,7 @@ class _SendRun:
                 )
                 return isolation.resolve(rest, err)
             except (PermanentProviderError, PulseError) as err:
+                metrics.provider_error(self.provider.name, "permanent")
                 # Retrying will not help, and sending more would only burn the list.
                 if isinstance(err, ProviderError):
                     self._keep_decided(prepared, err)

@@ -15,6 +15,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 from starlette.concurrency import run_in_threadpool
 
+from pipeline import metrics
 from pipeline.events.errors import MalformedEvent, WebhookRejected
 from pipeline.events.ingest import ingest_payload
 from pipeline.events.policy import EventPolicy
@@ -57,16 +58,19 @@ def webhook_router(
                     raise MalformedEvent("body", "not in the provider's documented shape") from err
         except WebhookRejected as err:
             log.warning("webhook %s refused: %s", source.name, err.reason)
+            metrics.webhook_refused(source.name, "refused")
             challenge = err.status_code == 401
             headers = {"WWW-Authenticate": 'Basic realm="webhooks"'} if challenge else {}
             return JSONResponse({"error": err.reason}, status_code=err.status_code, headers=headers)
         except MalformedEvent as err:
             log.warning("webhook %s malformed: %s", source.name, err)
+            metrics.webhook_refused(source.name, "malformed")
             return JSONResponse({"error": str(err)}, status_code=400)
         except RecursionError:
             # json.loads on thousands of nested brackets, before or after authentication.
             log.warning("webhook %s: JSON nested too deeply", source.name)
             return JSONResponse({"error": "body: JSON nested too deeply"}, status_code=400)
+        metrics.webhook_events(source.name, report.by_type)
         return JSONResponse({"status": "ok", **report.as_dict()})
 
     @router.post("/webhooks/{provider}", include_in_schema=False)

@@ -16,6 +16,7 @@ from pipeline.issues.markdown import strip_controls
 from pipeline.issues.merge import MERGE_FIELDS, MergeTemplate, placeholder
 from pipeline.issues.plaintext import TEXT_WIDTH, salary_text, wrap_text
 from pipeline.issues.view import IssueView
+from pipeline.resources import bundled, templates_dir
 
 __all__ = [
     "TEMPLATES_DIR",
@@ -29,7 +30,9 @@ __all__ = [
     "wrap_text",
 ]
 
-TEMPLATES_DIR = Path(__file__).resolve().parent.parent.parent / "templates"
+# The bundled templates (kept for importers); rendering uses resources.templates_dir(), which
+# honours PULSE_TEMPLATES_DIR.
+TEMPLATES_DIR = bundled("templates")
 
 
 @dataclass(frozen=True)
@@ -73,11 +76,16 @@ def _clean_output(value: object) -> object:
     return value
 
 
+def environment(folder: Path | None = None) -> Environment:
+    """The Jinja2 environment for ``folder`` (default: the templates in use)."""
+    return _environment(folder if folder is not None else templates_dir())
+
+
 @lru_cache(maxsize=4)
-def environment(templates_dir: Path = TEMPLATES_DIR) -> Environment:
-    """The Jinja2 environment: autoescape on for markup templates, strict undefined."""
+def _environment(folder: Path) -> Environment:
+    """Autoescape on for markup templates, strict undefined."""
     env = Environment(
-        loader=FileSystemLoader(str(templates_dir)),
+        loader=FileSystemLoader(str(folder)),
         autoescape=select_autoescape(enabled_extensions=("html", "mjml", "xml")),
         undefined=StrictUndefined,
         trim_blocks=True,

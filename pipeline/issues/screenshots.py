@@ -41,7 +41,9 @@ def take_screenshots(html: str, out: Path, *, chromium: Path) -> list[Screenshot
     try:
         from playwright.sync_api import Error, sync_playwright
     except ImportError as err:
-        raise IssueError("screenshots need Playwright: pip install playwright") from err
+        raise IssueError(
+            "screenshots need the [preview] extra: pip install 'aise-pulse-brief[preview]'"
+        ) from err
     out.mkdir(parents=True, exist_ok=True)
     shots: list[Screenshot] = []
     plan = [(width, False) for width in WIDTHS] + [(NARROWEST, True)]

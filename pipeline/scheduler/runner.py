@@ -10,6 +10,7 @@ from types import FrameType
 from apscheduler.schedulers.blocking import BlockingScheduler
 from apscheduler.triggers.interval import IntervalTrigger
 
+from pipeline import metrics
 from pipeline.scheduler.intake import add_daily_intake
 from pipeline.scheduler.job import JobOutcome, WeeklyJob
 from pipeline.scheduler.notify import EditorNotifier
@@ -21,6 +22,7 @@ log = logging.getLogger(__name__)
 
 
 def _log_outcome(outcome: JobOutcome) -> None:
+    metrics.scheduler_job(outcome.action)
     log.info("weekly job %s: %s %s", outcome.week, outcome.action, outcome.detail.splitlines()[0:1])
 
 

@@ -10,11 +10,12 @@ from sqlalchemy.exc import SQLAlchemyError
 from pipeline.admin.desk import install_desk
 from pipeline.db import is_current
 from pipeline.events.webhooks import webhook_router
-from pipeline.issues.render import TEMPLATES_DIR
+from pipeline.resources import templates_dir
 from pipeline.subscriber_wiring import web_policy
 from pipeline.web.archive import archive_router
 from pipeline.web.limits import BodyLimitMiddleware, body_limits
 from pipeline.web.mail_sender import signup_mail_lifespan
+from pipeline.web.metrics import install_metrics
 from pipeline.web.not_found import install_not_found
 from pipeline.wiring import Pulse
 from subscribers.web.routes import install_subscriber_web
@@ -34,7 +35,7 @@ def create_app(pulse: Pulse) -> FastAPI:
         BodyLimitMiddleware, limits=body_limits(pulse.settings.webhook_max_body_bytes)
     )
     app.include_router(archive_router(pulse))
-    install_subscriber_web(app, pulse.subscribers, web_policy(pulse.settings), TEMPLATES_DIR)
+    install_subscriber_web(app, pulse.subscribers, web_policy(pulse.settings), templates_dir())
     app.include_router(webhook_router(pulse))
 
     @app.get("/healthz", include_in_schema=False)
@@ -55,6 +56,7 @@ def create_app(pulse: Pulse) -> FastAPI:
             return JSONResponse({"status": "unavailable", "database": "migrations pending"}, 503)
         return JSONResponse({"status": "ok", "database": "ok"})
 
+    install_metrics(app, pulse)
     install_desk(app)
     install_not_found(app, pulse.settings.base_url)
 

@@ -17,6 +17,7 @@ from pipeline.deliverability.dkim import DkimSigner
 from pipeline.delivery.providers.base import Provider
 from pipeline.delivery.verp import ReturnPaths
 from pipeline.errors import ConfigError
+from pipeline.extras import require_extra
 
 
 def _required(value: SecretStr | str | None, variable: str, provider: str) -> str:
@@ -100,6 +101,7 @@ def _resend(settings: Settings) -> Provider:
 
 
 def _ses(settings: Settings) -> Provider:
+    require_extra("botocore", "ses", "PULSE_PROVIDER=ses")
     from pipeline.delivery.providers.ses import SesProvider
 
     return SesProvider(
