@@ -138,6 +138,10 @@ class Settings(BaseSettings):
     http_timeout: float = Field(default=30.0, gt=0)
     progress_interval: float = Field(default=10.0, gt=0)
 
+    # --- issue 16: click and open analytics ---
+    track_clicks: bool = True
+    track_opens: bool = False
+
     @field_validator("base_url")
     @classmethod
     def _check_base_url(cls, value: str) -> str:

@@ -47,3 +47,5 @@ class Issue(Base):
     # Set by an editor's approval on the desk (issue 8); cleared when the issue is rebuilt.
     approved_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     approved_by: Mapped[str | None] = mapped_column(String(320))
+    # The issue's links numbered at render time (pipeline/issues/links.py), as JSON.
+    links_json: Mapped[str | None] = mapped_column(Text)

@@ -13,6 +13,7 @@ from pipeline.events.webhooks import webhook_router
 from pipeline.issues.render import TEMPLATES_DIR
 from pipeline.subscriber_wiring import web_policy
 from pipeline.web.archive import archive_router
+from pipeline.web.clicks import clicks_router
 from pipeline.wiring import Pulse
 from subscribers.web.routes import install_subscriber_web
 
@@ -24,6 +25,7 @@ def create_app(pulse: Pulse) -> FastAPI:
     app.include_router(archive_router(pulse))
     install_subscriber_web(app, pulse.subscribers, web_policy(pulse.settings), TEMPLATES_DIR)
     app.include_router(webhook_router(pulse))
+    app.include_router(clicks_router(pulse))
 
     @app.get("/healthz", include_in_schema=False)
     def healthz() -> JSONResponse:
