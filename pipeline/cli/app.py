@@ -12,6 +12,7 @@ from pipeline.cli import (
     editors,
     events,
     issue,
+    report,
     scheduler,
     serve,
     subscribers,
@@ -39,6 +40,7 @@ app.add_typer(content.salary_app, name="salary")
 content.salary_app.add_typer(comparisons.app, name="comparison")
 app.add_typer(content.jobs_app, name="jobs")
 app.add_typer(issue.app, name="issue")
+report.register(issue.app)
 app.add_typer(subscribers.app, name="subscribers")
 app.add_typer(db.app, name="db")
 app.add_typer(events.app, name="events")
