@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from pipeline.analytics.classify import Fact, classify
@@ -102,3 +102,8 @@ def reclassify(
             engagement.machine = bool(reasons)
             engagement.reasons = text
     session.flush()
+
+
+def erase_engagements(session: Session, subscriber_id: int, email: str) -> None:
+    """Erasure hook: the person's clicks and opens go with them (counts drop too)."""
+    session.execute(delete(Engagement).where(Engagement.subscriber_id == subscriber_id))
