@@ -111,3 +111,24 @@ def retry_failed_week(pulse: Pulse, week: str) -> RetryReport:
     return RetryReport(
         week, requeued=len(ids), sent=report.outcome["sent"], failed=report.outcome["failed"]
     )
+
+
+def last_issue_top_links(pulse: Pulse, count: int = 5) -> str:
+    """A few lines for the editors' weekly report: what readers clicked in the last issue."""
+    try:
+        week = report_week(pulse, None)
+    except NotFoundError:
+        return ""
+    found = week_report(pulse, week)
+    lines = [
+        f"Last issue ({week}): {found.human_clickers} reader(s) clicked, "
+        f"click-through {found.click_through_rate:.1%}; "
+        f"{found.machine_clicks} machine click(s) not counted.",
+    ]
+    top = found.top_links(count)
+    if not top:
+        lines.append("No human clicks yet.")
+    for rank, figure in enumerate(top, start=1):
+        label = figure.link.label or figure.link.url
+        lines.append(f"  {rank}. {label} — {figure.human_clicks} click(s) ({figure.link.url})")
+    return "\n".join(lines)

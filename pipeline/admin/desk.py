@@ -11,6 +11,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 
 from pipeline.admin.api import api_router
+from pipeline.admin.routes_analytics import analytics_router
 from pipeline.admin.routes_auth import auth_router
 from pipeline.admin.routes_content import content_router
 from pipeline.admin.routes_dashboard import dashboard_router
@@ -50,6 +51,12 @@ def install_desk(app: FastAPI) -> None:
     app.add_exception_handler(RequestValidationError, invalid_request)
     script = (TEMPLATES_DIR / "admin" / "desk.js").read_text(encoding="utf-8")
 
+    stylesheet = (TEMPLATES_DIR / "admin" / "desk.css").read_text(encoding="utf-8")
+
+    @app.get("/admin/static/desk.css", include_in_schema=False)
+    def desk_stylesheet() -> Response:
+        return Response(stylesheet, media_type="text/css")
+
     @app.get("/admin/static/desk.js", include_in_schema=False)
     def desk_script() -> Response:
         return Response(script, media_type="text/javascript")
@@ -61,5 +68,6 @@ def install_desk(app: FastAPI) -> None:
         issue_router(),
         people_router(),
         api_router(),
+        analytics_router(),
     ):
         app.include_router(router)

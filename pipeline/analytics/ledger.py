@@ -21,6 +21,7 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from pipeline.analytics.models import DeliveryRetry
+from pipeline.analytics.report import spreadsheet_safe
 from pipeline.delivery.models import Delivery, DeliveryStatus
 from pipeline.delivery.outbox import MAX_ATTEMPTS
 from pipeline.events.models import BounceKind, EventType, ProviderEvent
@@ -36,8 +37,6 @@ LEDGER_STATUSES: tuple[LedgerStatus, ...] = (
     "skipped",
     "pending",
 )
-# Characters that make a spreadsheet treat a cell as a formula (OWASP "CSV injection").
-_FORMULA = ("=", "+", "-", "@", "\t", "\r")
 
 
 @dataclass(frozen=True)
@@ -60,11 +59,6 @@ class LedgerEntry:
             k: "" if v is None else str(v).lower() if isinstance(v, bool) else str(v)
             for k, v in data.items()
         }
-
-
-def spreadsheet_safe(value: str) -> str:
-    """Provider reasons and addresses are outside text: never let a cell start a formula."""
-    return "'" + value if value.startswith(_FORMULA) else value
 
 
 def ledger(

@@ -7,6 +7,8 @@ weekly report all call :func:`issue_report`. Human clicks are what counts; machi
 
 from __future__ import annotations
 
+import csv
+import io
 import json
 from collections import Counter
 from dataclasses import dataclass, field
@@ -282,6 +284,34 @@ def _groups(links: list[LinkFigures], key: Any) -> list[GroupFigures]:
         group.human_clicks += figure.human_clicks
         group.machine_clicks += figure.machine_clicks
     return list(groups.values())
+
+
+LINK_CSV_FIELDS = (
+    "id",
+    "section",
+    "item",
+    "label",
+    "url",
+    "human_clicks",
+    "machine_clicks",
+    "unique_human_clickers",
+)
+
+
+def links_csv(report: IssueReport) -> str:
+    """Per-link figures as CSV, every cell safe to open in a spreadsheet."""
+    out = io.StringIO()
+    writer = csv.DictWriter(out, fieldnames=LINK_CSV_FIELDS, lineterminator="\n")
+    writer.writeheader()
+    for figure in report.links:
+        row = figure.as_dict()
+        writer.writerow({k: spreadsheet_safe(str(row[k])) for k in LINK_CSV_FIELDS})
+    return out.getvalue()
+
+
+def spreadsheet_safe(value: str) -> str:
+    """Outside text (labels, URLs, provider reasons) never starts a spreadsheet formula."""
+    return "'" + value if value.startswith(("=", "+", "-", "@", "\t", "\r")) else value
 
 
 def report_json(report: IssueReport) -> str:

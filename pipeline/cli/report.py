@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import csv
-import io
 from typing import Annotated, Literal
 
 import typer
@@ -15,9 +13,8 @@ from pipeline.analytics.ledger import (
     LedgerStatus,
     ledger_csv,
     ledger_json,
-    spreadsheet_safe,
 )
-from pipeline.analytics.report import IssueReport, report_json
+from pipeline.analytics.report import IssueReport, links_csv, report_json
 from pipeline.cli.common import console, pulse
 from pipeline.errors import ValidationError
 
@@ -43,29 +40,9 @@ def report(week: WeekOption = None, format: FormatOption = "table") -> None:
     if shape == "json":
         print(report_json(found))
     elif shape == "csv":
-        print(_links_csv(found), end="")
+        print(links_csv(found), end="")
     else:
         _print_report(found)
-
-
-def _links_csv(found: IssueReport) -> str:
-    out = io.StringIO()
-    fields = [
-        "id",
-        "section",
-        "item",
-        "label",
-        "url",
-        "human_clicks",
-        "machine_clicks",
-        "unique_human_clickers",
-    ]
-    writer = csv.DictWriter(out, fieldnames=fields, extrasaction="ignore", lineterminator="\n")
-    writer.writeheader()
-    for figure in found.links:
-        row = figure.as_dict()
-        writer.writerow({k: spreadsheet_safe(str(row[k])) for k in fields})
-    return out.getvalue()
 
 
 def _print_report(found: IssueReport) -> None:

@@ -85,3 +85,7 @@ def sent(pulse: Pulse, workspace: Workspace) -> Iterator[SentIssue]:
     assert report.finished
     with TestClient(create_app(pulse), follow_redirects=False) as client:
         yield SentIssue(pulse, client, workspace.outbox)
+
+
+# The desk's fixtures (an app with an editor and an admin, cheap password hashing).
+from tests.admin.conftest import cheap_password_hashing, desk  # noqa: E402, F401
