@@ -102,6 +102,12 @@ def test_a_token_signed_for_a_link_the_issue_lacks_is_not_found(sent: SentIssue)
 @given(token=st.text(min_size=1, max_size=300).filter(lambda t: t.strip(".") != ""))
 def test_arbitrary_tokens_never_redirect_or_fail(sent: SentIssue, token: str) -> None:
     answer = sent.client.get(f"/c/{quote(token, safe='')}", follow_redirects=False)
+    if answer.status_code == 307:
+        # Starlette drops a trailing slash ("/c/x/" → "/c/x") before our route answers:
+        # a same-site hop, which then gets the same 404.
+        location = answer.headers["location"]
+        assert location.startswith(("/c/", "http://testserver/c/")), (token, location)
+        answer = sent.client.get(location, follow_redirects=False)
     assert answer.status_code == 404, token
 
 
