@@ -231,6 +231,9 @@ class Settings(BaseSettings):
                     "`pulse templates copy DIR` and edit that"
                 )
         return value.resolve()
+    # --- issue 16: click and open analytics ---
+    track_clicks: bool = True
+    track_opens: bool = False
 
     @field_validator("base_url")
     @classmethod

@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 # Importing the models registers every table on Base.metadata.
 from pipeline.admin import models as _admin_models  # noqa: F401
+from pipeline.analytics import models as _analytics_models  # noqa: F401
 from pipeline.content import models as _content_models  # noqa: F401
 from pipeline.delivery import models as _delivery_models  # noqa: F401
 from pipeline.events import models as _event_models  # noqa: F401

@@ -7,6 +7,7 @@ from datetime import timedelta
 
 from sqlalchemy import select
 
+from pipeline.analytics.record import erase_engagements
 from pipeline.config import Settings
 from pipeline.db import Database
 from pipeline.delivery.providers.base import Provider
@@ -63,7 +64,7 @@ def subscriber_context(
             welcome_email=settings.welcome_email,
             check_deliverability=settings.check_deliverability,
         ),
-        erasure_hooks=(scrub_provider_events,),
+        erasure_hooks=(scrub_provider_events, erase_engagements),
     )
 
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from functools import cached_property
 
+from pipeline.analytics.tokens import ClickSigner
+from pipeline.analytics.tracking import ClickTracking, untracked_lookup
 from pipeline.config import Settings
 from pipeline.db import Database, open_database
 from pipeline.delivery.compose import ListIdentity
@@ -40,11 +42,23 @@ class Pulse:
             sender=self.settings.sender,
             base_url=self.settings.base_url,
             list_id=self.settings.list_id,
+            tracking=ClickTracking(
+                base_url=self.settings.base_url,
+                signer=ClickSigner(self.settings.secret_keys()),
+                clicks=self.settings.track_clicks,
+                opens=self.settings.track_opens,
+                untracked=untracked_lookup(self.db.sessions),
+            ),
         )
 
     @cached_property
     def footer(self) -> Footer:
-        return Footer(base_url=self.settings.base_url, postal_address=self.settings.postal_address)
+        return Footer(
+            base_url=self.settings.base_url,
+            postal_address=self.settings.postal_address,
+            track_clicks=self.settings.track_clicks,
+            track_opens=self.settings.track_opens,
+        )
 
     @cached_property
     def subscribers(self) -> SubscriberContext:

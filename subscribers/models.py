@@ -5,7 +5,7 @@ from __future__ import annotations
 import enum
 from datetime import datetime
 
-from sqlalchemy import Enum, ForeignKey, Index, Integer, String, Text
+from sqlalchemy import Boolean, Enum, ForeignKey, Index, Integer, String, Text, true
 from sqlalchemy.orm import Mapped, mapped_column
 
 from subscribers.database import Base, UTCDateTime, utcnow
@@ -62,6 +62,8 @@ class Subscriber(Base):
     consent_source: Mapped[str | None] = mapped_column(String(200))
     # A paused subscriber stays active but is not mailed until this moment has passed.
     paused_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # "Don't track my clicks" (preferences): when false, this reader's links go direct.
+    track_clicks: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
 
     @property
     def erased(self) -> bool:

@@ -29,13 +29,19 @@ class SubscriberView:
     first_name: str | None
     status: SubscriberStatus
     paused_until: datetime | None
+    track_clicks: bool = True
 
     @classmethod
     def of(cls, subscriber: Subscriber) -> SubscriberView:
         now = utcnow()
         paused = subscriber.paused_until if subscriber.is_paused(now) else None
         return cls(
-            subscriber.id, subscriber.email, subscriber.first_name, subscriber.status, paused
+            subscriber.id,
+            subscriber.email,
+            subscriber.first_name,
+            subscriber.status,
+            paused,
+            subscriber.track_clicks,
         )
 
 
@@ -130,6 +136,15 @@ def rename(ctx: SubscriberContext, subscriber_id: int, first_name: str | None) -
     with transaction(ctx.sessions) as session:
         subscriber = _locked(session, subscriber_id)
         subscriber.first_name = name
+        subscriber.updated_at = utcnow()
+        return SubscriberView.of(subscriber)
+
+
+def set_click_tracking(ctx: SubscriberContext, subscriber_id: int, on: bool) -> SubscriberView:
+    """"Don't track my clicks": when off, this reader's links go direct from the next issue."""
+    with transaction(ctx.sessions) as session:
+        subscriber = _locked(session, subscriber_id)
+        subscriber.track_clicks = on
         subscriber.updated_at = utcnow()
         return SubscriberView.of(subscriber)
 

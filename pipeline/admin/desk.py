@@ -12,6 +12,7 @@ from fastapi.responses import JSONResponse, Response
 from sqlalchemy.exc import DataError
 
 from pipeline.admin.api import api_router
+from pipeline.admin.routes_analytics import analytics_router
 from pipeline.admin.routes_auth import auth_router
 from pipeline.admin.routes_content import content_router
 from pipeline.admin.routes_dashboard import dashboard_router
@@ -77,6 +78,12 @@ def install_desk(app: FastAPI) -> None:
     app.add_exception_handler(DataError, _number_out_of_range)
     script = (web_templates() / "admin" / "desk.js").read_text(encoding="utf-8")
 
+    stylesheet = (web_templates() / "admin" / "desk.css").read_text(encoding="utf-8")
+
+    @app.get("/admin/static/desk.css", include_in_schema=False)
+    def desk_stylesheet() -> Response:
+        return Response(stylesheet, media_type="text/css")
+
     @app.get("/admin/static/desk.js", include_in_schema=False)
     def desk_script() -> Response:
         return Response(script, media_type="text/javascript")
@@ -92,5 +99,6 @@ def install_desk(app: FastAPI) -> None:
         issue_router(),
         people_router(),
         api_router(),
+        analytics_router(),
     ):
         app.include_router(router)

@@ -16,6 +16,7 @@ from pipeline.delivery.providers.base import SendResult
 from pipeline.errors import IssueError, ValidationError
 from pipeline.issues.assemble import assemble_issue
 from pipeline.issues.build import FROZEN, build_issue
+from pipeline.issues.links import links_to_json
 from pipeline.issues.models import Issue, IssueStatus
 from pipeline.issues.render import render_issue_once
 from pipeline.wiring import Pulse
@@ -45,6 +46,7 @@ def draft_issue(pulse: Pulse, session: Session, week: str) -> Issue:
         mjml=rendered.mjml,
         html=rendered.html,
         text=rendered.text,
+        links_json=links_to_json(rendered.links),
     )
 
 

@@ -19,6 +19,7 @@ from pipeline.cli import (
     issue,
     jobs_intake,
     links,
+    report,
     scheduler,
     serve,
     subscribers,
@@ -81,6 +82,7 @@ app.add_typer(content.jobs_app, name="jobs")
 jobs_intake.register(content.jobs_app)
 app.add_typer(links.app, name="links")
 app.add_typer(issue.app, name="issue")
+report.register(issue.app)
 app.add_typer(subscribers.app, name="subscribers")
 app.add_typer(db.app, name="db")
 app.add_typer(events.app, name="events")

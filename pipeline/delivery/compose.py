@@ -7,9 +7,11 @@ from dataclasses import dataclass
 from email.headerregistry import Address
 from urllib.parse import quote
 
+from pipeline.analytics.tracking import UNTRACKED_PIXEL, ClickTracking
 from pipeline.delivery.message import Batch, Recipient, clean_display_name
 from pipeline.delivery.outbox import ClaimedDelivery
-from pipeline.issues.merge import MergeTemplate
+from pipeline.issues.links import direct_values, links_from_json
+from pipeline.issues.merge import MergeTemplate, html_values, link_field
 from pipeline.issues.models import Issue
 from subscribers.tokens import TokenSigner
 
@@ -22,6 +24,8 @@ class ListIdentity:
     base_url: str
     list_id: str
     list_name: str = "AISE Pulse Brief"
+    # Click/open tracking (issue 16); None composes every link direct, as before.
+    tracking: ClickTracking | None = None
 
     @property
     def domain(self) -> str:
@@ -50,8 +54,24 @@ class IssueMailer:
         self.issue = issue
         self.identity = identity
         self.signer = signer
-        self.html = MergeTemplate.parse(issue.html)
-        self.text = MergeTemplate.parse(issue.text)
+        html = MergeTemplate.parse(issue.html)
+        text = MergeTemplate.parse(issue.text)
+        links = links_from_json(issue.links_json)
+        self.direct = direct_values(links)
+        tracking = identity.tracking
+        if tracking is None or not tracking.clicks:
+            # Nobody's clicks are tracked: the links are the same for everyone, so they
+            # become literal text once and cost nothing per recipient.
+            html, text = html.fill(html_values(self.direct)), text.fill(self.direct)
+        self.tracking = tracking
+        self.tracked = [
+            (link_field(link.position), link.position)
+            for link in links
+            if link_field(link.position) in html.fields | text.fields
+        ]
+        self.html = html
+        self.text = text
+        self.pixel = "open_url" in html.fields
         self.headers = {
             "List-Id": f"{identity.list_name} <{identity.list_id}>",
             "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
@@ -62,7 +82,28 @@ class IssueMailer:
         """Stable per delivery, so a retried message keeps its identity."""
         return f"<pulse.{self.issue.week_key}.{delivery_id}@{self.identity.domain}>"
 
-    def recipient(self, row: ClaimedDelivery) -> Recipient:
+    def _tracking_values(self, row: ClaimedDelivery, tracked: bool) -> dict[str, str]:
+        """Per-link click URLs (or the links themselves) and the open pixel's URL."""
+        tracking = self.tracking
+        values: dict[str, str] = {}
+        if tracked and tracking is not None:
+            issue_id = self.issue.id
+            for name, position in self.tracked:
+                values[name] = tracking.click_url(row.delivery_id, issue_id, position)
+        else:
+            values.update(self.direct)
+        if self.pixel:
+            values["open_url"] = (
+                tracking.open_url(row.delivery_id, self.issue.id)
+                if tracked and tracking is not None and tracking.opens
+                else f"{self.identity.base_url}/{UNTRACKED_PIXEL}"
+            )
+        return values
+
+    def recipient(self, row: ClaimedDelivery, *, tracked: bool | None = None) -> Recipient:
+        """One addressee's values; ``tracked`` defaults to "a real delivery, clicks tracked"."""
+        if tracked is None:
+            tracked = row.delivery_id > 0
         unsubscribe = self.signer.unsubscribe_token(row.subscriber_id)
         preferences = self.signer.preferences_token(row.subscriber_id)
         unsubscribe_url = self.identity.unsubscribe_url(unsubscribe)
@@ -76,6 +117,7 @@ class IssueMailer:
                 "unsubscribe_url": unsubscribe_url,
                 "preferences_url": self.identity.preferences_url(preferences),
                 "first_name": row.first_name or "there",
+                **self._tracking_values(row, tracked),
             },
             headers={
                 "List-Unsubscribe": (
@@ -85,13 +127,21 @@ class IssueMailer:
         )
 
     def batch(self, rows: Sequence[ClaimedDelivery]) -> Batch:
+        untracked: frozenset[int] = frozenset()
+        if (self.tracked or self.pixel) and self.tracking is not None:
+            untracked = self.tracking.untracked([row.subscriber_id for row in rows])
         return Batch(
             key=self.issue.week_key,
             subject=self.issue.subject,
             sender=self.identity.sender,
             html=self.html,
             text=self.text,
-            recipients=[self.recipient(row) for row in rows],
+            recipients=[
+                self.recipient(
+                    row, tracked=row.delivery_id > 0 and row.subscriber_id not in untracked
+                )
+                for row in rows
+            ],
             headers=self.headers,
         )
 

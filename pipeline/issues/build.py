@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 from pipeline.content.models import JobListing, Snippet, SnippetStatus
 from pipeline.errors import IssueError, NotFoundError
 from pipeline.issues.assemble import assemble
+from pipeline.issues.links import links_to_json
 from pipeline.issues.models import Issue, IssueStatus
 from pipeline.issues.render import Footer, RenderedIssue, render_issue_once
 from pipeline.issues.slots import DEFAULT_RULES, IssueRules
@@ -79,6 +80,7 @@ def _store(issue: Issue, view: IssueView, rendered: RenderedIssue) -> None:
     issue.mjml = rendered.mjml
     issue.html = rendered.html
     issue.text = rendered.text
+    issue.links_json = links_to_json(rendered.links)
     issue.built_at = utcnow()
 
 

@@ -14,6 +14,7 @@ from pipeline.config import PLACEHOLDER_POSTAL_ADDRESS, Settings
 from pipeline.content.models import JobListing
 from pipeline.errors import IssueError
 from pipeline.issues.assemble import PREHEADER_MAX, SUBJECT_MAX
+from pipeline.issues.links import direct_values, links_from_json
 from pipeline.issues.markdown import strip_controls
 from pipeline.issues.merge import MergeTemplate, html_values
 from pipeline.issues.mjml_check import mjml_warnings
@@ -36,6 +37,7 @@ def sample_values(settings: Settings) -> dict[str, str]:
         "unsubscribe_url": f"{settings.base_url}/u/{token}",
         "preferences_url": f"{settings.base_url}/preferences/{token}",
         "first_name": "Alexandra",
+        "open_url": f"{settings.base_url}/o/{token}.gif",
     }
 
 
@@ -116,7 +118,8 @@ def lint_issue(issue: Issue, *, settings: Settings) -> list[str]:
     for label, template in (("HTML", html_template), ("text part", text_template)):
         if "unsubscribe_url" not in template.fields:
             problems.append(f"{label} has no unsubscribe link")
-    values = sample_values(settings)
+    # Tracked links are checked where they lead: the reader's click URL only redirects there.
+    values = {**sample_values(settings), **direct_values(links_from_json(issue.links_json))}
     html = html_template.merge(html_values(values))
     text = text_template.merge(values)
     size = len(html.encode("utf-8"))

@@ -51,3 +51,5 @@ class Issue(Base):
     # pause_reason. A discarded issue is skipped and its content goes back to the queue.
     discarded_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     discarded_by: Mapped[str | None] = mapped_column(String(320))
+    # The issue's links numbered at render time (pipeline/issues/links.py), as JSON.
+    links_json: Mapped[str | None] = mapped_column(Text)

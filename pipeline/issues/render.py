@@ -12,6 +12,7 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoes
 from markupsafe import Markup
 
 from pipeline.errors import IssueError
+from pipeline.issues.links import LinkRegistry, TrackedLink
 from pipeline.issues.markdown import strip_controls
 from pipeline.issues.merge import MERGE_FIELDS, MergeTemplate, placeholder
 from pipeline.issues.plaintext import TEXT_WIDTH, salary_text, wrap_text
@@ -41,6 +42,10 @@ class Footer:
 
     base_url: str
     postal_address: str
+    # PULSE_TRACK_CLICKS: links become per-recipient click URLs and the footer says so.
+    track_clicks: bool = False
+    # PULSE_TRACK_OPENS: a 1×1 pixel per recipient (machine opens are flagged, see analytics).
+    track_opens: bool = False
     reason: str = (
         "You get this email because you subscribed to AISE Pulse Brief, weekly career "
         "intelligence for AI Sales Engineers."
@@ -54,6 +59,7 @@ class RenderedIssue:
     mjml: str
     html: str
     text: str
+    links: tuple[TrackedLink, ...] = ()
 
     def html_template(self) -> MergeTemplate:
         return MergeTemplate.parse(self.html)
@@ -103,14 +109,19 @@ def issue_url(base_url: str, week_key: str) -> str:
     return f"{base_url}/issues/{week_key}"
 
 
-def _context(view: IssueView, footer: Footer) -> dict[str, Any]:
+def _context(view: IssueView, footer: Footer, links: LinkRegistry) -> dict[str, Any]:
     return {
         "issue": view,
         "footer": Footer(
             base_url=footer.base_url,
             postal_address=strip_controls(footer.postal_address),
+            track_clicks=footer.track_clicks,
+            track_opens=footer.track_opens,
             reason=footer.reason,
         ),
+        "track": links.track,
+        "track_body": links.track_body,
+        "decoy": links.decoy,
         "web_url": issue_url(footer.base_url, view.week_key),
         "merge": {name: placeholder(name) for name in MERGE_FIELDS},
     }
@@ -128,8 +139,9 @@ def compile_mjml(source: str) -> str:
 def render_issue_once(view: IssueView, footer: Footer) -> RenderedIssue:
     """Render the issue's MJML, compile it to HTML once, and write the text part."""
     env = environment()
-    context = _context(view, footer)
+    links = LinkRegistry(tracking=footer.track_clicks)
+    context = _context(view, footer, links)
     mjml_source = env.get_template("email/issue.mjml").render(context)
     html = compile_mjml(mjml_source)
     text = env.get_template("email/issue.txt").render(context)
-    return RenderedIssue(mjml=mjml_source, html=html, text=text)
+    return RenderedIssue(mjml=mjml_source, html=html, text=text, links=links.links)

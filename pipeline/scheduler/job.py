@@ -17,6 +17,7 @@ from sqlalchemy import select
 
 from pipeline import weekly
 from pipeline.delivery.send_lock import SendInProgress
+from pipeline.issue_analytics import last_issue_top_links
 from pipeline.issues import lifecycle
 from pipeline.issues.build import FROZEN
 from pipeline.issues.models import Issue, IssueStatus
@@ -102,7 +103,7 @@ class WeeklyJob:
         self.notify(
             f"{week} goes out {local_due:%a %d %b %H:%M %Z}"
             + ("" if readiness.ready else ": not ready yet"),
-            readiness.as_text(),
+            "\n\n".join(filter(None, [readiness.as_text(), last_issue_top_links(self.pulse)])),
         )
         return JobOutcome(week, "reminded", readiness.as_text())
 

@@ -13,6 +13,7 @@ from pipeline.events.webhooks import webhook_router
 from pipeline.resources import templates_dir
 from pipeline.subscriber_wiring import web_policy
 from pipeline.web.archive import archive_router
+from pipeline.web.clicks import clicks_router
 from pipeline.web.limits import BodyLimitMiddleware, body_limits
 from pipeline.web.mail_sender import signup_mail_lifespan
 from pipeline.web.metrics import install_metrics
@@ -37,6 +38,7 @@ def create_app(pulse: Pulse) -> FastAPI:
     app.include_router(archive_router(pulse))
     install_subscriber_web(app, pulse.subscribers, web_policy(pulse.settings), templates_dir())
     app.include_router(webhook_router(pulse))
+    app.include_router(clicks_router(pulse))
 
     @app.get("/healthz", include_in_schema=False)
     def healthz() -> JSONResponse:

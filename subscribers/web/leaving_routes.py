@@ -253,7 +253,16 @@ def _resubscribe(ctx: SubscriberContext, sid: int, _form: FormData) -> prefs.Sub
         return prefs.subscriber_view(ctx, sid)
 
 
+def _clicks(on: bool) -> Step:
+    def step(ctx: SubscriberContext, sid: int, _form: FormData) -> prefs.SubscriberView:
+        return prefs.set_click_tracking(ctx, sid, on)
+
+    return step
+
+
 _ACTIONS: dict[str, tuple[Step, str]] = {
+    "clicks-off": (_clicks(False), "Done: your clicks are no longer counted; links go direct."),
+    "clicks-on": (_clicks(True), "Thanks: clicks on your links are counted again."),
     "name": (_rename, "Your name is saved."),
     "pause": (_pause, "Paused. Issues resume by themselves on the date shown."),
     "resume": (_resume, "Welcome back: issues resume with the next one."),

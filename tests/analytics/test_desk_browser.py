@@ -1,0 +1,126 @@
+"""The restyled desk in Chromium: axe-core finds no violations, phones get no sideways scroll.
+
+axe-core is vendored from npm (tests/vendor/axe-core, MPL-2.0) and injected into each page.
+Set PULSE_WRITE_DOCS_SCREENSHOT=1 to refresh docs/desk-report.png from this run.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+import time
+from collections.abc import Iterator
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+import uvicorn
+from sqlalchemy import update
+
+from pipeline import weekly
+from pipeline.delivery.models import Delivery
+from pipeline.issues.models import Issue
+from pipeline.web.app import create_app
+from pipeline.wiring import Pulse
+from subscribers.database import transaction, utcnow
+from tests.admin.conftest import PASSWORD, make_editor
+from tests.analytics.conftest import WEEK, click_urls, messages, path_of, seed_and_build
+from tests.conftest import Workspace
+
+CHROMIUM = Path("/usr/bin/chromium")
+AXE = Path(__file__).resolve().parent.parent / "vendor" / "axe-core" / "axe.min.js"
+DOCS = Path(__file__).resolve().parent.parent.parent / "docs"
+ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking"]
+MOBILE_SAFARI = (
+    "Mozilla/5.0 (iPhone; CPU iPhone OS 17_4 like Mac OS X) AppleWebKit/605.1.15 "
+    "(KHTML, like Gecko) Version/17.4 Mobile/15E148 Safari/604.1"
+)
+
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.skipif(not CHROMIUM.exists(), reason="Debian's chromium is not installed"),
+]
+
+
+@pytest.fixture
+def database_url(sqlite_url: str) -> str:
+    return sqlite_url
+
+
+@pytest.fixture
+def server(pulse: Pulse) -> Iterator[str]:
+    config = uvicorn.Config(create_app(pulse), host="127.0.0.1", port=0, log_level="warning")
+    served = uvicorn.Server(config)
+    thread = threading.Thread(target=served.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 20
+    while not served.started:
+        assert time.monotonic() < deadline, "the server did not start"
+        time.sleep(0.05)
+    port = served.servers[0].sockets[0].getsockname()[1]
+    yield f"http://127.0.0.1:{port}"
+    served.should_exit = True
+    thread.join(timeout=20)
+
+
+def violations(page: Any) -> list[str]:
+    page.add_script_tag(content=AXE.read_text(encoding="utf-8"))
+    found = page.evaluate(
+        "async () => { const r = await axe.run(document);"
+        " return {passes: r.passes.length, violations: r.violations"
+        ".map(v => v.id + ': ' + v.nodes.map(n => n.target.join(' ')).join(', '))}; }"
+    )
+    assert found["passes"] > 10  # axe really ran its rules on this page
+    return list(found["violations"])
+
+
+def test_desk_pages_pass_axe_and_fit_a_phone(
+    pulse: Pulse, workspace: Workspace, server: str
+) -> None:
+    from playwright.sync_api import sync_playwright
+
+    make_editor(pulse, "ed@example.com", "editor")
+    seed_and_build(pulse, 8)
+    weekly.send_week(pulse, WEEK)
+    earlier = utcnow() - timedelta(hours=5)
+    with transaction(pulse.db.sessions) as session:
+        session.execute(update(Delivery).values(sent_at=earlier))
+        session.execute(update(Issue).values(send_started_at=earlier))
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
+        try:
+            reader = browser.new_page(user_agent=MOBILE_SAFARI)
+            for n, message in enumerate(messages(workspace.outbox).values()):
+                for url in click_urls(message)[: 1 + n % 3]:
+                    reader.request.get(f"{server}{path_of(url)}", max_redirects=0)
+            page = browser.new_page(viewport={"width": 1100, "height": 900}, bypass_csp=True)
+            page.goto(f"{server}/admin/login")
+            assert violations(page) == []
+            page.fill('input[name="email"]', "ed@example.com")
+            page.fill('input[name="password"]', PASSWORD)
+            page.click('button:has-text("Log in")')
+            page.wait_for_url(f"{server}/admin")
+            for path in ("/admin", f"/admin/report?week={WEEK}", f"/admin/deliveries?week={WEEK}"):
+                page.goto(f"{server}{path}")
+                assert violations(page) == [], path
+            page.goto(f"{server}/admin/report?week={WEEK}")
+            assert int(page.locator("#fig-human").inner_text()) > 0
+            if os.environ.get("PULSE_WRITE_DOCS_SCREENSHOT"):
+                page.screenshot(path=str(DOCS / "desk-report.png"), full_page=False)
+            # Keyboard focus is visible: the focused link gets an outline.
+            page.keyboard.press("Tab")
+            outline = page.evaluate("getComputedStyle(document.activeElement).outlineStyle")
+            assert outline not in ("", "none")
+            phone = browser.new_page(viewport={"width": 375, "height": 800})
+            phone.goto(f"{server}/admin/login")
+            phone.fill('input[name="email"]', "ed@example.com")
+            phone.fill('input[name="password"]', PASSWORD)
+            phone.click('button:has-text("Log in")')
+            phone.wait_for_url(f"{server}/admin")
+            for path in (f"/admin/report?week={WEEK}", f"/admin/deliveries?week={WEEK}"):
+                phone.goto(f"{server}{path}")
+                wide = phone.evaluate("document.documentElement.scrollWidth")
+                assert wide <= 375, (path, wide)
+        finally:
+            browser.close()
