@@ -66,11 +66,12 @@ def test_batch_size_fills_the_rate_cap_evenly() -> None:
     assert batch_size_for(None, 500) == 500
 
 
-def test_measured_rate_stays_within_5_percent_of_the_cap_and_never_above_it(
+def test_releases_never_exceed_the_cap_in_any_one_second_window(
     configure: Callable[..., Pulse],
 ) -> None:
+    """The cap holds on the shared release log; how close the rate comes to it is timing,
+    measured in bench/rate_accuracy.py (tests never assert wall-clock rates)."""
     cap, batch = 150, 50
-    # The server skips schema checks here: its CPU use would only add jitter to arrivals.
     with FakePostmark(validate=False) as fake:
         pulse = configure(
             **provider_env(fake),
@@ -80,19 +81,12 @@ def test_measured_rate_stays_within_5_percent_of_the_cap_and_never_above_it(
         )
         seed_and_build(pulse, 6 * cap)
         weekly.send_week(pulse, WEEK)
-        calls = sorted(fake.calls, key=lambda call: call.at)
+        calls = list(fake.calls)
     with transaction(pulse.db.sessions) as session:
         releases = sorted(session.execute(select(SendRateEntry.at, SendRateEntry.count)).all())
     assert sum(call.recipients for call in calls) == sum(n for _at, n in releases) == 6 * cap
-    # Never above the cap in any one-second window of releases to the provider.
     for i, (first, _n) in enumerate(releases):
         assert sum(n for at, n in releases[i:] if at < first + 1.0) <= cap
-    # The rate the provider saw, over whole windows: from the first arrival to the first
-    # arrival of the last window (whose batches all arrive early in it).
-    last_window = len(calls) - cap // batch
-    span = calls[last_window].at - calls[0].at
-    rate = sum(call.recipients for call in calls[:last_window]) / span
-    assert cap * 0.95 <= rate <= cap * 1.01
 
 
 # Retries -----------------------------------------------------------------------------
