@@ -18,8 +18,8 @@ from _common import WEEK, base_env, provider_env, pulse_for, seed_list, workspac
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from pipeline import weekly  # noqa: E402
-from tests.fakes.providers import FakePostmark  # noqa: E402
+from pipeline import weekly
+from tests.fakes.providers import FakePostmark
 
 
 def main() -> None:
