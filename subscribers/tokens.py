@@ -9,6 +9,8 @@ erase. Confirmation tokens expire too. Every token names its purpose
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -89,6 +91,16 @@ class TokenSigner:
         self._form = URLSafeTimedSerializer(self._keys, salt="pulse.form")
         self._manage = URLSafeTimedSerializer(self._keys, salt="pulse.manage")
         self._recover = URLSafeTimedSerializer(self._keys, salt="pulse.recover")
+
+    def message_tag(self, text: str) -> str:
+        """A short keyed tag for ``text``: part of a Message-ID that nobody can guess.
+
+        A forged bounce must name a message we sent; with a guessable Message-ID, knowing a
+        subscriber's address and trying delivery ids would be enough.
+        """
+        key = self._keys[-1].encode()
+        digest = hmac.new(key, b"pulse.message-id\x00" + text.encode(), hashlib.sha256)
+        return digest.hexdigest()[:16]
 
     def unsubscribe_token(self, subscriber_id: int) -> str:
         """A never-expiring token for one-click unsubscribe."""

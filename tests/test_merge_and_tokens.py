@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import email
+import re
 from email.headerregistry import Address
 from email.policy import default
 
@@ -124,3 +125,12 @@ def test_fast_link_tokens_are_itsdangerous_tokens(subscriber_id: int, list_id: s
         stock = reference.dumps([subscriber_id, list_id])
         if not stock.startswith("."):  # the stock serializer chose not to compress
             assert token == stock
+
+
+def test_message_ids_carry_a_keyed_tag_nobody_can_guess() -> None:
+    one = TokenSigner(["first-secret-key-long-enough-0123456789"], "list.example.com")
+    other = TokenSigner(["another-secret-key-long-enough-987654"], "list.example.com")
+    assert one.message_tag("2026-W48.7") == one.message_tag("2026-W48.7")  # stable for retries
+    assert one.message_tag("2026-W48.7") != one.message_tag("2026-W48.8")
+    assert one.message_tag("2026-W48.7") != other.message_tag("2026-W48.7")
+    assert re.fullmatch(r"[0-9a-f]{16}", one.message_tag("2026-W48.7"))

@@ -79,8 +79,9 @@ class IssueMailer:
         }
 
     def message_id(self, delivery_id: int) -> str:
-        """Stable per delivery, so a retried message keeps its identity."""
-        return f"<pulse.{self.issue.week_key}.{delivery_id}@{self.identity.domain}>"
+        """Stable per delivery, so a retried message keeps its identity; keyed, so unguessable."""
+        local = f"{self.issue.week_key}.{delivery_id}"
+        return f"<pulse.{local}.{self.signer.message_tag(local)}@{self.identity.domain}>"
 
     def _tracking_values(self, row: ClaimedDelivery, tracked: bool) -> dict[str, str]:
         """Per-link click URLs (or the links themselves) and the open pixel's URL."""

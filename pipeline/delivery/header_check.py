@@ -27,7 +27,7 @@ def serialised_header_block(message: EmailMessage) -> bytes:
 
 def _logical_lines(block: bytes) -> list[str]:
     """Unfold the block: a line starting with space or tab continues the one before."""
-    text = block.decode("ascii", errors="replace")
+    text = block.decode("utf-8", errors="replace")  # UTF-8 only for an SMTPUTF8 recipient
     # A lone CR or LF inside the block is a line break some reader will honour.
     if text.replace("\r\n", "").count("\r") or text.replace("\r\n", "").count("\n"):
         raise HeaderInjection("headers", "a header contains a bare line break")

@@ -12,6 +12,7 @@ from email.policy import SMTP
 from email.utils import format_datetime
 from functools import cached_property
 
+from pipeline.delivery.folding import FoldingPolicy
 from pipeline.delivery.header_check import verify_headers
 from pipeline.errors import ValidationError
 from pipeline.issues.merge import MergeTemplate, html_values
@@ -19,8 +20,9 @@ from subscribers.database import utcnow
 from subscribers.display import header_text_problem, neutralise_header_text
 
 # Long List-Unsubscribe URLs must not be folded into RFC 2047 encoded words (which mail
-# clients would not parse as URLs); 998 is RFC 5322's hard line limit.
-MIME_POLICY = SMTP.clone(max_line_length=998)
+# clients would not parse as URLs): written at RFC 5322's hard limit of 998, then folded at
+# spaces to 78 where a space allows (pipeline/delivery/folding.py).
+MIME_POLICY = FoldingPolicy(linesep="\r\n", max_line_length=998)
 # Bodies are another matter: RFC 2045 limits quoted-printable lines to 76 characters, and
 # filters score longer ones (SpamAssassin's MIME_QP_LONG_LINE, and __LONGLINE behind
 # LONG_INVISIBLE_TEXT). The parts are encoded under this policy, the headers under the one above.
@@ -133,7 +135,9 @@ def build_mime(batch: Batch, recipient: Recipient) -> EmailMessage:
         message[name] = value
     message.set_content(batch.text_for(recipient), subtype="plain", cte="quoted-printable")
     message.add_alternative(batch.html_for(recipient), subtype="html", cte="quoted-printable")
-    message.policy = MIME_POLICY
+    # A non-ASCII local part can only travel as SMTPUTF8 (RFC 6531): raw UTF-8 headers, never
+    # an encoded word inside the address.
+    message.policy = MIME_POLICY if to.addr_spec.isascii() else MIME_POLICY.clone(utf8=True)
     expected = [*_OWN_HEADERS, *extra, "Content-Type"]
     verify_headers(message, expected, to.addr_spec)
     return message

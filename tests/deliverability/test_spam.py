@@ -38,7 +38,7 @@ Content analysis details:   (2.7 points, 5.0 required)
 @pytest.fixture
 def https_list(workspace: Workspace, monkeypatch: pytest.MonkeyPatch) -> Workspace:
     monkeypatch.setenv("PULSE_BASE_URL", "https://news.example.com")
-    monkeypatch.setenv("PULSE_SECRET_KEY", "spam-test-secret-key-0123456789")
+    monkeypatch.setenv("PULSE_SECRET_KEY", "Zr4uQ8vNf2LwX9pE7kT1yB6mH3sJ0cDgVqAiWoRn5eYt")
     monkeypatch.setenv("PULSE_FROM", "AISE Pulse Brief <pulse@news.example.com>")
     return workspace
 
