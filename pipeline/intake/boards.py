@@ -33,7 +33,7 @@ from urllib.parse import quote
 
 from pipeline.content.validate import web_url
 from pipeline.errors import ValidationError
-from pipeline.intake.http import FetchError, PoliteClient
+from pipeline.intake.http import Answer, FetchError, PoliteClient
 from pipeline.intake.models import SourceKind
 from pipeline.intake.pay import Interval, Pay, basis_from_words, plain_text, span
 
@@ -138,6 +138,13 @@ def greenhouse(
 ) -> BoardPage:
     url = f"{base}/v1/boards/{quote(board, safe='')}/jobs"
     answer = client.get(url, params={"content": "true"}, etag=etag, last_modified=last_modified)
+    return _jobs_page(answer, url, lambda job: _greenhouse_posting(job, url))
+
+
+def _jobs_page(
+    answer: Answer, url: str, parse: Callable[[object], RawPosting | None]
+) -> BoardPage:
+    """A board's answer with a top-level ``jobs`` list (Greenhouse, Ashby), each job parsed."""
     page = BoardPage(etag=answer.etag, last_modified=answer.last_modified)
     if answer.not_modified:
         page.not_modified = True
@@ -147,7 +154,7 @@ def greenhouse(
     if not isinstance(jobs, list):
         raise FetchError(url, "answer has no 'jobs' list")
     for job in jobs:
-        posting = _greenhouse_posting(job, url)
+        posting = parse(job)
         if posting is None:
             page.skipped += 1
         else:
@@ -281,21 +288,7 @@ def ashby(
     answer = client.get(
         url, params={"includeCompensation": "true"}, etag=etag, last_modified=last_modified
     )
-    page = BoardPage(etag=answer.etag, last_modified=answer.last_modified)
-    if answer.not_modified:
-        page.not_modified = True
-        return page
-    data = _json(answer.body, url)
-    jobs = data.get("jobs") if isinstance(data, dict) else None
-    if not isinstance(jobs, list):
-        raise FetchError(url, "answer has no 'jobs' list")
-    for job in jobs:
-        posting = _ashby_posting(job)
-        if posting is None:
-            page.skipped += 1
-        else:
-            page.postings.append(posting)
-    return page
+    return _jobs_page(answer, url, _ashby_posting)
 
 
 def _ashby_posting(job: object) -> RawPosting | None:
