@@ -24,7 +24,7 @@ from pipeline.config import load_settings  # noqa: E402
 from pipeline.demo.seed import FIRST_NAMES, seed_content  # noqa: E402
 from pipeline.issues.weeks import week_monday  # noqa: E402
 from pipeline.wiring import Pulse  # noqa: E402
-from subscribers.database import transaction, utcnow  # noqa: E402
+from pulse_core.database import transaction, utcnow  # noqa: E402
 from subscribers.models import Subscriber, SubscriberStatus  # noqa: E402
 
 WEEK = "2026-W48"

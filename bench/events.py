@@ -28,7 +28,7 @@ def main() -> None:
     from pipeline.events.ingest import apply_events
     from pipeline.events.policy import EventPolicy
     from pipeline.events.providers import SOURCES
-    from subscribers.database import transaction
+    from pulse_core.database import transaction
     from subscribers.models import Subscriber
 
     pulse = demo_pulse(READERS)

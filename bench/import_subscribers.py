@@ -20,8 +20,8 @@ from pathlib import Path
 from sqlalchemy import func, select
 
 from pipeline.db import open_database
+from pulse_core.database import transaction, utcnow
 from subscribers.addresses import email_key
-from subscribers.database import transaction, utcnow
 from subscribers.importer import NewSubscriber, import_subscribers, read_subscriber_csv
 from subscribers.models import Subscriber, SubscriberStatus
 from subscribers.suppression import SuppressionReason, suppress, suppression_keys

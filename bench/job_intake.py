@@ -33,7 +33,7 @@ from pipeline.intake.http import FetchPolicy, PoliteClient
 from pipeline.intake.review import accept
 from pipeline.intake_run import run_intake
 from pipeline.wiring import Pulse
-from subscribers.database import transaction, utcnow
+from pulse_core.database import transaction, utcnow
 from tests.intake import documented
 from tests.intake.boards_server import BoardServer
 

@@ -33,7 +33,7 @@ from pipeline.delivery.compose import IssueMailer
 from pipeline.delivery.outbox import ClaimedDelivery
 from pipeline.delivery.providers.postmark import PostmarkProvider
 from pipeline.issues.build import get_issue
-from subscribers.database import transaction
+from pulse_core.database import transaction
 
 
 def bare_send(url: str, bodies: list[bytes], total: int, threads: int) -> float:

@@ -31,7 +31,7 @@ from pipeline.config import load_settings  # noqa: E402
 from pipeline.delivery.transactional import TransactionalSender  # noqa: E402
 from pipeline.web.app import create_app  # noqa: E402
 from pipeline.wiring import Pulse  # noqa: E402
-from subscribers.database import transaction  # noqa: E402
+from pulse_core.database import transaction  # noqa: E402
 from subscribers.mailqueue import pending_count  # noqa: E402
 from subscribers.models import Subscriber, SubscriberStatus  # noqa: E402
 from subscribers.outgoing import OutgoingEmail  # noqa: E402

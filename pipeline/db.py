@@ -28,10 +28,10 @@ from pipeline.issues import comparisons as _comparison_models  # noqa: F401
 from pipeline.issues import models as _issue_models  # noqa: F401
 from pipeline.resources import bundled
 from pipeline.scheduler import models as _scheduler_models  # noqa: F401
+from pulse_core.database import Base, make_engine, session_factory
 from subscribers import history as _history_models  # noqa: F401
 from subscribers import models as _subscriber_models  # noqa: F401
 from subscribers import suppression as _suppression_models  # noqa: F401
-from subscribers.database import Base, make_engine, session_factory
 
 MIGRATIONS_DIR = bundled("migrations")
 

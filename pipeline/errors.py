@@ -1,6 +1,6 @@
 """Pipeline errors, rooted in the project's :class:`PulseError`.
 
-PulseError                      (subscribers.errors)
+PulseError                      (pulse_core.errors)
 ├── ConfigError
 ├── ValidationError
 │   └── ImportFileError
@@ -19,7 +19,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
-from subscribers.errors import (
+from pulse_core.errors import (
     ConfigError,
     ImportFileError,
     NotFoundError,

@@ -21,7 +21,7 @@ from pipeline.issues.models import Issue, IssueStatus
 from pipeline.issues.weeks import parse_week
 from pipeline.weekly import send_options
 from pipeline.wiring import Pulse
-from subscribers.database import transaction, utcnow
+from pulse_core.database import transaction, utcnow
 from subscribers.suppression import suppression_keys
 
 

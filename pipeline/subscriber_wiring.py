@@ -15,8 +15,8 @@ from pipeline.delivery.transactional import TransactionalSender
 from pipeline.events.erasure import scrub_provider_events
 from pipeline.issues.models import Issue, IssueStatus
 from pipeline.resources import templates_dir
+from pulse_core.database import transaction
 from subscribers.context import SubscriberContext, SubscriptionPolicy
-from subscribers.database import transaction
 from subscribers.emails import MailIdentity, TransactionalMail
 from subscribers.tokens import TokenSigner
 from subscribers.web.forms import WebPolicy

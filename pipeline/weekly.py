@@ -27,7 +27,7 @@ from pipeline.issues.models import Issue, IssueStatus
 from pipeline.issues.slots import IssueRules
 from pipeline.issues.weeks import current_week, parse_week
 from pipeline.wiring import Pulse
-from subscribers.database import transaction, utcnow
+from pulse_core.database import transaction, utcnow
 from subscribers.suppression import suppression_keys
 
 

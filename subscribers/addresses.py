@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from email_validator import EmailNotValidError, validate_email
 
-from subscribers.errors import ValidationError
+from pulse_core.errors import ValidationError
 
 
 def normalise_email(raw: str, *, field: str = "email", check_deliverability: bool = False) -> str:

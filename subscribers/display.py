@@ -18,7 +18,7 @@ import re
 from email.errors import HeaderParseError
 from email.header import decode_header
 
-from subscribers.errors import ValidationError
+from pulse_core.errors import ValidationError
 
 # An encoded-word as RFC 2047 section 2 defines it, loosely: "=?" charset "?" enc "?" … "?=".
 # Loose on purpose (any charset, any encoding letter, even empty text) so that every variant

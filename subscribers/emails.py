@@ -11,7 +11,7 @@ from typing import Any
 import mjml
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
-from subscribers.errors import PulseError
+from pulse_core.errors import PulseError
 from subscribers.outgoing import OutgoingEmail
 
 

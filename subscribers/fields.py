@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+from pulse_core.errors import ValidationError
 from subscribers.display import check_header_text
-from subscribers.errors import ValidationError
 
 MAX_NAME_LENGTH = 100
 

@@ -7,7 +7,7 @@ from datetime import datetime
 from sqlalchemy import ForeignKey, Integer, String, Text, select
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
-from subscribers.database import Base, UTCDateTime, utcnow
+from pulse_core.database import Base, UTCDateTime, utcnow
 from subscribers.models import Subscriber, SubscriberStatus, status_enum
 
 

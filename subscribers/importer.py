@@ -15,9 +15,9 @@ from typing import Any, TextIO, cast
 from sqlalchemy import Table, insert, select
 from sqlalchemy.orm import Session
 
+from pulse_core.database import utcnow
+from pulse_core.errors import ImportFileError, PulseError, ValidationError
 from subscribers.addresses import email_key, normalise_email
-from subscribers.database import utcnow
-from subscribers.errors import ImportFileError, PulseError, ValidationError
 from subscribers.fields import clean_first_name
 from subscribers.history import SubscriberChange
 from subscribers.models import Subscriber, SubscriberStatus

@@ -21,8 +21,8 @@ from datetime import datetime, timedelta
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
+from pulse_core.database import transaction, utcnow
 from subscribers.context import SubscriberContext
-from subscribers.database import transaction, utcnow
 from subscribers.models import ConfirmationSend, QueuedMail, Subscriber, SubscriberStatus
 
 log = logging.getLogger("subscribers.mailqueue")

@@ -8,7 +8,7 @@ from datetime import datetime
 from sqlalchemy import Boolean, Enum, ForeignKey, Index, Integer, String, Text, true
 from sqlalchemy.orm import Mapped, mapped_column
 
-from subscribers.database import Base, UTCDateTime, utcnow
+from pulse_core.database import Base, UTCDateTime, utcnow
 
 
 class SubscriberStatus(enum.StrEnum):

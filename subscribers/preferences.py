@@ -7,9 +7,9 @@ from datetime import datetime, timedelta
 
 from sqlalchemy.orm import Session
 
+from pulse_core.database import transaction, utcnow
+from pulse_core.errors import ValidationError
 from subscribers.context import SubscriberContext
-from subscribers.database import transaction, utcnow
-from subscribers.errors import ValidationError
 from subscribers.fields import clean_first_name
 from subscribers.history import change_status
 from subscribers.models import Subscriber, SubscriberStatus

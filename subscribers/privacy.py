@@ -9,9 +9,9 @@ from typing import Any, TextIO
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
+from pulse_core.database import utcnow
+from pulse_core.errors import NotFoundError
 from subscribers.addresses import email_key, normalise_email
-from subscribers.database import utcnow
-from subscribers.errors import NotFoundError
 from subscribers.history import SubscriberChange, change_status, history_of
 from subscribers.models import (
     ERASED_KEY_PREFIX,

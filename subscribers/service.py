@@ -7,9 +7,9 @@ from collections.abc import Sequence
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from pulse_core.database import utcnow
+from pulse_core.errors import ValidationError
 from subscribers.addresses import email_key, normalise_email
-from subscribers.database import utcnow
-from subscribers.errors import ValidationError
 from subscribers.fields import MAX_NAME_LENGTH, clean_first_name
 from subscribers.history import record_joined
 from subscribers.importer import (

@@ -13,9 +13,9 @@ from sqlalchemy import delete, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from pulse_core.database import transaction, utcnow
 from subscribers.addresses import email_key, normalise_email
 from subscribers.context import SubscriberContext
-from subscribers.database import transaction, utcnow
 from subscribers.fields import clean_first_name
 from subscribers.history import change_status, record_joined
 from subscribers.mailqueue import (

@@ -15,8 +15,8 @@ from datetime import datetime
 from sqlalchemy import Integer, String, delete, select
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
+from pulse_core.database import Base, UTCDateTime, utcnow
 from subscribers.addresses import email_key
-from subscribers.database import Base, UTCDateTime, utcnow
 from subscribers.models import status_enum
 
 

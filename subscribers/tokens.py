@@ -28,7 +28,7 @@ from itsdangerous import (
 )
 from itsdangerous.encoding import base64_encode
 
-from subscribers.errors import PulseError
+from pulse_core.errors import PulseError
 
 
 class InvalidToken(PulseError):

@@ -140,7 +140,7 @@ def test_default_preheader_is_plain_text_not_markdown(pulse: Pulse) -> None:
     preheader = checked_preheader(None, markdown_to_text(body))
     assert preheader == "Pay is up 3% — see notes. first second"
     seed(pulse)
-    from subscribers.database import transaction
+    from pulse_core.database import transaction
 
     with transaction(pulse.db.sessions) as session:
         queue.add_snippet(

@@ -13,7 +13,7 @@ from pipeline.demo.seed import seed_week
 from pipeline.issues.models import Issue, IssueStatus
 from pipeline.issues.weeks import week_monday
 from pipeline.wiring import Pulse
-from subscribers.database import transaction, utcnow
+from pulse_core.database import transaction, utcnow
 from subscribers.models import Subscriber, SubscriberStatus
 from tests.conftest import Cli, Workspace
 

@@ -18,7 +18,7 @@ from pipeline.content.edit import update_salary_point
 from pipeline.content.models import JobListing, SalaryPoint, Snippet
 from pipeline.errors import PulseError, ValidationError
 from pipeline.wiring import Pulse
-from subscribers.database import transaction
+from pulse_core.database import transaction
 from tests.conftest import Cli
 from tests.scheduler.conftest import WEEK, seed
 

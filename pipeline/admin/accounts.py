@@ -14,8 +14,8 @@ from sqlalchemy.orm import Session
 
 from pipeline.admin.models import ApiToken, Editor, Role
 from pipeline.errors import NotFoundError, PulseError, ValidationError
+from pulse_core.database import utcnow
 from subscribers.addresses import email_key, normalise_email
-from subscribers.database import utcnow
 
 PASSWORD_LINK_LIFETIME = timedelta(days=3)
 MIN_PASSWORD_LENGTH = 12

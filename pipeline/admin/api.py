@@ -32,7 +32,7 @@ from pipeline.content.queue import (
 from pipeline.errors import ValidationError
 from pipeline.issues.readiness import check_readiness
 from pipeline.issues.weeks import parse_week
-from subscribers.database import transaction, utcnow
+from pulse_core.database import transaction, utcnow
 
 
 def _clean(value: str) -> str:

@@ -28,7 +28,7 @@ from pipeline.delivery.compose import IssueMailer
 from pipeline.errors import PulseError
 from pipeline.issues.build import get_issue
 from pipeline.wiring import Pulse
-from subscribers.database import transaction
+from pulse_core.database import transaction
 
 log = logging.getLogger(__name__)
 LEDGER_PAGE = 500

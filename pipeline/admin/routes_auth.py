@@ -28,7 +28,7 @@ from pipeline.admin.web import (
     safe_next,
 )
 from pipeline.errors import NotFoundError, ValidationError
-from subscribers.database import transaction, utcnow
+from pulse_core.database import transaction, utcnow
 
 
 def _login_page(request: Request, next_path: str, error: str | None, status: int) -> Response:

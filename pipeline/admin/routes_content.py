@@ -64,7 +64,7 @@ from pipeline.issues.comparisons import (
     save_comparison,
 )
 from pipeline.issues.markdown import markdown_to_html
-from subscribers.database import transaction, utcnow
+from pulse_core.database import transaction, utcnow
 
 MAX_CSV_BYTES = 5 * 1024 * 1024
 SNIPPET_FIELDS = ("section", "title", "body", "link", "status", "target_week")

@@ -18,7 +18,7 @@ from pipeline.issues.models import Issue
 from pipeline.issues.readiness import check_readiness
 from pipeline.issues.weeks import parse_week
 from pipeline.wiring import Pulse
-from subscribers.database import transaction, utcnow
+from pulse_core.database import transaction, utcnow
 
 # Gmail clips messages whose HTML is larger than this.
 GMAIL_CLIP_BYTES = 102 * 1024

@@ -40,7 +40,7 @@ from pipeline.issues.lifecycle import (
 )
 from pipeline.issues.models import Issue
 from pipeline.wiring import Pulse
-from subscribers.database import transaction, utcnow
+from pulse_core.database import transaction, utcnow
 from subscribers.models import Subscriber, SubscriberStatus
 
 ACTIONS = {

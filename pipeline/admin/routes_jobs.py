@@ -13,7 +13,7 @@ from pipeline.admin.web import EditorActor, editor_form, page, pulse_of, redirec
 from pipeline.errors import NotFoundError, ValidationError
 from pipeline.intake import records, review, sources
 from pipeline.intake_run import run_intake
-from subscribers.database import transaction, utcnow
+from pulse_core.database import transaction, utcnow
 
 REVIEW = "/admin/jobs/review"
 

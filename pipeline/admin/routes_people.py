@@ -23,7 +23,7 @@ from pipeline.admin.web import (
     redirect,
 )
 from pipeline.errors import NotFoundError, PulseError
-from subscribers.database import transaction, utcnow
+from pulse_core.database import transaction, utcnow
 from subscribers.history import history_of
 from subscribers.models import Subscriber
 from subscribers.preferences import unsubscribe as unsubscribe_subscriber

@@ -18,7 +18,7 @@ from pipeline.admin.sessions import Actor, actor_of, resume_session
 from pipeline.issues.markdown import markdown_to_html
 from pipeline.resources import templates_dir
 from pipeline.wiring import Pulse
-from subscribers.database import transaction, utcnow
+from pulse_core.database import transaction, utcnow
 from subscribers.ratelimit import SlidingWindowLimiter
 
 SESSION_COOKIE = "pulse_session"

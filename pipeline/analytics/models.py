@@ -8,7 +8,7 @@ from datetime import datetime
 from sqlalchemy import Boolean, ForeignKey, Index, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from subscribers.database import Base, UTCDateTime, utcnow
+from pulse_core.database import Base, UTCDateTime, utcnow
 from subscribers.models import status_enum
 
 

@@ -14,7 +14,7 @@ from pipeline.analytics.privacy import agent_family, network_of
 from pipeline.analytics.tokens import OPEN, ClickTarget
 from pipeline.delivery.models import Delivery
 from pipeline.issues.links import TrackedLink
-from subscribers.database import utcnow
+from pulse_core.database import utcnow
 from subscribers.models import Subscriber
 
 

@@ -9,7 +9,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from pipeline.analytics.tokens import OPEN, ClickSigner
-from subscribers.database import transaction
+from pulse_core.database import transaction
 from subscribers.models import Subscriber
 
 # The pixel URL an untracked reader's message carries: served, never recorded.

@@ -9,7 +9,7 @@ from rich.table import Table
 
 from pipeline.cli.common import console, new_app, pulse
 from pipeline.issues.comparisons import list_comparisons, remove_comparison, save_comparison
-from subscribers.database import transaction
+from pulse_core.database import transaction
 
 app = new_app("Salary comparison tables (a row per level, a column per role).")
 

@@ -24,7 +24,7 @@ from pipeline.content.edit import (
 )
 from pipeline.content.models import Section
 from pipeline.errors import ValidationError
-from subscribers.database import transaction, utcnow
+from pulse_core.database import transaction, utcnow
 
 content_app = new_app("Editorial snippets.")
 salary_app = new_app("Salary data points.")

@@ -17,7 +17,7 @@ from pipeline.demo.seed import DEMO_POSTAL_ADDRESS, seed_week
 from pipeline.issues.models import IssueStatus
 from pipeline.issues.weeks import week_monday
 from pipeline.wiring import Pulse
-from subscribers.database import transaction
+from pulse_core.database import transaction
 
 
 def demo(

@@ -8,7 +8,7 @@ import typer
 
 from pipeline.admin.accounts import add_editor
 from pipeline.cli.common import console, new_app, pulse
-from subscribers.database import transaction
+from pulse_core.database import transaction
 
 app = new_app("Editors' accounts for the web desk (/admin).")
 

@@ -16,7 +16,7 @@ from pipeline.events.models import EventType
 from pipeline.events.normalised import NormalisedEvent
 from pipeline.events.policy import EventPolicy, IngestReport
 from pipeline.events.providers import SOURCES
-from subscribers.database import transaction
+from pulse_core.database import transaction
 
 app = new_app("Provider events: bounces, complaints and unsubscribes.")
 

@@ -27,7 +27,7 @@ from pipeline.issues.build import get_issue
 from pipeline.issues.models import Issue, IssueStatus
 from pipeline.issues.readiness import check_readiness
 from pipeline.issues.screenshots import chromium_available, take_screenshots
-from subscribers.database import transaction, utcnow
+from pulse_core.database import transaction, utcnow
 from subscribers.models import Subscriber, SubscriberStatus
 
 app = new_app("The week's issue.")

@@ -13,7 +13,7 @@ from pipeline.cli.common import console, new_app, pulse
 from pipeline.errors import ValidationError
 from pipeline.intake import records, review, sources
 from pipeline.intake_run import run_intake
-from subscribers.database import transaction, utcnow
+from pulse_core.database import transaction, utcnow
 
 
 def add_plain_row(table: Table, *cells: str) -> None:

@@ -10,7 +10,7 @@ from rich.table import Table
 from pipeline.cli.common import console, new_app, pulse
 from pipeline.cli.jobs_intake import add_plain_row
 from pipeline.intake import sources
-from subscribers.database import transaction
+from pulse_core.database import transaction
 
 app = new_app("Quick Links from RSS/Atom feeds (fetched by `pulse jobs fetch`).")
 sources_app = new_app("Feeds to fetch.")

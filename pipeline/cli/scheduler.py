@@ -20,7 +20,7 @@ from pipeline.issues.lifecycle import allowed_actions, next_unsent_week, send_ti
 from pipeline.issues.models import Issue
 from pipeline.logs import configure_logging
 from pipeline.scheduler.runner import run_scheduler
-from subscribers.database import utcnow
+from pulse_core.database import utcnow
 from subscribers.service import count_by_status
 
 

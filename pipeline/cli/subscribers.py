@@ -13,8 +13,8 @@ from rich.table import Table
 from pipeline.cli.common import console, errors, new_app, pulse
 from pipeline.cli.content import read_csv_path
 from pipeline.errors import ValidationError
+from pulse_core.database import transaction, utcnow
 from subscribers import service
-from subscribers.database import transaction, utcnow
 from subscribers.models import SubscriberStatus
 from subscribers.privacy import erase, find_by_email, subscriber_record, write_export_csv
 from subscribers.signup import request_confirmation

@@ -8,7 +8,7 @@ from datetime import date, datetime
 from sqlalchemy import Boolean, Date, ForeignKey, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from subscribers.database import Base, UTCDateTime, utcnow
+from pulse_core.database import Base, UTCDateTime, utcnow
 from subscribers.models import status_enum
 
 

@@ -59,7 +59,7 @@ from pipeline.errors import (
     TransientProviderError,
 )
 from pipeline.issues.models import Issue, IssueStatus
-from subscribers.database import transaction, utcnow
+from pulse_core.database import transaction, utcnow
 from subscribers.tokens import TokenSigner
 
 __all__ = ["SendOptions", "SendReport", "begin_send", "pause_send", "run_send"]

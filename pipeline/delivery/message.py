@@ -16,7 +16,7 @@ from pipeline.delivery.folding import FoldingPolicy
 from pipeline.delivery.header_check import verify_headers
 from pipeline.errors import ValidationError
 from pipeline.issues.merge import MergeTemplate, html_values
-from subscribers.database import utcnow
+from pulse_core.database import utcnow
 from subscribers.display import header_text_problem, neutralise_header_text
 
 # Long List-Unsubscribe URLs must not be folded into RFC 2047 encoded words (which mail

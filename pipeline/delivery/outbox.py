@@ -22,7 +22,7 @@ from sqlalchemy.sql.elements import ColumnElement
 from pipeline.delivery.models import Delivery, DeliveryStatus
 from pipeline.delivery.providers.base import SendResult
 from pipeline.delivery.retry import RecipientRetryPolicy
-from subscribers.database import utcnow
+from pulse_core.database import utcnow
 from subscribers.history import change_status
 from subscribers.models import Subscriber, SubscriberStatus
 from subscribers.suppression import SuppressionReason, suppress

@@ -25,7 +25,7 @@ from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from pipeline.delivery.models import SendHold, SendRateEntry
-from subscribers.database import transaction
+from pulse_core.database import transaction
 
 RATE_LOCK_KEY = 0x50554C5352
 DAY = 86_400.0

@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from pipeline.delivery.liveness import ProcessLiveness, display_owner, parse_owner
 from pipeline.errors import IssueError
 from pipeline.scheduler.models import SendLock
-from subscribers.database import transaction, utcnow
+from pulse_core.database import transaction, utcnow
 
 # Only for a lock row written by an older version (its owner has no liveness key): such a
 # row is taken over once it is this old, as the heartbeat lock it was allowed.

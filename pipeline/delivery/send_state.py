@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from pipeline.delivery.outbox import create_deliveries
 from pipeline.errors import IssueError
 from pipeline.issues.models import Issue, IssueStatus
-from subscribers.database import transaction, utcnow
+from pulse_core.database import transaction, utcnow
 
 # A held issue waits for an editor (`pulse issue approve`); a skipped one never goes out.
 SENDABLE = (IssueStatus.BUILT, IssueStatus.SENDING)

@@ -19,7 +19,7 @@ from pipeline.delivery.liveness import process_liveness
 from pipeline.issues.models import Issue, IssueStatus
 from pipeline.weekly import send_options
 from pipeline.wiring import Pulse
-from subscribers.database import transaction
+from pulse_core.database import transaction
 
 log = logging.getLogger(__name__)
 

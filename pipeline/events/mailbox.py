@@ -41,7 +41,7 @@ from pipeline.events.normalised import (
     event_key,
     is_plausible_time,
 )
-from subscribers.database import utcnow
+from pulse_core.database import utcnow
 from subscribers.tokens import InvalidToken, TokenSigner
 
 NAME = "mailbox"

@@ -22,8 +22,8 @@ from pipeline.config import Settings
 from pipeline.events.matching import Match, match_event
 from pipeline.events.models import BounceKind, EventType, ProviderEvent
 from pipeline.events.normalised import NormalisedEvent
+from pulse_core.database import utcnow
 from subscribers.addresses import email_key
-from subscribers.database import utcnow
 from subscribers.history import change_status
 from subscribers.models import Subscriber, SubscriberStatus
 from subscribers.suppression import SuppressionReason, is_suppressed, suppress, suppression_keys

@@ -22,7 +22,7 @@ from pipeline.events.policy import EventPolicy
 from pipeline.events.providers import SOURCES, EventSource
 from pipeline.events.providers.base import HttpGet, VerifyContext, WebhookRequest, fetch_url
 from pipeline.wiring import Pulse
-from subscribers.database import transaction
+from pulse_core.database import transaction
 
 log = logging.getLogger(__name__)
 

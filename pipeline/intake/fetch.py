@@ -27,7 +27,7 @@ from pipeline.intake.review import UNSENT, accept_posting, expire_posting
 from pipeline.intake.roles import RoleRules, fold, is_remote, level_of, region_of
 from pipeline.intake.sources import source_label
 from pipeline.issues.models import Issue
-from subscribers.database import transaction, utcnow
+from pulse_core.database import transaction, utcnow
 
 OPEN_STATES = (ProposalState.PROPOSED, ProposalState.ACCEPTED)
 

@@ -14,7 +14,7 @@ from datetime import datetime
 from sqlalchemy import Boolean, ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from subscribers.database import Base, UTCDateTime, utcnow
+from pulse_core.database import Base, UTCDateTime, utcnow
 from subscribers.models import status_enum
 
 

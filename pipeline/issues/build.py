@@ -15,7 +15,7 @@ from pipeline.issues.models import Issue, IssueStatus
 from pipeline.issues.render import Footer, RenderedIssue, render_issue_once
 from pipeline.issues.slots import DEFAULT_RULES, IssueRules
 from pipeline.issues.view import IssueView, view_to_json
-from subscribers.database import utcnow
+from pulse_core.database import utcnow
 
 # An issue whose send has begun is frozen: rebuilding it would change what half the list got.
 FROZEN = (IssueStatus.SENDING, IssueStatus.PAUSED, IssueStatus.SENT)

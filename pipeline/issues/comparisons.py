@@ -13,7 +13,7 @@ from sqlalchemy.orm import Mapped, Session, mapped_column
 from pipeline.content.models import PayBasis, SalaryPoint
 from pipeline.content.validate import required_text
 from pipeline.errors import NotFoundError, ValidationError
-from subscribers.database import Base, UTCDateTime, utcnow
+from pulse_core.database import Base, UTCDateTime, utcnow
 
 _KEY = re.compile(r"^[a-z0-9][a-z0-9-]{0,59}$")
 

@@ -22,7 +22,7 @@ from pipeline.issues.models import Issue, IssueStatus
 from pipeline.issues.weeks import week_key, week_monday
 from pipeline.scheduler.plan import WeeklySchedule
 from pipeline.wiring import Pulse
-from subscribers.database import transaction, utcnow
+from pulse_core.database import transaction, utcnow
 
 log = logging.getLogger(__name__)
 

@@ -22,7 +22,7 @@ from pipeline.issues.models import Issue
 from pipeline.issues.plaintext import TEXT_WIDTH
 from pipeline.issues.render import compile_mjml
 from pipeline.issues.view import view_from_json
-from subscribers.database import utcnow
+from pulse_core.database import utcnow
 
 GMAIL_CLIP_BYTES = 102 * 1024
 # Jinja2 and MJML syntax that should never survive rendering.

@@ -25,7 +25,7 @@ from pipeline.issues.readiness import Readiness, check_readiness
 from pipeline.scheduler import milestones, origin
 from pipeline.scheduler.plan import WeeklySchedule
 from pipeline.wiring import Pulse
-from subscribers.database import transaction
+from pulse_core.database import transaction
 
 log = logging.getLogger(__name__)
 

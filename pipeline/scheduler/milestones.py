@@ -7,7 +7,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from pipeline.scheduler.models import IssueMilestone
-from subscribers.database import transaction, utcnow
+from pulse_core.database import transaction, utcnow
 
 WEEKLY_RUN = "weekly-run"
 REMINDER = "reminder"

@@ -16,7 +16,7 @@ from pipeline.scheduler.job import JobOutcome, WeeklyJob
 from pipeline.scheduler.notify import EditorNotifier
 from pipeline.scheduler.plan import WeeklySchedule
 from pipeline.wiring import Pulse
-from subscribers.database import utcnow
+from pulse_core.database import utcnow
 
 log = logging.getLogger(__name__)
 

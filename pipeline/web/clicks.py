@@ -23,7 +23,7 @@ from pipeline.issues.links import TrackedLink, links_from_json
 from pipeline.issues.models import Issue, IssueStatus
 from pipeline.issues.render import environment
 from pipeline.wiring import Pulse
-from subscribers.database import transaction
+from pulse_core.database import transaction
 
 log = logging.getLogger(__name__)
 

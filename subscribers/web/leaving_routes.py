@@ -12,10 +12,10 @@ from starlette.datastructures import FormData
 from starlette.requests import Request
 from starlette.responses import Response
 
+from pulse_core.database import transaction
+from pulse_core.errors import ValidationError
 from subscribers import preferences as prefs
 from subscribers.context import SubscriberContext
-from subscribers.database import transaction
-from subscribers.errors import ValidationError
 from subscribers.models import Subscriber
 from subscribers.privacy import erase, subscriber_record
 from subscribers.ratelimit import SlidingWindowLimiter

@@ -10,9 +10,9 @@ from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
 
+from pulse_core.errors import ValidationError
 from subscribers.addresses import email_key, normalise_email
 from subscribers.context import WEB_CONSENT_TEXT, SubscriberContext
-from subscribers.errors import ValidationError
 from subscribers.fields import clean_first_name
 from subscribers.ratelimit import SlidingWindowLimiter
 from subscribers.signup import (

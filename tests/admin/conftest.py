@@ -16,7 +16,7 @@ from pipeline.admin.accounts import add_editor, create_api_token, set_password_w
 from pipeline.admin.models import Editor
 from pipeline.web.app import create_app
 from pipeline.wiring import Pulse
-from subscribers.database import transaction, utcnow
+from pulse_core.database import transaction, utcnow
 
 PASSWORD = "correct horse battery staple"
 _CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')

@@ -13,7 +13,7 @@ from sqlalchemy import func, select
 
 from pipeline.admin.models import ApiToken
 from pipeline.content.models import SalaryPoint
-from subscribers.database import transaction
+from pulse_core.database import transaction
 from tests.admin.conftest import Desk, api_token_for, csrf_of
 
 POINT = {

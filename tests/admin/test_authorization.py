@@ -9,7 +9,7 @@ from fastapi.routing import APIRoute
 from starlette.routing import BaseRoute
 
 from pipeline.content.queue import add_snippet
-from subscribers.database import transaction
+from pulse_core.database import transaction
 from subscribers.service import add_subscriber
 from tests.admin.conftest import Desk, api_token_for, csrf_of, make_editor
 

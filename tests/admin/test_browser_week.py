@@ -9,7 +9,7 @@ from pipeline.issues.models import IssueStatus
 from pipeline.issues.weeks import week_key, week_monday
 from pipeline.scheduler.plan import WeeklySchedule
 from pipeline.wiring import Pulse
-from subscribers.database import utcnow
+from pulse_core.database import utcnow
 from tests.admin.conftest import PASSWORD, make_editor
 from tests.admin.test_browser import CHROMIUM, database_url, pytestmark, server
 from tests.scheduler.conftest import seed

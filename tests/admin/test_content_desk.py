@@ -8,7 +8,7 @@ from sqlalchemy import func, select
 
 from pipeline.content.models import JobListing, SalaryPoint, Snippet, SnippetStatus
 from pipeline.weekly import build_week
-from subscribers.database import transaction
+from pulse_core.database import transaction
 from tests.admin.conftest import Desk, csrf_of
 
 CSV_HEADER = "role,level,currency,low,high,region,source,sample_size,as_of\n"

@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 from pipeline.content.queue import add_snippet
 from pipeline.delivery.models import Delivery
 from pipeline.issues.models import Issue, IssueStatus
-from subscribers.database import transaction
+from pulse_core.database import transaction
 from subscribers.service import add_subscriber
 from tests.admin.conftest import Desk, csrf_of
 

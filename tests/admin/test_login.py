@@ -13,7 +13,7 @@ from pipeline.admin.web import LOGIN_CSRF_COOKIE, SESSION_COOKIE
 from pipeline.config import load_settings
 from pipeline.web.app import create_app
 from pipeline.wiring import Pulse
-from subscribers.database import transaction
+from pulse_core.database import transaction
 from tests.admin.conftest import PASSWORD, Desk, csrf_of, log_in, login_csrf, make_editor
 
 

@@ -13,7 +13,7 @@ from pipeline.content import queue
 from pipeline.content.models import JobListing, SalaryPoint
 from pipeline.issues.comparisons import SalaryComparison
 from pipeline.wiring import Pulse
-from subscribers.database import transaction
+from pulse_core.database import transaction
 from tests.admin.conftest import Desk, csrf_of
 from tests.scheduler.conftest import WEEK, seed
 

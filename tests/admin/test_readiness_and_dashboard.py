@@ -9,7 +9,7 @@ from pipeline.demo.seed import seed_week
 from pipeline.issues.lifecycle import next_send_time
 from pipeline.issues.weeks import week_monday
 from pipeline.wiring import Pulse
-from subscribers.database import transaction
+from pulse_core.database import transaction
 from tests.admin.conftest import Desk
 
 NOW = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)

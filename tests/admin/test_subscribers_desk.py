@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from pipeline.events.models import EventType, ProviderEvent
-from subscribers.database import transaction
+from pulse_core.database import transaction
 from subscribers.history import change_status, history_of
 from subscribers.models import Subscriber, SubscriberStatus
 from subscribers.service import add_subscriber

@@ -14,7 +14,7 @@ from pipeline.issues.models import Issue, IssueStatus
 from pipeline.issues.weeks import week_key, week_monday
 from pipeline.scheduler.plan import WeeklySchedule
 from pipeline.wiring import Pulse
-from subscribers.database import utcnow
+from pulse_core.database import utcnow
 from tests.admin.conftest import Desk, csrf_of
 from tests.conftest import Cli
 from tests.scheduler.conftest import seed

@@ -17,7 +17,7 @@ from pipeline.demo.seed import seed_week
 from pipeline.issues.weeks import week_monday
 from pipeline.web.app import create_app
 from pipeline.wiring import Pulse
-from subscribers.database import transaction
+from pulse_core.database import transaction
 from tests.conftest import Workspace
 
 WEEK = "2026-W48"

@@ -23,7 +23,7 @@ from pipeline.delivery.models import Delivery
 from pipeline.issues.models import Issue
 from pipeline.web.app import create_app
 from pipeline.wiring import Pulse
-from subscribers.database import transaction, utcnow
+from pulse_core.database import transaction, utcnow
 from tests.admin.conftest import PASSWORD, make_editor
 from tests.analytics.conftest import WEEK, click_urls, messages, path_of, seed_and_build
 from tests.conftest import Workspace

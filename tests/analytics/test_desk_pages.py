@@ -13,7 +13,7 @@ from pipeline.delivery.models import Delivery, DeliveryStatus
 from pipeline.issue_analytics import last_issue_top_links
 from pipeline.issues.models import Issue
 from pipeline.wiring import Pulse
-from subscribers.database import transaction, utcnow
+from pulse_core.database import transaction, utcnow
 from tests.admin.conftest import Desk, csrf_of
 from tests.analytics.conftest import BROWSER, WEEK, click_urls, messages, path_of, seed_and_build
 from tests.conftest import Workspace

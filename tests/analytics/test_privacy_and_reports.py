@@ -18,7 +18,7 @@ from pipeline.delivery.models import Delivery, DeliveryStatus
 from pipeline.events.models import BounceKind, EventType, ProviderEvent
 from pipeline.issues.models import Issue
 from pipeline.wiring import Pulse
-from subscribers.database import transaction, utcnow
+from pulse_core.database import transaction, utcnow
 from subscribers.models import Subscriber, SubscriberStatus
 from subscribers.privacy import erase, find_by_email
 from tests.analytics.conftest import (

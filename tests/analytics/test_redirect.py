@@ -14,7 +14,7 @@ from pipeline.analytics.models import Engagement
 from pipeline.analytics.tokens import ClickSigner
 from pipeline.issues.links import links_from_json
 from pipeline.issues.models import Issue
-from subscribers.database import transaction
+from pulse_core.database import transaction
 from tests.analytics.conftest import BROWSER, WEEK, SentIssue, click_urls, path_of, text_part
 
 FUZZ = settings(

@@ -13,7 +13,7 @@ from pipeline.delivery.models import Delivery
 from pipeline.demo.seed import seed_week
 from pipeline.issues.weeks import week_monday
 from pipeline.wiring import Pulse
-from subscribers.database import transaction
+from pulse_core.database import transaction
 from tests.conftest import Workspace
 from tests.fakes import FAKES, FakeProvider
 

@@ -14,7 +14,7 @@ from pipeline.delivery.models import Delivery, DeliveryStatus
 from pipeline.delivery.ratelimit import SendRateLimiter
 from pipeline.issues.models import Issue, IssueStatus
 from pipeline.wiring import Pulse
-from subscribers.database import transaction, utcnow
+from pulse_core.database import transaction, utcnow
 from tests.conftest import Cli
 from tests.delivery.conftest import WEEK, provider_env, seed_and_build
 from tests.fakes import FakePostmark

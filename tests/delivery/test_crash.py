@@ -23,7 +23,7 @@ from pipeline.delivery.engine import begin_send
 from pipeline.delivery.models import Delivery, DeliveryStatus
 from pipeline.issues.models import Issue, IssueStatus
 from pipeline.wiring import Pulse
-from subscribers.database import transaction
+from pulse_core.database import transaction
 from subscribers.models import Subscriber
 from tests.delivery.conftest import WEEK, provider_env, seed_and_build
 from tests.fakes import FakePostmark, FakeProvider, FakeResend

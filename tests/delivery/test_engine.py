@@ -33,7 +33,7 @@ from pipeline.events.models import BounceKind, EventType, ProviderEvent
 from pipeline.issues.merge import MergeTemplate
 from pipeline.issues.models import Issue, IssueStatus
 from pipeline.wiring import Pulse
-from subscribers.database import transaction, utcnow
+from pulse_core.database import transaction, utcnow
 from subscribers.history import change_status
 from subscribers.models import Subscriber, SubscriberStatus
 from tests.conftest import Workspace

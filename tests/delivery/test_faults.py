@@ -12,7 +12,7 @@ from pipeline.delivery.models import Delivery, DeliveryStatus
 from pipeline.errors import IssueError
 from pipeline.issues.models import Issue, IssueStatus
 from pipeline.wiring import Pulse
-from subscribers.database import transaction
+from pulse_core.database import transaction
 from subscribers.history import history_of
 from subscribers.models import Subscriber, SubscriberStatus
 from subscribers.suppression import is_suppressed

@@ -19,7 +19,7 @@ from pipeline.delivery.models import Delivery, DeliveryStatus
 from pipeline.delivery.providers.base import Provider
 from pipeline.issues.models import Issue, IssueStatus
 from pipeline.wiring import Pulse
-from subscribers.database import transaction
+from pulse_core.database import transaction
 from subscribers.models import Subscriber
 from tests.delivery.conftest import WEEK, provider_env, seed_and_build
 from tests.fakes import FakeProvider, FakeResend, Fault

@@ -26,7 +26,7 @@ from pipeline.delivery.report import RunEnd
 from pipeline.delivery.retry import RecipientRetryPolicy
 from pipeline.issues.models import Issue, IssueStatus
 from pipeline.wiring import Pulse
-from subscribers.database import transaction, utcnow
+from pulse_core.database import transaction, utcnow
 from tests.delivery.conftest import WEEK, provider_env, seed_and_build
 from tests.fakes import FakePostmark
 

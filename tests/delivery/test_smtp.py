@@ -28,7 +28,7 @@ from pipeline.delivery.providers.smtp import SmtpProvider
 from pipeline.delivery.retry import RecipientRetryPolicy
 from pipeline.errors import PermanentProviderError
 from pipeline.wiring import Pulse
-from subscribers.database import transaction
+from pulse_core.database import transaction
 from subscribers.models import Subscriber
 from tests.delivery.conftest import WEEK, seed_and_build
 

@@ -31,7 +31,7 @@ from pipeline.demo.seed import seed_week
 from pipeline.events.webhooks import webhook_router
 from pipeline.issues.weeks import week_monday
 from pipeline.wiring import Pulse
-from subscribers.database import transaction
+from pulse_core.database import transaction
 from subscribers.models import Subscriber
 from tests.conftest import Workspace
 

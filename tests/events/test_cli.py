@@ -112,7 +112,7 @@ def test_an_event_imported_after_its_webhook_arrived_is_a_duplicate(
 ) -> None:
     from pipeline.events.policy import EventPolicy, apply_event
     from pipeline.events.providers import SOURCES
-    from subscribers.database import transaction
+    from pulse_core.database import transaction
 
     seed_and_send(pulse)
     [event] = SOURCES["resend"].parse(fixture("resend", "bounced"))

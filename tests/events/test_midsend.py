@@ -18,7 +18,7 @@ from pipeline.events.models import ProviderEvent
 from pipeline.issues.weeks import week_monday
 from pipeline.web.app import create_app
 from pipeline.wiring import Pulse
-from subscribers.database import transaction
+from pulse_core.database import transaction
 from subscribers.models import Subscriber, SubscriberStatus
 from tests.conftest import Workspace
 from tests.events.conftest import WEEK, Keys, fixture, postmark_auth

@@ -15,7 +15,7 @@ from pipeline.events.providers import SOURCES
 from pipeline.events.rates import send_rates
 from pipeline.issues.models import Issue
 from pipeline.wiring import Pulse
-from subscribers.database import transaction
+from pulse_core.database import transaction
 from subscribers.history import history_of
 from subscribers.models import Subscriber, SubscriberStatus
 from subscribers.suppression import is_suppressed

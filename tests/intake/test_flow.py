@@ -18,7 +18,7 @@ from pipeline.issues.build import get_issue
 from pipeline.issues.models import IssueStatus
 from pipeline.issues.weeks import current_week
 from pipeline.wiring import Pulse
-from subscribers.database import transaction, utcnow
+from pulse_core.database import transaction, utcnow
 from tests.conftest import Cli
 from tests.intake import documented
 from tests.intake.boards_server import BoardServer

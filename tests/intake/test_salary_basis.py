@@ -9,7 +9,7 @@ from pipeline.issues.assemble import job_view
 from pipeline.issues.comparisons import save_comparison, spec_of
 from pipeline.issues.salary import salary_table
 from pipeline.wiring import Pulse
-from subscribers.database import transaction
+from pulse_core.database import transaction
 
 DAY = date(2026, 11, 24)
 

@@ -16,7 +16,7 @@ from pipeline.issues.slots import IssueRules, Limits, parse_section_limits
 from pipeline.issues.view import view_from_json, view_to_json
 from pipeline.issues.weeks import week_monday
 from pipeline.wiring import Pulse
-from subscribers.database import transaction
+from pulse_core.database import transaction
 
 WEEK, NEXT = "2026-W48", "2026-W49"
 

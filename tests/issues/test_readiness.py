@@ -15,7 +15,7 @@ from pipeline.errors import IssueError
 from pipeline.issues.readiness import check_readiness
 from pipeline.issues.weeks import week_monday
 from pipeline.wiring import Pulse
-from subscribers.database import transaction
+from pulse_core.database import transaction
 from tests.conftest import Cli, Workspace
 
 WEEK = "2026-W48"

@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 from pipeline.issues.comparisons import save_comparison, spec_of
 from pipeline.issues.salary import NOT_ENOUGH_DATA, SalaryDataError, salary_cell, salary_table
 from pipeline.wiring import Pulse
-from subscribers.database import transaction
+from pulse_core.database import transaction
 from tests.issues.conftest import point
 
 TODAY = date(2026, 11, 22)

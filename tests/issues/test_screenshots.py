@@ -15,7 +15,7 @@ from pipeline.issues.render import render_issue_once
 from pipeline.issues.screenshots import take_screenshots
 from pipeline.issues.weeks import week_monday
 from pipeline.wiring import Pulse
-from subscribers.database import transaction
+from pulse_core.database import transaction
 from tests.conftest import Cli, Workspace
 from tests.issues.conftest import FOOTER, fixed_view, item
 

@@ -14,7 +14,7 @@ from pipeline.issues.weeks import week_monday
 from pipeline.scheduler.job import WeeklyJob
 from pipeline.scheduler.plan import WeeklySchedule
 from pipeline.wiring import Pulse
-from subscribers.database import transaction
+from pulse_core.database import transaction
 from subscribers.models import Subscriber
 
 WEEK = "2026-W48"

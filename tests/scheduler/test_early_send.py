@@ -8,7 +8,7 @@ import pytest
 
 from pipeline.issues.weeks import week_key
 from pipeline.wiring import Pulse
-from subscribers.database import utcnow
+from pulse_core.database import utcnow
 from tests.conftest import Cli, Workspace
 from tests.scheduler.conftest import seed
 

@@ -20,7 +20,7 @@ from pipeline.issues.models import Issue, IssueStatus
 from pipeline.scheduler.job import WeeklyJob
 from pipeline.scheduler.plan import WeeklySchedule
 from pipeline.wiring import Pulse
-from subscribers.database import transaction
+from pulse_core.database import transaction
 from tests.conftest import Cli, Workspace
 from tests.scheduler.conftest import RecordingNotifier
 

@@ -13,7 +13,7 @@ from pipeline.delivery.send_lock import SendInProgress, send_lock, try_acquire
 from pipeline.issues.models import Issue
 from pipeline.scheduler.models import SendLock
 from pipeline.wiring import Pulse
-from subscribers.database import transaction, utcnow
+from pulse_core.database import transaction, utcnow
 from tests.scheduler.conftest import WEEK, seed
 
 

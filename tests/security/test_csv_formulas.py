@@ -9,7 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from pipeline.wiring import Pulse
-from subscribers.database import transaction, utcnow
+from pulse_core.database import transaction, utcnow
 from subscribers.models import Subscriber, SubscriberStatus
 from subscribers.spreadsheet import FORMULA_TRIGGERS, safe_writer
 from tests.conftest import Cli

@@ -13,7 +13,7 @@ from pipeline.content.models import SalaryPoint
 from pipeline.events.models import ProviderEvent
 from pipeline.web.app import create_app
 from pipeline.wiring import Pulse
-from subscribers.database import transaction
+from pulse_core.database import transaction
 from tests.admin.conftest import Desk, api_token_for, cheap_password_hashing, csrf_of, desk
 from tests.conftest import Workspace
 

@@ -14,8 +14,8 @@ from sqlalchemy import delete, select
 from pipeline.delivery.transactional import TransactionalSender
 from pipeline.web.mail_sender import QueueSender
 from pipeline.wiring import Pulse
+from pulse_core.database import transaction
 from subscribers import signup
-from subscribers.database import transaction
 from subscribers.history import change_status, history_of
 from subscribers.mailqueue import pending_count
 from subscribers.models import ConfirmationSend, QueuedMail, Subscriber, SubscriberStatus

@@ -16,7 +16,7 @@ from fastapi.testclient import TestClient
 from pipeline.config import load_settings
 from pipeline.web.app import create_app
 from pipeline.wiring import Pulse
-from subscribers.database import transaction
+from pulse_core.database import transaction
 from subscribers.models import Subscriber
 from tests.conftest import Workspace
 

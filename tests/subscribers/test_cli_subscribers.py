@@ -8,7 +8,7 @@ import json
 from pathlib import Path
 
 from pipeline.wiring import Pulse
-from subscribers.database import transaction
+from pulse_core.database import transaction
 from subscribers.history import history_of
 from subscribers.models import SubscriberStatus
 from subscribers.suppression import Suppression

@@ -11,7 +11,7 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 import requests
 
-from subscribers.database import transaction
+from pulse_core.database import transaction
 from subscribers.mailqueue import pending_count
 from subscribers.signup import drain_signup_mail
 from tests.subscribers.conftest import MakePulse, Outbox, all_subscribers

@@ -100,7 +100,7 @@ def test_preferences_form_fields_never_5xx_or_echo_markup(
     fuzz_site: tuple[TestClient, Pulse], action: str, value: str
 ) -> None:
     client, pulse = fuzz_site
-    from subscribers.database import transaction
+    from pulse_core.database import transaction
     from subscribers.service import add_subscriber
 
     with transaction(pulse.db.sessions) as session:

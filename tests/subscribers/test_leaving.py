@@ -11,7 +11,7 @@ from pipeline.delivery.models import Delivery
 from pipeline.delivery.outbox import claim_next_batch, create_deliveries
 from pipeline.issues.models import Issue, IssueStatus
 from pipeline.wiring import Pulse
-from subscribers.database import transaction, utcnow
+from pulse_core.database import transaction, utcnow
 from subscribers.history import history_of
 from subscribers.models import SubscriberStatus
 from subscribers.suppression import is_suppressed

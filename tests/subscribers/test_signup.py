@@ -11,7 +11,7 @@ from sqlalchemy import select
 
 from pipeline.web.app import create_app
 from pipeline.wiring import Pulse
-from subscribers.database import transaction, utcnow
+from pulse_core.database import transaction, utcnow
 from subscribers.history import history_of
 from subscribers.models import ConfirmationSend, SubscriberStatus
 from subscribers.signup import request_confirmation

@@ -1,6 +1,6 @@
 """The project's exception tree.
 
-It lives here because :mod:`subscribers` sits at the bottom of the dependency graph;
+It lives in :mod:`pulse_core`, below both :mod:`subscribers` and :mod:`pipeline`;
 :mod:`pipeline.errors` re-exports it and adds the pipeline's own subclasses.
 
     PulseError
