@@ -26,7 +26,6 @@ def main() -> None:
     from pipeline import weekly
     from pipeline.delivery.models import Delivery
     from pipeline.events.ingest import apply_events
-    from pipeline.events.policy import EventPolicy
     from pipeline.events.providers import SOURCES
     from pulse_core.database import transaction
     from subscribers.models import Subscriber
@@ -59,7 +58,7 @@ def main() -> None:
                 base | {"event": "bounce", "type": "bounce", "sg_event_id": f"b{delivery_id}"}
             )
     source = SOURCES["sendgrid"]
-    policy = EventPolicy.from_settings(pulse.settings)
+    policy = pulse.event_policy
 
     started = time.perf_counter()
     events = source.parse(payload)

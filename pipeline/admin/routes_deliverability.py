@@ -7,6 +7,7 @@ from fastapi.responses import Response
 
 from pipeline.admin.web import EditorActor, page, pulse_of
 from pipeline.deliverability.doctor import Level, make_resolver, post_one_click, run_checks
+from pipeline.wiring import domain_setup
 
 
 def deliverability_router() -> APIRouter:
@@ -18,7 +19,7 @@ def deliverability_router() -> APIRouter:
         # one-click probe (which may come back to this very server) block nobody.
         settings = pulse_of(request).settings
         resolver = make_resolver(settings.dns_nameserver_list)
-        checks = run_checks(settings, resolver, post_one_click)
+        checks = run_checks(domain_setup(settings), resolver, post_one_click)
         return page(
             request,
             "admin/deliverability.html",

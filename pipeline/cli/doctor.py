@@ -9,6 +9,7 @@ from rich.text import Text
 from pipeline.cli.common import console
 from pipeline.config import load_settings
 from pipeline.deliverability.doctor import Level, make_resolver, post_one_click, run_checks
+from pipeline.wiring import domain_setup
 
 _STYLE = {Level.PASS: "green", Level.WARN: "yellow", Level.FAIL: "bold red"}
 
@@ -19,7 +20,8 @@ def doctor() -> None:
     Exits 1 when any check fails. PULSE_DNS_NAMESERVERS (host[:port],...) picks the resolvers.
     """
     settings = load_settings()
-    checks = run_checks(settings, make_resolver(settings.dns_nameserver_list), post_one_click)
+    resolver = make_resolver(settings.dns_nameserver_list)
+    checks = run_checks(domain_setup(settings), resolver, post_one_click)
     table = Table(title=f"pulse doctor: {settings.sender.domain} via {settings.provider}")
     for column in ("check", "result", "found", "fix"):
         table.add_column(column, overflow="fold")

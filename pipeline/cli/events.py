@@ -14,7 +14,7 @@ from pipeline.events.ingest import apply_events, event_source, read_backfill
 from pipeline.events.mailbox import scan_mailbox
 from pipeline.events.models import EventType
 from pipeline.events.normalised import NormalisedEvent
-from pipeline.events.policy import EventPolicy, IngestReport
+from pipeline.events.policy import IngestReport
 from pipeline.events.providers import SOURCES
 from pulse_core.database import transaction
 
@@ -31,7 +31,7 @@ def import_events(
     events = read_backfill(path, source)
     refuse_foreign_file(provider, path, events)
     wiring = pulse()
-    policy = EventPolicy.from_settings(wiring.settings)
+    policy = wiring.event_policy
     with transaction(wiring.db.sessions) as session:
         report = apply_events(session, events, policy)
     _print_report(f"{len(events)} events read from {path.name}", report)
@@ -77,7 +77,7 @@ def mailbox_command(
     # Any of our keys reads a VERP token, whatever PULSE_BOUNCE_DOMAIN is now.
     return_paths = ReturnPaths(settings.bounce_domain or "localhost", settings.secret_keys())
     scan = scan_mailbox(path, wiring.signer, return_paths)
-    policy = EventPolicy.from_settings(wiring.settings)
+    policy = wiring.event_policy
     with transaction(wiring.db.sessions) as session:
         report = apply_events(session, scan.events, policy)
     _print_report(

@@ -11,13 +11,13 @@ from __future__ import annotations
 import enum
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 
 import dns.exception
 import dns.nameserver
 import dns.resolver
 import requests
 
-from pipeline.config import PLACEHOLDER_POSTAL_ADDRESS, Settings
 from pipeline.deliverability.dkim import load_key
 from pipeline.deliverability.records import PROVIDERS, ProviderDns
 from pipeline.errors import ConfigError
@@ -41,6 +41,20 @@ class Check:
     detail: str
     fix: str = ""
     dns_unanswered: bool = False  # the resolver did not answer (not: the record is missing)
+
+
+@dataclass(frozen=True)
+class DomainSetup:
+    """What the checks compare the DNS with, as the wiring reads it from the settings."""
+
+    provider: str
+    sender_domain: str
+    base_url: str
+    postal_address: str  # empty when PULSE_POSTAL_ADDRESS is still the placeholder
+    bounce_domain: str | None = None
+    dkim_domain: str | None = None
+    dkim_selector: str | None = None
+    dkim_private_key_file: Path | None = None
 
 
 Fetch = Callable[[str], int]  # POSTs a one-click unsubscribe to the URL, returns the status
@@ -96,24 +110,24 @@ class _Dns:
         return [str(r.exchange).rstrip(".") for r in answer]
 
 
-def run_checks(settings: Settings, resolver: dns.resolver.Resolver, fetch: Fetch) -> list[Check]:
+def run_checks(config: DomainSetup, resolver: dns.resolver.Resolver, fetch: Fetch) -> list[Check]:
     """Every check, in the order an operator would fix them."""
     lookups = _Dns(resolver)
-    provider = PROVIDERS[settings.provider]
-    domain = (settings.sender.domain or "").lower()
+    provider = PROVIDERS[config.provider]
+    domain = config.sender_domain.lower()
     checks = [_from_domain(domain)]
     if checks[0].level is not Level.FAIL:
         dns_checks: tuple[Callable[[], Check], ...] = (
-            lambda: _spf(lookups, settings, provider, domain),
-            lambda: _dkim(lookups, settings, provider, domain),
-            lambda: _dmarc(lookups, settings, domain),
-            lambda: _return_path(lookups, settings, provider),
+            lambda: _spf(lookups, config, provider, domain),
+            lambda: _dkim(lookups, config, provider, domain),
+            lambda: _dmarc(lookups, config, domain),
+            lambda: _return_path(lookups, config, provider),
         )
         for run in dns_checks:
             checks.append(run())
             if checks[-1].dns_unanswered:
                 break  # a dead resolver: one timeout is enough to say so
-    checks += [_one_click(settings, fetch), _postal_address(settings)]
+    checks += [_one_click(config, fetch), _postal_address(config)]
     return checks
 
 
@@ -138,9 +152,9 @@ def _dns_failed(name: str, record: str) -> Check:
     )
 
 
-def _spf(lookups: _Dns, settings: Settings, provider: ProviderDns, domain: str) -> Check:
+def _spf(lookups: _Dns, config: DomainSetup, provider: ProviderDns, domain: str) -> Check:
     name = "SPF"
-    host = settings.bounce_domain or (
+    host = config.bounce_domain or (
         f"{provider.return_path_label}.{domain}" if provider.return_path_label else domain
     )
     records = lookups.txt(host)
@@ -165,10 +179,10 @@ def _spf(lookups: _Dns, settings: Settings, provider: ProviderDns, domain: str) 
         return Check(
             name,
             Level.FAIL,
-            f"{host}: {spf[0]} does not include {include} ({settings.provider})",
+            f"{host}: {spf[0]} does not include {include} ({config.provider})",
             f"add include:{include} to it",
         )
-    if include is None and settings.provider == "smtp":
+    if include is None and config.provider == "smtp":
         return Check(
             name,
             Level.WARN,
@@ -178,18 +192,18 @@ def _spf(lookups: _Dns, settings: Settings, provider: ProviderDns, domain: str) 
     return Check(name, Level.PASS, f"{host}: {spf[0]}")
 
 
-def _dkim(lookups: _Dns, settings: Settings, provider: ProviderDns, domain: str) -> Check:
+def _dkim(lookups: _Dns, config: DomainSetup, provider: ProviderDns, domain: str) -> Check:
     name = "DKIM"
-    dkim_domain = settings.dkim_domain or domain
-    selectors = (settings.dkim_selector,) if settings.dkim_selector else provider.dkim_selectors
+    dkim_domain = config.dkim_domain or domain
+    selectors = (config.dkim_selector,) if config.dkim_selector else provider.dkim_selectors
     if not selectors:
-        level = Level.FAIL if settings.provider == "smtp" else Level.WARN
+        level = Level.FAIL if config.provider == "smtp" else Level.WARN
         fix = (
             "set PULSE_DKIM_SELECTOR, _DOMAIN and _PRIVATE_KEY_FILE (smtp is signed by Pulse)"
-            if settings.provider == "smtp"
-            else f"set PULSE_DKIM_SELECTOR to the selector {settings.provider} gave you"
+            if config.provider == "smtp"
+            else f"set PULSE_DKIM_SELECTOR to the selector {config.provider} gave you"
         )
-        return Check(name, level, f"no selector known for {settings.provider}", fix)
+        return Check(name, level, f"no selector known for {config.provider}", fix)
     published: dict[str, str] = {}
     for selector in selectors:
         host = f"{selector}._domainkey.{dkim_domain}"
@@ -201,14 +215,14 @@ def _dkim(lookups: _Dns, settings: Settings, provider: ProviderDns, domain: str)
             published[host] = keys[0]
     if not published:
         hosts = ", ".join(f"{s}._domainkey.{dkim_domain}" for s in selectors)
-        return Check(name, Level.FAIL, f"no DKIM key at {hosts}", _dkim_fix(settings, provider))
+        return Check(name, Level.FAIL, f"no DKIM key at {hosts}", _dkim_fix(config, provider))
     host, record = next(iter(published.items()))
     tags = _tags(record)
     if not tags.get("p"):
         return Check(name, Level.FAIL, f"{host}: the key is revoked (empty p=)", "publish the key")
-    if settings.dkim_private_key_file is not None:
+    if config.dkim_private_key_file is not None:
         try:
-            ours = _tags(load_key(settings.dkim_private_key_file).public_record)
+            ours = _tags(load_key(config.dkim_private_key_file).public_record)
         except ConfigError as err:
             return Check(name, Level.FAIL, str(err), "fix PULSE_DKIM_PRIVATE_KEY_FILE")
         if ours["p"] != tags["p"]:
@@ -216,18 +230,18 @@ def _dkim(lookups: _Dns, settings: Settings, provider: ProviderDns, domain: str)
                 name,
                 Level.FAIL,
                 f"{host} publishes a different key than PULSE_DKIM_PRIVATE_KEY_FILE",
-                _dkim_fix(settings, provider),
+                _dkim_fix(config, provider),
             )
     return Check(name, Level.PASS, f"{host}: k={tags.get('k', 'rsa')}")
 
 
-def _dkim_fix(settings: Settings, provider: ProviderDns) -> str:
-    if settings.dkim_private_key_file is not None and settings.dkim_selector:
+def _dkim_fix(config: DomainSetup, provider: ProviderDns) -> str:
+    if config.dkim_private_key_file is not None and config.dkim_selector:
         try:
-            record = load_key(settings.dkim_private_key_file).public_record
+            record = load_key(config.dkim_private_key_file).public_record
         except ConfigError:
             return "fix PULSE_DKIM_PRIVATE_KEY_FILE"
-        host = f"{settings.dkim_selector}._domainkey.{settings.dkim_domain}"
+        host = f"{config.dkim_selector}._domainkey.{config.dkim_domain}"
         return f'TXT {host} "{record}"'
     return provider.note or "publish the DKIM record your provider shows"
 
@@ -246,7 +260,7 @@ def _organisational(domain: str) -> str:
     return ".".join(domain.split(".")[-2:])
 
 
-def _dmarc(lookups: _Dns, settings: Settings, domain: str) -> Check:
+def _dmarc(lookups: _Dns, config: DomainSetup, domain: str) -> Check:
     name = "DMARC"
     host = f"_dmarc.{domain}"
     records = lookups.txt(host)
@@ -264,8 +278,8 @@ def _dmarc(lookups: _Dns, settings: Settings, domain: str) -> Check:
     policy = tags.get("p", "").lower()
     if policy not in ("none", "quarantine", "reject"):
         return Check(name, Level.FAIL, f"{host}: no valid p= policy", fix)
-    dkim_domain = settings.dkim_domain
-    if dkim_domain and settings.provider in ("smtp", "file"):
+    dkim_domain = config.dkim_domain
+    if dkim_domain and config.provider in ("smtp", "file"):
         strict = tags.get("adkim", "r").lower() == "s"
         aligned = dkim_domain == domain or (
             not strict and _organisational(dkim_domain) == _organisational(domain)
@@ -288,38 +302,38 @@ def _dmarc(lookups: _Dns, settings: Settings, domain: str) -> Check:
     return Check(name, Level.PASS, f"{host}: p={policy}")
 
 
-def _return_path(lookups: _Dns, settings: Settings, provider: ProviderDns) -> Check:
+def _return_path(lookups: _Dns, config: DomainSetup, provider: ProviderDns) -> Check:
     name = "bounce domain MX"
-    if settings.bounce_domain is None:
+    if config.bounce_domain is None:
         if provider.handles_bounces:
-            return Check(name, Level.PASS, f"{settings.provider}'s return path receives bounces")
-        level = Level.WARN if settings.provider == "smtp" else Level.PASS
+            return Check(name, Level.PASS, f"{config.provider}'s return path receives bounces")
+        level = Level.WARN if config.provider == "smtp" else Level.PASS
         detail = "PULSE_BOUNCE_DOMAIN is not set" if level is Level.WARN else "nothing is sent"
         fix = "set PULSE_BOUNCE_DOMAIN so bounces name their delivery (VERP)"
         return Check(name, level, detail, fix if level is Level.WARN else "")
-    exchanges = lookups.mx(settings.bounce_domain)
+    exchanges = lookups.mx(config.bounce_domain)
     if exchanges is None:
-        return _dns_failed(name, settings.bounce_domain)
+        return _dns_failed(name, config.bounce_domain)
     if not exchanges:
         return Check(
             name,
             Level.FAIL,
-            f"no MX for {settings.bounce_domain}: bounces to bounces+…@ cannot arrive",
-            f"MX {settings.bounce_domain} → the host whose mailbox `pulse events mailbox` reads",
+            f"no MX for {config.bounce_domain}: bounces to bounces+…@ cannot arrive",
+            f"MX {config.bounce_domain} → the host whose mailbox `pulse events mailbox` reads",
         )
-    return Check(name, Level.PASS, f"{settings.bounce_domain}: MX {', '.join(exchanges)}")
+    return Check(name, Level.PASS, f"{config.bounce_domain}: MX {', '.join(exchanges)}")
 
 
-def _one_click(settings: Settings, fetch: Fetch) -> Check:
+def _one_click(config: DomainSetup, fetch: Fetch) -> Check:
     name = "one-click unsubscribe"
-    if not settings.base_url.startswith("https://"):
+    if not config.base_url.startswith("https://"):
         return Check(
             name,
             Level.FAIL,
-            f"PULSE_BASE_URL is {settings.base_url} (RFC 8058 needs https)",
+            f"PULSE_BASE_URL is {config.base_url} (RFC 8058 needs https)",
             "serve `pulse serve` behind https and set PULSE_BASE_URL to that URL",
         )
-    url = f"{settings.base_url}/u/{ONE_CLICK_PROBE}"
+    url = f"{config.base_url}/u/{ONE_CLICK_PROBE}"
     try:
         status = fetch(url)
     except requests.RequestException as err:
@@ -339,13 +353,13 @@ def _one_click(settings: Settings, fetch: Fetch) -> Check:
     )
 
 
-def _postal_address(settings: Settings) -> Check:
+def _postal_address(config: DomainSetup) -> Check:
     name = "postal address"
-    if settings.postal_address.strip() in ("", PLACEHOLDER_POSTAL_ADDRESS):
+    if not config.postal_address.strip():
         return Check(
             name,
             Level.FAIL,
             "PULSE_POSTAL_ADDRESS is not set (CAN-SPAM requires one in every issue)",
             "set PULSE_POSTAL_ADDRESS to your postal address",
         )
-    return Check(name, Level.PASS, settings.postal_address)
+    return Check(name, Level.PASS, config.postal_address)

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from pathlib import Path
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, sessionmaker
 
 from pipeline.errors import NotFoundError, ValidationError
 from pipeline.events.errors import MalformedEvent
@@ -15,8 +16,20 @@ from pipeline.events.models import ProviderEvent
 from pipeline.events.normalised import NormalisedEvent
 from pipeline.events.policy import EventPolicy, IngestReport, apply_event
 from pipeline.events.providers import SOURCES, EventSource
+from pipeline.events.providers.base import WebhookCredentials
 
 _CHUNK = 500  # keys per IN (…) query: well under every backend's parameter limit
+
+
+@dataclass(frozen=True)
+class WebhookInbox:
+    """What receiving webhooks needs, as the wiring builds it from the settings."""
+
+    sessions: sessionmaker[Session]
+    credentials: WebhookCredentials
+    max_body_bytes: int
+    # Called per webhook (the wiring caches it): building the policy reads the secret key.
+    policy: Callable[[], EventPolicy]
 
 
 def event_source(provider: str) -> EventSource:

@@ -18,7 +18,6 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from pipeline.config import Settings
 from pipeline.events.matching import Match, match_event
 from pipeline.events.models import BounceKind, EventType, ProviderEvent
 from pipeline.events.normalised import NormalisedEvent
@@ -26,7 +25,7 @@ from pulse_core.database import utcnow
 from subscribers.addresses import email_key
 from subscribers.history import change_status
 from subscribers.models import Subscriber, SubscriberStatus
-from subscribers.suppression import SuppressionReason, is_suppressed, suppress, suppression_keys
+from subscribers.suppression import SuppressionReason, is_suppressed, suppress
 
 # Only people still on the list are moved; someone who already left keeps their status
 # (and their address is still suppressed below).
@@ -35,19 +34,14 @@ _ON_THE_LIST = (SubscriberStatus.ACTIVE, SubscriberStatus.PENDING)
 
 @dataclass(frozen=True)
 class EventPolicy:
-    """The configurable rules, plus the key new suppressions are hashed under."""
+    """The configurable rules, plus the key new suppressions are hashed under.
+
+    Built from the settings by :func:`pipeline.wiring.event_policy`.
+    """
 
     suppression_key: str
     soft_bounce_limit: int = 3
     soft_bounce_window: timedelta = timedelta(days=30)
-
-    @classmethod
-    def from_settings(cls, settings: Settings) -> EventPolicy:
-        return cls(
-            suppression_key=suppression_keys(settings.secret_keys())[0],
-            soft_bounce_limit=settings.soft_bounce_limit,
-            soft_bounce_window=timedelta(days=settings.soft_bounce_window_days),
-        )
 
 
 @dataclass

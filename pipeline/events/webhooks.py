@@ -17,11 +17,9 @@ from starlette.concurrency import run_in_threadpool
 
 from pipeline import metrics
 from pipeline.events.errors import MalformedEvent, WebhookRejected
-from pipeline.events.ingest import ingest_payload
-from pipeline.events.policy import EventPolicy
+from pipeline.events.ingest import WebhookInbox, ingest_payload
 from pipeline.events.providers import SOURCES, EventSource
 from pipeline.events.providers.base import HttpGet, VerifyContext, WebhookRequest, fetch_url
-from pipeline.wiring import Pulse
 from pulse_core.database import transaction
 
 log = logging.getLogger(__name__)
@@ -32,7 +30,7 @@ _PAYLOAD_SURPRISES = (KeyError, TypeError, ValueError, AttributeError, IndexErro
 
 
 def webhook_router(
-    pulse: Pulse,
+    inbox: WebhookInbox,
     *,
     http_get: HttpGet = fetch_url,
     clock: Callable[[], float] = time.time,
@@ -40,15 +38,12 @@ def webhook_router(
     """The provider webhook routes; ``http_get`` and ``clock`` are seams for tests."""
     router = APIRouter()
     cache: dict[str, object] = {}
-    policies: list[EventPolicy] = []  # built on first use: it reads the local secret key
 
     def handle(source: EventSource, request: WebhookRequest) -> JSONResponse:
-        if not policies:
-            policies.append(EventPolicy.from_settings(pulse.settings))
-        policy = policies[0]
+        policy = inbox.policy()
         try:
-            with transaction(pulse.db.sessions) as session:
-                context = VerifyContext(pulse.settings, session, http_get, clock, cache)
+            with transaction(inbox.sessions) as session:
+                context = VerifyContext(inbox.credentials, session, http_get, clock, cache)
                 payload = source.authenticate(request, context)
                 try:
                     report = ingest_payload(session, source, payload, policy)
@@ -78,7 +73,7 @@ def webhook_router(
         source = SOURCES.get(provider)
         if source is None:
             return JSONResponse({"error": f"unknown provider {provider!r}"}, status_code=404)
-        limit = pulse.settings.webhook_max_body_bytes
+        limit = inbox.max_body_bytes
         declared = request.headers.get("content-length", "")
         if declared.isdigit() and int(declared) > limit:
             return JSONResponse({"error": "body too large"}, status_code=413)

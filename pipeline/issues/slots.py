@@ -6,16 +6,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
-from typing import TYPE_CHECKING
+from typing import Protocol
 
 from pipeline.content.models import Section
-
-if TYPE_CHECKING:
-    from collections.abc import Mapping
-
-    from pipeline.config import Settings
 
 
 @dataclass(frozen=True)
@@ -64,6 +60,19 @@ def parse_section_limits(value: str) -> dict[Section, Limits]:
     return limits
 
 
+class RuleSettings(Protocol):
+    """The three settings the rules are read from (``Settings`` has them; this module does
+    not import it, so the configuration can validate ``PULSE_SECTION_LIMITS`` with
+    :func:`parse_section_limits` without a cycle)."""
+
+    @property
+    def section_limits(self) -> str: ...
+    @property
+    def salary_min_points(self) -> int: ...
+    @property
+    def salary_stale_days(self) -> int: ...
+
+
 @dataclass(frozen=True)
 class IssueRules:
     """The settings that shape and check an issue, as one small frozen value."""
@@ -73,7 +82,7 @@ class IssueRules:
     salary_stale_days: int = 45
 
     @classmethod
-    def from_settings(cls, settings: Settings) -> IssueRules:
+    def from_settings(cls, settings: RuleSettings) -> IssueRules:
         return cls(
             limits=MappingProxyType(parse_section_limits(settings.section_limits)),
             salary_min_points=settings.salary_min_points,

@@ -37,7 +37,7 @@ def create_app(pulse: Pulse) -> FastAPI:
     )
     app.include_router(archive_router(pulse))
     install_subscriber_web(app, pulse.subscribers, web_policy(pulse.settings), templates_dir())
-    app.include_router(webhook_router(pulse))
+    app.include_router(webhook_router(pulse.webhooks))
     app.include_router(clicks_router(pulse))
 
     @app.get("/healthz", include_in_schema=False)

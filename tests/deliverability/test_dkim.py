@@ -14,10 +14,10 @@ from aiosmtpd.controller import Controller
 
 from pipeline.deliverability.dkim import DkimSigner, load_key
 from pipeline.delivery.engine import SendOptions, begin_send, run_send
-from pipeline.delivery.providers.registry import make_provider
 from pipeline.delivery.providers.smtp import SmtpProvider
 from pipeline.delivery.verp import ReturnPaths
 from pipeline.errors import ConfigError
+from pipeline.provider_wiring import make_provider
 from pipeline.wiring import Pulse
 from tests.conftest import Cli, Workspace
 from tests.deliverability.keys import dns_for, write_key

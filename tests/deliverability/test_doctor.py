@@ -19,6 +19,7 @@ from cryptography.x509.oid import NameOID
 from pipeline.config import load_settings
 from pipeline.deliverability.dkim import load_key
 from pipeline.deliverability.doctor import Check, Level, make_resolver, post_one_click, run_checks
+from pipeline.wiring import domain_setup
 from tests.conftest import Cli, Workspace
 from tests.deliverability.dns_server import dns_server
 from tests.deliverability.keys import write_key
@@ -118,7 +119,8 @@ def configure(monkeypatch: pytest.MonkeyPatch, nameserver: str, **env: str) -> N
 
 def checks() -> dict[str, Check]:
     settings = load_settings()
-    found = run_checks(settings, make_resolver(settings.dns_nameserver_list), post_one_click)
+    resolver = make_resolver(settings.dns_nameserver_list)
+    found = run_checks(domain_setup(settings), resolver, post_one_click)
     return {check.name: check for check in found}
 
 

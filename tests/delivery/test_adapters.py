@@ -30,7 +30,6 @@ from pipeline.delivery.providers.http import (
 )
 from pipeline.delivery.providers.mailgun import MailgunProvider, base_url
 from pipeline.delivery.providers.postmark import PostmarkProvider
-from pipeline.delivery.providers.registry import PROVIDERS
 from pipeline.delivery.providers.resend import ResendProvider, idempotency_key
 from pipeline.delivery.providers.sendgrid import SendGridProvider, safe_name
 from pipeline.delivery.transactional import TransactionalSender
@@ -41,6 +40,7 @@ from pipeline.errors import (
     TransientProviderError,
 )
 from pipeline.issues.merge import MergeTemplate
+from pipeline.provider_wiring import PROVIDERS
 from subscribers.outgoing import OutgoingEmail
 
 NOW = 1_800_000_000.0

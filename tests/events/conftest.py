@@ -29,7 +29,7 @@ from pipeline.config import load_settings
 from pipeline.delivery.models import Delivery
 from pipeline.demo.seed import seed_week
 from pipeline.events.webhooks import webhook_router
-from pipeline.issues.weeks import week_monday
+from pipeline.weeks import week_monday
 from pipeline.wiring import Pulse
 from pulse_core.database import transaction
 from subscribers.models import Subscriber
@@ -149,7 +149,7 @@ def fetcher(keys: Keys) -> FakeFetcher:
 @pytest.fixture
 def client(pulse_events: Pulse, fetcher: FakeFetcher) -> TestClient:
     app = FastAPI()
-    app.include_router(webhook_router(pulse_events, http_get=fetcher))
+    app.include_router(webhook_router(pulse_events.webhooks, http_get=fetcher))
     return TestClient(app)
 
 

@@ -110,14 +110,14 @@ def test_import_names_bad_json_missing_files_and_unknown_providers(
 def test_an_event_imported_after_its_webhook_arrived_is_a_duplicate(
     cli: Cli, pulse: Pulse, workspace: Workspace
 ) -> None:
-    from pipeline.events.policy import EventPolicy, apply_event
+    from pipeline.events.policy import apply_event
     from pipeline.events.providers import SOURCES
     from pulse_core.database import transaction
 
     seed_and_send(pulse)
     [event] = SOURCES["resend"].parse(fixture("resend", "bounced"))
     with transaction(pulse.db.sessions) as session:
-        apply_event(session, event, EventPolicy.from_settings(pulse.settings))
+        apply_event(session, event, pulse.event_policy)
     saved = workspace.root / "resend.json"
     saved.write_text(json.dumps(fixture("resend", "bounced"), indent=4))
     result = cli("events", "import", "resend", str(saved))

@@ -26,7 +26,7 @@ from pipeline.events.dsn import failed_recipients
 from pipeline.events.ingest import apply_events
 from pipeline.events.mailbox import scan_mailbox
 from pipeline.events.models import ProviderEvent
-from pipeline.events.policy import EventPolicy, IngestReport
+from pipeline.events.policy import IngestReport
 from pipeline.wiring import Pulse
 from subscribers.models import Subscriber, SubscriberStatus
 from subscribers.suppression import is_suppressed
@@ -106,7 +106,7 @@ def apply_mailbox(pulse: Pulse, tmp_path: Path, *messages: bytes) -> IngestRepor
     paths = ReturnPaths("bounce.news.example.com", pulse.settings.secret_keys())
     scan = scan_mailbox(path, pulse.signer, paths)
     with pulse.db.sessions() as session, session.begin():
-        return apply_events(session, scan.events, EventPolicy.from_settings(pulse.settings))
+        return apply_events(session, scan.events, pulse.event_policy)
 
 
 def state(pulse: Pulse, email: str) -> tuple[SubscriberStatus, bool]:

@@ -82,7 +82,7 @@ def client(
         )
     )
     app = FastAPI()
-    app.include_router(webhook_router(wiring, http_get=fetcher))
+    app.include_router(webhook_router(wiring.webhooks, http_get=fetcher))
     yield TestClient(app)
     wiring.close()
 

@@ -15,8 +15,8 @@ from pipeline.delivery.models import Delivery, DeliveryStatus
 from pipeline.delivery.providers.base import Provider, SendResult
 from pipeline.demo.seed import seed_week
 from pipeline.events.models import ProviderEvent
-from pipeline.issues.weeks import week_monday
 from pipeline.web.app import create_app
+from pipeline.weeks import week_monday
 from pipeline.wiring import Pulse
 from pulse_core.database import transaction
 from subscribers.models import Subscriber, SubscriberStatus

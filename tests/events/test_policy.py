@@ -7,12 +7,12 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import select, update
 
+from pipeline.delivery.breaker import measure
 from pipeline.delivery.models import Delivery, DeliveryStatus
 from pipeline.events.models import BounceKind, EventType, ProviderEvent
 from pipeline.events.normalised import NormalisedEvent
-from pipeline.events.policy import EventPolicy, IngestReport, apply_event
+from pipeline.events.policy import IngestReport, apply_event
 from pipeline.events.providers import SOURCES
-from pipeline.events.rates import send_rates
 from pipeline.issues.models import Issue
 from pipeline.wiring import Pulse
 from pulse_core.database import transaction
@@ -25,7 +25,7 @@ PM = "883953f4-6105-42a2-a16a-77a8eac79483"
 
 
 def apply(pulse: Pulse, event: NormalisedEvent) -> IngestReport:
-    policy = EventPolicy.from_settings(pulse.settings)
+    policy = pulse.event_policy
     with transaction(pulse.db.sessions) as session:
         return apply_event(session, event, policy)
 
@@ -232,7 +232,7 @@ def test_unknown_events_are_stored_and_ignored(pulse: Pulse) -> None:
         assert row is not None and row.type is EventType.UNKNOWN and "Send" in row.raw
 
 
-def test_send_rates_count_hard_bounces_and_complaints_per_issue(pulse: Pulse) -> None:
+def test_the_breaker_counts_hard_bounces_and_complaints_per_issue(pulse: Pulse) -> None:
     seed_and_send(pulse, readers=4)
     set_message_id(pulse, READER, PM)
     set_message_id(pulse, "reader000002@example.com", "ses-message-2")
@@ -250,6 +250,5 @@ def test_send_rates_count_hard_bounces_and_complaints_per_issue(pulse: Pulse) ->
     with pulse.db.sessions() as session:
         issue_id = session.scalar(select(Issue.id))
         assert issue_id is not None
-        rates = send_rates(session, issue_id)
-    assert (rates.sent, rates.hard_bounces, rates.complaints) == (4, 1, 1)
-    assert rates.bounce_rate == 0.25 and rates.complaint_rate == 0.25
+        health = measure(session, issue_id)
+    assert (health.sent, health.hard_bounces, health.complaints) == (4, 1, 1)

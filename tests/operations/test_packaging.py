@@ -112,7 +112,7 @@ def test_postgres_url_without_the_extra_fails_with_one_line(
 
 
 def test_ses_without_the_extra_names_it(monkeypatch: pytest.MonkeyPatch) -> None:
-    from pipeline.delivery.providers.registry import make_provider
+    from pipeline.provider_wiring import make_provider
 
     monkeypatch.setattr("pipeline.extras.find_spec", lambda name: None)
     settings = load_settings(provider="ses", ses_region="us-east-1")

@@ -7,9 +7,9 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
 import requests
+from pydantic import SecretStr
 from sqlalchemy.orm import Session
 
-from pipeline.config import Settings
 from pipeline.events.normalised import NormalisedEvent
 
 # Fetches a URL and returns its body; injected so tests never touch the network.
@@ -35,11 +35,27 @@ class WebhookRequest:
         return self.headers.get(name.lower())
 
 
+@dataclass(frozen=True)
+class WebhookCredentials:
+    """What verifying a provider's webhook needs from the configuration, and nothing more.
+
+    A provider whose credentials are missing refuses its webhooks (see each module).
+    """
+
+    tolerance_seconds: int = 300
+    postmark_user: str | None = None
+    postmark_password: SecretStr | None = None
+    sendgrid_public_key: str | None = None
+    mailgun_signing_key: SecretStr | None = None
+    ses_topic_arns: tuple[str, ...] = ()
+    resend_secret: SecretStr | None = None
+
+
 @dataclass
 class VerifyContext:
     """What verification may need besides the request."""
 
-    settings: Settings
+    credentials: WebhookCredentials
     session: Session
     http_get: HttpGet = fetch_url
     clock: Callable[[], float] = time.time

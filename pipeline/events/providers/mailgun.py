@@ -41,7 +41,7 @@ _EVENTS = {
 
 def authenticate(request: WebhookRequest, context: VerifyContext) -> object:
     """Verify the body's signature block; remember the token so it is never accepted twice."""
-    key = context.settings.mailgun_webhook_signing_key
+    key = context.credentials.mailgun_signing_key
     if key is None:
         raise WebhookRejected(NAME, "the webhook signing key is not configured")
     # Mailgun signs inside the body, so the JSON must be decoded to find the signature;
@@ -64,7 +64,7 @@ def authenticate(request: WebhookRequest, context: VerifyContext) -> object:
         raise WebhookRejected(NAME, "token already used (replay)")
     # A token accepted at seen_at came with a timestamp within the tolerance of it, so a
     # replay can only verify within twice the tolerance: older tokens need not be kept.
-    tolerance = timedelta(seconds=context.settings.webhook_tolerance_seconds)
+    tolerance = timedelta(seconds=context.credentials.tolerance_seconds)
     forget_tokens_before(context.session, NAME, datetime.now(UTC) - 2 * tolerance)
     return payload
 

@@ -43,8 +43,8 @@ _BOUNCE_TYPES: dict[str, tuple[EventType, BounceKind | None]] = {
 
 def authenticate(request: WebhookRequest, context: VerifyContext) -> object:
     """Check the Authorization header against the configured user and password."""
-    settings = context.settings
-    if settings.postmark_webhook_user is None or settings.postmark_webhook_password is None:
+    credentials = context.credentials
+    if credentials.postmark_user is None or credentials.postmark_password is None:
         raise WebhookRejected(NAME, "webhook credentials are not configured")
     header = request.header("authorization") or ""
     scheme, _, encoded = header.partition(" ")
@@ -54,9 +54,9 @@ def authenticate(request: WebhookRequest, context: VerifyContext) -> object:
         user, _, password = base64.b64decode(encoded, validate=True).decode().partition(":")
     except (binascii.Error, UnicodeDecodeError) as err:
         raise WebhookRejected(NAME, "unreadable basic-auth credentials", status_code=401) from err
-    expected_password = settings.postmark_webhook_password.get_secret_value()
+    expected_password = credentials.postmark_password.get_secret_value()
     # Both compared in constant time, and both always compared.
-    user_ok = hmac.compare_digest(user.encode(), settings.postmark_webhook_user.encode())
+    user_ok = hmac.compare_digest(user.encode(), credentials.postmark_user.encode())
     password_ok = hmac.compare_digest(password.encode(), expected_password.encode())
     if not (user_ok and password_ok):
         raise WebhookRejected(NAME, "wrong basic-auth credentials")

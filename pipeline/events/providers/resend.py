@@ -61,7 +61,7 @@ def svix_signature(secret: str, message_id: str, timestamp: str, body: bytes) ->
 
 def authenticate(request: WebhookRequest, context: VerifyContext) -> object:
     """Check any ``v1,`` signature in the header against ours, then the timestamp."""
-    secret = context.settings.resend_webhook_secret
+    secret = context.credentials.resend_secret
     if secret is None:
         raise WebhookRejected(NAME, "the webhook secret is not configured")
     message_id = request.header("svix-id")

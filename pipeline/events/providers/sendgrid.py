@@ -64,7 +64,7 @@ def public_key(encoded: str) -> ec.EllipticCurvePublicKey:
 
 def authenticate(request: WebhookRequest, context: VerifyContext) -> object:
     """Verify the ECDSA signature over timestamp + raw body before reading the body."""
-    encoded = context.settings.sendgrid_webhook_public_key
+    encoded = context.credentials.sendgrid_public_key
     if not encoded:
         raise WebhookRejected(NAME, "the webhook public key is not configured")
     signature = request.header(SIGNATURE_HEADER)

@@ -100,7 +100,7 @@ def signing_key(url: str, context: VerifyContext) -> rsa.RSAPublicKey:
 def verify_envelope(envelope: Mapping[str, Any], context: VerifyContext) -> None:
     """Refuse unless the topic is ours and the signature verifies."""
     topic = envelope.get("TopicArn")
-    if not isinstance(topic, str) or topic not in context.settings.ses_topic_arn_list:
+    if not isinstance(topic, str) or topic not in context.credentials.ses_topic_arns:
         raise WebhookRejected(NAME, "unexpected TopicArn")
     version = envelope.get("SignatureVersion")
     algorithm = _HASHES.get(version if isinstance(version, str) else "")

@@ -12,7 +12,7 @@ def check_fresh(provider: str, timestamp: str, context: VerifyContext) -> float:
         seconds = float(timestamp)
     except ValueError as err:
         raise WebhookRejected(provider, "unreadable signature timestamp", status_code=401) from err
-    tolerance = context.settings.webhook_tolerance_seconds
+    tolerance = context.credentials.tolerance_seconds
     if seconds != seconds or abs(context.clock() - seconds) > tolerance:  # NaN never passes
         raise WebhookRejected(provider, "signature timestamp outside the tolerance")
     return seconds

@@ -1,9 +1,10 @@
 """Choosing the provider named by ``PULSE_PROVIDER`` from a table; a missing credential stops
 at startup.
 
-Each entry builds one adapter from the settings; adding a provider is one function and one
-line in :data:`PROVIDERS`. Adapter modules are imported only when chosen (botocore is slow to
-import and only SES needs it).
+Part of the wiring: each entry reads the settings and hands one adapter its own arguments
+(token, URL, timeout, pool size), so no adapter sees ``Settings``. Adding a provider is one
+function and one line in :data:`PROVIDERS`. Adapter modules are imported only when chosen
+(botocore is slow to import and only SES needs it).
 """
 
 from __future__ import annotations
