@@ -36,7 +36,7 @@ from pipeline.delivery.outbox import ClaimedDelivery
 from pipeline.demo.seed import seed_week
 from pipeline.issues.build import get_issue
 from pipeline.issues.links import links_from_json
-from pipeline.issues.weeks import week_monday
+from pipeline.weeks import week_monday
 from pulse_core.database import transaction
 
 CLICKS = int(sys.argv[1]) if len(sys.argv) > 1 else 5_000

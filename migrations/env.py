@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from alembic import context
 
-from pipeline.db import metadata
+from pipeline.tables import metadata
 
 engine = context.config.attributes["engine"]
 

@@ -11,12 +11,12 @@ from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import MetaData
 from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.orm import Session, sessionmaker
 
-# Importing the models registers every table on Base.metadata.
-from pipeline.admin import models as _admin_models  # noqa: F401
+# Importing the stages' models registers their tables on Base.metadata, so a foreign key to
+# any of them resolves in every process. The front ends' own tables, and the metadata of all
+# of them for Alembic, are in pipeline.tables.
 from pipeline.analytics import models as _analytics_models  # noqa: F401
 from pipeline.content import models as _content_models  # noqa: F401
 from pipeline.delivery import models as _delivery_models  # noqa: F401
@@ -27,18 +27,12 @@ from pipeline.intake import models as _intake_models  # noqa: F401
 from pipeline.issues import comparisons as _comparison_models  # noqa: F401
 from pipeline.issues import models as _issue_models  # noqa: F401
 from pipeline.resources import bundled
-from pipeline.scheduler import models as _scheduler_models  # noqa: F401
-from pulse_core.database import Base, make_engine, session_factory
+from pulse_core.database import make_engine, session_factory
 from subscribers import history as _history_models  # noqa: F401
 from subscribers import models as _subscriber_models  # noqa: F401
 from subscribers import suppression as _suppression_models  # noqa: F401
 
 MIGRATIONS_DIR = bundled("migrations")
-
-
-def metadata() -> MetaData:
-    """Metadata of every table, for Alembic."""
-    return Base.metadata
 
 
 @dataclass(frozen=True)

@@ -18,8 +18,8 @@ from pipeline.delivery.send_lock import send_lock
 from pipeline.errors import IssueError, NotFoundError
 from pipeline.issues.build import get_issue
 from pipeline.issues.models import Issue, IssueStatus
-from pipeline.issues.weeks import parse_week
 from pipeline.weekly import send_options
+from pipeline.weeks import parse_week
 from pipeline.wiring import Pulse
 from pulse_core.database import transaction, utcnow
 from subscribers.suppression import suppression_keys

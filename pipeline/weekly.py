@@ -25,7 +25,7 @@ from pipeline.issues.build import BuildResult, build_issue, get_issue
 from pipeline.issues.lint import lint_issue
 from pipeline.issues.models import Issue, IssueStatus
 from pipeline.issues.slots import IssueRules
-from pipeline.issues.weeks import current_week, parse_week
+from pipeline.weeks import current_week, parse_week
 from pipeline.wiring import Pulse
 from pulse_core.database import transaction, utcnow
 from subscribers.suppression import suppression_keys

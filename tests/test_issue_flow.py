@@ -11,7 +11,7 @@ from pipeline.content import queue
 from pipeline.delivery.models import Delivery, DeliveryStatus
 from pipeline.demo.seed import seed_week
 from pipeline.issues.models import Issue, IssueStatus
-from pipeline.issues.weeks import week_monday
+from pipeline.weeks import week_monday
 from pipeline.wiring import Pulse
 from pulse_core.database import transaction, utcnow
 from subscribers.models import Subscriber, SubscriberStatus

@@ -5,7 +5,8 @@ from __future__ import annotations
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 
-from pipeline.db import downgrade, is_current, metadata, open_database, upgrade
+from pipeline.db import downgrade, is_current, open_database, upgrade
+from pipeline.tables import metadata
 
 
 def test_migrations_match_the_models(database_url: str) -> None:

@@ -14,9 +14,9 @@ from sqlalchemy import select
 
 from pipeline import weekly
 from pipeline.content import queue
-from pipeline.content.edit import update_salary_point
 from pipeline.content.models import JobListing, SalaryPoint, Snippet
 from pipeline.errors import PulseError, ValidationError
+from pipeline.issues.queue_edits import update_salary_point
 from pipeline.wiring import Pulse
 from pulse_core.database import transaction
 from tests.conftest import Cli

@@ -31,7 +31,7 @@ from pipeline.content.queue import (
 )
 from pipeline.errors import ValidationError
 from pipeline.issues.readiness import check_readiness
-from pipeline.issues.weeks import parse_week
+from pipeline.weeks import parse_week
 from pulse_core.database import transaction, utcnow
 
 

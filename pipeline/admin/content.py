@@ -13,7 +13,7 @@ from pipeline.content.validate import optional_url, required_text
 from pipeline.errors import NotFoundError, ValidationError
 from pipeline.issues.models import Issue
 from pipeline.issues.salary import LOOKBACK_DAYS
-from pipeline.issues.weeks import parse_week, week_monday
+from pipeline.weeks import parse_week, week_monday
 
 MAX_BODY = 20_000
 

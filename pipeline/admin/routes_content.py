@@ -33,18 +33,6 @@ from pipeline.admin.web import (
     redirect,
     sanitised_html,
 )
-from pipeline.content.edit import (
-    SALARY_FIELDS,
-    JobChange,
-    get_job,
-    get_salary_point,
-    job_fields,
-    remove_job,
-    remove_salary_points,
-    salary_fields,
-    update_job,
-    update_salary_point,
-)
 from pipeline.content.models import Section
 from pipeline.content.queue import (
     SalaryInput,
@@ -64,6 +52,18 @@ from pipeline.issues.comparisons import (
     save_comparison,
 )
 from pipeline.issues.markdown import markdown_to_html
+from pipeline.issues.queue_edits import (
+    SALARY_FIELDS,
+    JobChange,
+    get_job,
+    get_salary_point,
+    job_fields,
+    remove_job,
+    remove_salary_points,
+    salary_fields,
+    update_job,
+    update_salary_point,
+)
 from pulse_core.database import transaction, utcnow
 
 MAX_CSV_BYTES = 5 * 1024 * 1024

@@ -16,7 +16,7 @@ from pipeline.errors import ValidationError
 from pipeline.issues.lifecycle import allowed_actions, desk_weeks, next_unsent_week, send_time_of
 from pipeline.issues.models import Issue
 from pipeline.issues.readiness import check_readiness
-from pipeline.issues.weeks import parse_week
+from pipeline.weeks import parse_week
 from pipeline.wiring import Pulse
 from pulse_core.database import transaction, utcnow
 

@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 from pipeline.delivery.models import Delivery, DeliveryStatus
 from pipeline.events.models import EventType, ProviderEvent
 from pipeline.issues.models import Issue
-from pipeline.issues.weeks import week_key, week_monday
+from pipeline.weeks import week_key, week_monday
 from subscribers.history import SubscriberChange
 from subscribers.models import Subscriber, SubscriberStatus
 

@@ -126,7 +126,7 @@ def start_metrics(port: int | None, host: str) -> None:
     """Serve this process's metrics (and the database gauges) when ``--metrics-port`` is given."""
     if port is None:
         return
-    from pipeline.metrics import serve_metrics
+    from pipeline.gauges import serve_metrics
 
     try:
         port = serve_metrics(port, host, pulse().db.sessions)

@@ -15,15 +15,15 @@ from rich.table import Table
 from pipeline.admin.content import get_snippet, retire_snippet, update_snippet
 from pipeline.cli.common import console, new_app, pulse
 from pipeline.content import queue
-from pipeline.content.edit import (
+from pipeline.content.models import Section
+from pipeline.errors import ValidationError
+from pipeline.issues.queue_edits import (
     JobChange,
     remove_job,
     remove_salary_points,
     update_job,
     update_salary_point,
 )
-from pipeline.content.models import Section
-from pipeline.errors import ValidationError
 from pulse_core.database import transaction, utcnow
 
 content_app = new_app("Editorial snippets.")

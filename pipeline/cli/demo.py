@@ -15,7 +15,7 @@ from pipeline.cli.outcome import report_send_end
 from pipeline.config import PLACEHOLDER_POSTAL_ADDRESS
 from pipeline.demo.seed import DEMO_POSTAL_ADDRESS, seed_week
 from pipeline.issues.models import IssueStatus
-from pipeline.issues.weeks import week_monday
+from pipeline.weeks import week_monday
 from pipeline.wiring import Pulse
 from pulse_core.database import transaction
 

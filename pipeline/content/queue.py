@@ -22,7 +22,7 @@ from pipeline.content.validate import (
     web_url,
 )
 from pipeline.errors import ImportFileError, ValidationError
-from pipeline.issues.weeks import parse_week
+from pipeline.weeks import parse_week
 
 
 def parse_section(value: str) -> Section:

@@ -23,7 +23,7 @@ from pipeline.issues.salary import format_money as format_money  # re-exported f
 from pipeline.issues.salary import format_pay, salary_table
 from pipeline.issues.slots import DATA_SECTION_NOTES, DEFAULT_RULES, IssueRules
 from pipeline.issues.view import IssueView, Item, Job, SalaryTable, SectionView
-from pipeline.issues.weeks import week_monday
+from pipeline.weeks import week_monday
 from subscribers.display import check_header_text, neutralise_header_text
 
 SUBJECT_MAX = 70

@@ -19,8 +19,8 @@ from pipeline.config import Settings
 from pipeline.errors import IssueError, PulseError, ValidationError
 from pipeline.issues.build import get_issue, release_content
 from pipeline.issues.models import Issue, IssueStatus
-from pipeline.issues.weeks import week_key, week_monday
 from pipeline.scheduler.plan import WeeklySchedule
+from pipeline.weeks import week_key, week_monday
 from pipeline.wiring import Pulse
 from pulse_core.database import transaction, utcnow
 

@@ -13,7 +13,7 @@ from zoneinfo import ZoneInfo
 from apscheduler.triggers.cron import CronTrigger
 
 from pipeline.config import WEEKDAYS
-from pipeline.issues.weeks import week_key, week_monday
+from pipeline.weeks import week_key, week_monday
 
 
 @dataclass(frozen=True)

@@ -18,8 +18,8 @@ from pipeline.errors import ValidationError
 from pipeline.issues.models import Issue, IssueStatus
 from pipeline.issues.render import environment
 from pipeline.issues.view import IssueView, SalaryTable, view_from_json
-from pipeline.issues.weeks import parse_week
 from pipeline.subscriber_wiring import web_policy
+from pipeline.weeks import parse_week
 from pipeline.wiring import Pulse
 from subscribers.spreadsheet import safe_writer
 from subscribers.spreadsheet import spreadsheet_safe as spreadsheet_safe  # re-exported

@@ -14,7 +14,7 @@ from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse, Response
 from starlette.concurrency import run_in_threadpool
 
-from pipeline import metrics
+from pipeline import gauges
 from pipeline.wiring import Pulse
 
 
@@ -46,5 +46,5 @@ def install_metrics(app: FastAPI, pulse: Pulse) -> None:
                 {"error": "metrics answer loopback clients only; set PULSE_METRICS_TOKEN"},
                 status_code=403,
             )
-        body = await run_in_threadpool(metrics.exposition, pulse.db.sessions)
-        return Response(body, media_type=metrics.CONTENT_TYPE)
+        body = await run_in_threadpool(gauges.exposition, pulse.db.sessions)
+        return Response(body, media_type=gauges.CONTENT_TYPE)

@@ -6,8 +6,8 @@ from datetime import timedelta
 
 from pipeline import weekly
 from pipeline.issues.models import IssueStatus
-from pipeline.issues.weeks import week_key, week_monday
 from pipeline.scheduler.plan import WeeklySchedule
+from pipeline.weeks import week_key, week_monday
 from pipeline.wiring import Pulse
 from pulse_core.database import utcnow
 from tests.admin.conftest import PASSWORD, make_editor

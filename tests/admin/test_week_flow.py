@@ -11,8 +11,8 @@ from pipeline import weekly
 from pipeline.content.models import JobListing, Snippet, SnippetStatus
 from pipeline.issues.lifecycle import allowed_actions, next_unsent_week
 from pipeline.issues.models import Issue, IssueStatus
-from pipeline.issues.weeks import week_key, week_monday
 from pipeline.scheduler.plan import WeeklySchedule
+from pipeline.weeks import week_key, week_monday
 from pipeline.wiring import Pulse
 from pulse_core.database import utcnow
 from tests.admin.conftest import Desk, csrf_of

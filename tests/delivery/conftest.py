@@ -11,7 +11,7 @@ from pipeline import weekly
 from pipeline.config import load_settings
 from pipeline.delivery.models import Delivery
 from pipeline.demo.seed import seed_week
-from pipeline.issues.weeks import week_monday
+from pipeline.weeks import week_monday
 from pipeline.wiring import Pulse
 from pulse_core.database import transaction
 from tests.conftest import Workspace

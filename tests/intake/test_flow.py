@@ -16,7 +16,7 @@ from pipeline.intake.models import IntakeSource, JobPosting, ProposalState
 from pipeline.intake_run import run_intake
 from pipeline.issues.build import get_issue
 from pipeline.issues.models import IssueStatus
-from pipeline.issues.weeks import current_week
+from pipeline.weeks import current_week
 from pipeline.wiring import Pulse
 from pulse_core.database import transaction, utcnow
 from tests.conftest import Cli

@@ -14,8 +14,8 @@ from pipeline import weekly
 from pipeline.config import load_settings
 from pipeline.content import queue
 from pipeline.demo.seed import seed_week
-from pipeline.issues.weeks import week_monday
 from pipeline.web.app import create_app
+from pipeline.weeks import week_monday
 from pipeline.wiring import Pulse
 from pulse_core.database import transaction
 from tests.conftest import Workspace

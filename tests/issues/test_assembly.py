@@ -14,7 +14,7 @@ from pipeline.errors import ConfigError, ValidationError
 from pipeline.issues.assemble import assemble, default_subject
 from pipeline.issues.slots import IssueRules, Limits, parse_section_limits
 from pipeline.issues.view import view_from_json, view_to_json
-from pipeline.issues.weeks import week_monday
+from pipeline.weeks import week_monday
 from pipeline.wiring import Pulse
 from pulse_core.database import transaction
 

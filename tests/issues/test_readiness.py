@@ -13,7 +13,7 @@ from pipeline.content.models import Section
 from pipeline.demo.seed import seed_week
 from pipeline.errors import IssueError
 from pipeline.issues.readiness import check_readiness
-from pipeline.issues.weeks import week_monday
+from pipeline.weeks import week_monday
 from pipeline.wiring import Pulse
 from pulse_core.database import transaction
 from tests.conftest import Cli, Workspace

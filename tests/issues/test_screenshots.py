@@ -13,7 +13,7 @@ from pipeline.demo.seed import seed_week
 from pipeline.issues.merge import MergeTemplate, html_values
 from pipeline.issues.render import render_issue_once
 from pipeline.issues.screenshots import take_screenshots
-from pipeline.issues.weeks import week_monday
+from pipeline.weeks import week_monday
 from pipeline.wiring import Pulse
 from pulse_core.database import transaction
 from tests.conftest import Cli, Workspace

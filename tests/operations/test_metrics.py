@@ -8,7 +8,7 @@ import pytest
 from fastapi.testclient import TestClient
 from prometheus_client import REGISTRY
 
-from pipeline import metrics, weekly
+from pipeline import gauges, metrics, weekly
 from pipeline.config import load_settings
 from pipeline.delivery.engine import begin_send, pause_send
 from pipeline.web.app import create_app
@@ -178,7 +178,7 @@ def test_an_unreachable_database_reads_as_down_not_an_error(workspace: Workspace
     from sqlalchemy.orm import sessionmaker
 
     broken = sessionmaker(create_engine(f"sqlite:///{workspace.root}/missing/dir/x.db"))
-    text = metrics.exposition(broken).decode()
+    text = gauges.exposition(broken).decode()
     assert "pulse_database_up 0.0" in text
     assert "pulse_issue_deliveries" not in text
 

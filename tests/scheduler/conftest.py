@@ -10,9 +10,9 @@ import pytest
 from sqlalchemy import update
 
 from pipeline.demo.seed import seed_week
-from pipeline.issues.weeks import week_monday
 from pipeline.scheduler.job import WeeklyJob
 from pipeline.scheduler.plan import WeeklySchedule
+from pipeline.weeks import week_monday
 from pipeline.wiring import Pulse
 from pulse_core.database import transaction
 from subscribers.models import Subscriber

@@ -6,7 +6,7 @@ from datetime import timedelta
 
 import pytest
 
-from pipeline.issues.weeks import week_key
+from pipeline.weeks import week_key
 from pipeline.wiring import Pulse
 from pulse_core.database import utcnow
 from tests.conftest import Cli, Workspace

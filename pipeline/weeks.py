@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 
 from pipeline.errors import ValidationError
 
@@ -45,7 +45,3 @@ def week_monday(key: str) -> date:
 
 def current_week(now: datetime) -> str:
     return week_key(now.date())
-
-
-def previous_week(key: str) -> str:
-    return week_key(week_monday(key) - timedelta(days=7))

@@ -3,7 +3,8 @@
 Every change is validated as a whole before anything is written, with the same rules as
 adding. Content that went out in an issue is part of the record: a job listing shown in a
 sent issue cannot change; one in a built but unsent issue may, and the answer names the
-issue to rebuild.
+issue to rebuild. That rule is why this lives with the issues and not in ``content``, which
+knows nothing of issues.
 """
 
 from __future__ import annotations
