@@ -116,10 +116,6 @@ class DkimSigner:
     def from_files(cls, selector: str, domain: str, key_file: Path) -> DkimSigner:
         return cls(selector=selector, domain=domain.lower().rstrip("."), key=load_key(key_file))
 
-    @property
-    def record_name(self) -> str:
-        return f"{self.selector}._domainkey.{self.domain}"
-
     def sign(self, message: bytes) -> bytes:
         """``message`` with a DKIM-Signature header on top."""
         present = _header_names(message)

@@ -88,13 +88,6 @@ def get_str(payload: Mapping[str, Any], name: str, *, field: str | None = None) 
     return value
 
 
-def require_str(payload: Mapping[str, Any], name: str, *, field: str | None = None) -> str:
-    value = get_str(payload, name, field=field)
-    if not value:
-        raise MalformedEvent(field or name, "is required")
-    return value
-
-
 def get_object(payload: Mapping[str, Any], name: str) -> Mapping[str, Any]:
     """An optional nested object, empty when absent."""
     value = payload.get(name)

@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 
 from pipeline.content.models import JobListing, SalaryPoint, Section, Snippet, SnippetStatus
 from pipeline.errors import NotFoundError, ValidationError
-from pipeline.intake.models import FeedItem, IntakeSource, JobPosting, ProposalState
+from pipeline.intake.models import FeedItem, JobPosting, ProposalState
 from pipeline.issues.models import Issue, IssueStatus
 
 SALARY_SOURCE = "job postings"
@@ -208,7 +208,3 @@ def reject(session: Session, ids: Iterable[str]) -> list[QueueId]:
             row.state = ProposalState.REJECTED
         done.append(queue_id)
     return done
-
-
-def sources_by_id(session: Session) -> dict[int, IntakeSource]:
-    return {s.id: s for s in session.scalars(select(IntakeSource))}

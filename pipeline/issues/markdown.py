@@ -100,15 +100,3 @@ def markdown_to_text(source: str) -> str:
         elif token.type in ("code_block", "fence"):
             blocks.append(token.content.rstrip("\n"))
     return "\n".join(blocks).strip()
-
-
-def markdown_links(source: str) -> list[str]:
-    """Every link target in the Markdown that the HTML part will carry."""
-    links: list[str] = []
-    for token in _parser().parse(strip_controls(source)):
-        for child in token.children or []:
-            if child.type == "link_open":
-                href = child.attrGet("href")
-                if isinstance(href, str) and kept_link(href):
-                    links.append(href)
-    return links

@@ -15,26 +15,17 @@ from pipeline.errors import IssueError
 from pipeline.issues.links import LinkRegistry, TrackedLink
 from pipeline.issues.markdown import strip_controls
 from pipeline.issues.merge import MERGE_FIELDS, MergeTemplate, placeholder
-from pipeline.issues.plaintext import TEXT_WIDTH, salary_text, wrap_text
+from pipeline.issues.plaintext import salary_text, wrap_text
 from pipeline.issues.view import IssueView
-from pipeline.resources import bundled, templates_dir
+from pipeline.resources import templates_dir
 
 __all__ = [
-    "TEMPLATES_DIR",
-    "TEXT_WIDTH",
     "Footer",
     "RenderedIssue",
     "compile_mjml",
     "environment",
     "render_issue_once",
-    "salary_text",
-    "wrap_text",
 ]
-
-# The bundled templates (kept for importers); rendering uses resources.templates_dir(), which
-# honours PULSE_TEMPLATES_DIR.
-TEMPLATES_DIR = bundled("templates")
-
 
 @dataclass(frozen=True)
 class Footer:

@@ -35,10 +35,3 @@ def has(session: Session, week: str, kind: str) -> bool:
         IssueMilestone.week_key == week, IssueMilestone.kind == kind
     )
     return session.scalar(query) is not None
-
-
-def detail_of(session: Session, week: str, kind: str) -> str | None:
-    query = select(IssueMilestone.detail).where(
-        IssueMilestone.week_key == week, IssueMilestone.kind == kind
-    )
-    return session.scalar(query)
