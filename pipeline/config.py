@@ -28,7 +28,6 @@ from pipeline.errors import ConfigError
 ProviderName = Literal["file", "smtp", "postmark", "sendgrid", "mailgun", "ses", "resend"]
 
 PLACEHOLDER_POSTAL_ADDRESS = "Set PULSE_POSTAL_ADDRESS to your postal address"
-WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 _SCHEDULE = re.compile(r"^(mon|tue|wed|thu|fri|sat|sun) ([01]\d|2[0-3]):([0-5]\d)$")
 
 

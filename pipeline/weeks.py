@@ -1,4 +1,4 @@
-"""ISO week keys such as ``2026-W48``."""
+"""ISO week keys such as ``2026-W48``, and the weekday names ``PULSE_SCHEDULE`` uses."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ _WEEK = re.compile(r"^(\d{4})-W(\d{2})$")
 # (the week after 9999-W52 does not exist, and arithmetic on it raised OverflowError).
 MIN_YEAR = 2000
 MAX_YEAR = 2999
+WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")  # Monday first, as date.weekday()
 
 
 def week_key(day: date) -> str:

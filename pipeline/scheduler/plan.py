@@ -12,8 +12,7 @@ from zoneinfo import ZoneInfo
 
 from apscheduler.triggers.cron import CronTrigger
 
-from pipeline.config import WEEKDAYS
-from pipeline.weeks import week_key, week_monday
+from pipeline.weeks import WEEKDAYS, week_key, week_monday
 
 
 @dataclass(frozen=True)

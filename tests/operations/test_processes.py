@@ -14,8 +14,8 @@ import urllib.request
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from pipeline.config import WEEKDAYS
 from pipeline.scheduler.plan import WeeklySchedule
+from pipeline.weeks import WEEKDAYS
 from pipeline.wiring import Pulse
 from tests.conftest import Workspace
 from tests.scheduler.conftest import seed

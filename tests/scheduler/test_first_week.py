@@ -13,12 +13,13 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlalchemy import func, select
 
-from pipeline.config import WEEKDAYS, load_settings
+from pipeline.config import load_settings
 from pipeline.content import queue
 from pipeline.delivery.models import Delivery, DeliveryStatus
 from pipeline.issues.models import Issue, IssueStatus
 from pipeline.scheduler.job import WeeklyJob
 from pipeline.scheduler.plan import WeeklySchedule
+from pipeline.weeks import WEEKDAYS
 from pipeline.wiring import Pulse
 from pulse_core.database import transaction
 from tests.conftest import Cli, Workspace

@@ -130,8 +130,8 @@ def test_scheduler_process_catches_up_on_start_and_stops_on_sigterm(
 ) -> None:
     from datetime import UTC, datetime, timedelta
 
-    from pipeline.config import WEEKDAYS
     from pipeline.scheduler.plan import WeeklySchedule
+    from pipeline.weeks import WEEKDAYS
 
     due = datetime.now(UTC) - timedelta(minutes=10)
     schedule = f"{WEEKDAYS[due.weekday()]} {due:%H:%M}"
