@@ -28,7 +28,8 @@ from pipeline.admin.web import (
     redirect,
 )
 from pipeline.delivery.providers.base import SendResult
-from pipeline.errors import ProviderError, PulseError
+from pipeline.delivery.providers.errors import ProviderError
+from pipeline.errors import PulseError
 from pipeline.issues.lifecycle import (
     allowed_actions,
     approve_issue,

@@ -47,17 +47,17 @@ from pipeline.delivery.outbox import (
     unfinished,
 )
 from pipeline.delivery.providers.base import PreparedBatch, Provider, SendResult
+from pipeline.delivery.providers.errors import (
+    BadRecipientInBatch,
+    PermanentProviderError,
+    ProviderError,
+    TransientProviderError,
+)
 from pipeline.delivery.ratelimit import SendRateLimiter, Window, batch_size_for, current_hold
 from pipeline.delivery.report import SendReport
 from pipeline.delivery.retry import RecipientRetryPolicy, backoff_delay
 from pipeline.delivery.send_state import begin_send, pause_send
-from pipeline.errors import (
-    BadRecipientInBatch,
-    PermanentProviderError,
-    ProviderError,
-    PulseError,
-    TransientProviderError,
-)
+from pipeline.errors import PulseError
 from pipeline.issues.models import Issue, IssueStatus
 from pulse_core.database import transaction, utcnow
 from subscribers.tokens import TokenSigner

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field, replace
 
 from pipeline.delivery.message import Batch, Recipient
 from pipeline.delivery.providers.base import PreparedBatch, Provider, SendResult, SendStatus
-from pipeline.errors import BadRecipientInBatch, ProviderError
+from pipeline.delivery.providers.errors import BadRecipientInBatch, ProviderError
 
 log = logging.getLogger(__name__)
 

@@ -16,7 +16,11 @@ from email.headerregistry import Address
 
 from pipeline.delivery.message import Batch, Recipient, clean_display_name
 from pipeline.delivery.providers.base import Provider
-from pipeline.errors import PermanentProviderError, ProviderError, TransientProviderError
+from pipeline.delivery.providers.errors import (
+    PermanentProviderError,
+    ProviderError,
+    TransientProviderError,
+)
 from pipeline.issues.merge import MergeTemplate
 from subscribers.outgoing import OutgoingEmail
 

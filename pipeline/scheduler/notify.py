@@ -5,8 +5,8 @@ from __future__ import annotations
 import html
 import logging
 
+from pipeline.delivery.providers.errors import ProviderError
 from pipeline.delivery.transactional import TransactionalSender
-from pipeline.errors import ProviderError
 from pipeline.wiring import Pulse
 from subscribers.outgoing import OutgoingEmail
 

@@ -21,6 +21,12 @@ from pipeline.config import ProviderName
 from pipeline.delivery.message import Batch, Recipient
 from pipeline.delivery.providers.addresses import ascii_email, header_address, plain_address
 from pipeline.delivery.providers.base import Capabilities, Provider, SendResult, SendStatus
+from pipeline.delivery.providers.errors import (
+    BadRecipientInBatch,
+    PermanentProviderError,
+    ProviderError,
+    TransientProviderError,
+)
 from pipeline.delivery.providers.http import (
     MAX_RETRY_HINT,
     HandlerTransport,
@@ -33,12 +39,6 @@ from pipeline.delivery.providers.postmark import PostmarkProvider
 from pipeline.delivery.providers.resend import ResendProvider, idempotency_key
 from pipeline.delivery.providers.sendgrid import SendGridProvider, safe_name
 from pipeline.delivery.transactional import TransactionalSender
-from pipeline.errors import (
-    BadRecipientInBatch,
-    PermanentProviderError,
-    ProviderError,
-    TransientProviderError,
-)
 from pipeline.issues.merge import MergeTemplate
 from pipeline.provider_wiring import PROVIDERS
 from subscribers.outgoing import OutgoingEmail

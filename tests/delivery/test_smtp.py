@@ -24,9 +24,9 @@ from sqlalchemy import func, select
 
 from pipeline.delivery.engine import SendOptions, begin_send, run_send
 from pipeline.delivery.models import Delivery, DeliveryStatus
+from pipeline.delivery.providers.errors import PermanentProviderError
 from pipeline.delivery.providers.smtp import SmtpProvider
 from pipeline.delivery.retry import RecipientRetryPolicy
-from pipeline.errors import PermanentProviderError
 from pipeline.wiring import Pulse
 from pulse_core.database import transaction
 from subscribers.models import Subscriber

@@ -10,8 +10,8 @@ from fastapi.testclient import TestClient
 
 from pipeline.delivery.message import Batch
 from pipeline.delivery.providers.base import Capabilities, Provider, SendResult, SendStatus
+from pipeline.delivery.providers.errors import ProviderError
 from pipeline.delivery.transactional import TransactionalSender
-from pipeline.errors import ProviderError
 from pipeline.wiring import Pulse
 from subscribers.outgoing import OutgoingEmail
 from subscribers.ratelimit import SlidingWindowLimiter

@@ -16,7 +16,7 @@ from abc import ABC
 from dataclasses import dataclass, replace
 
 from pipeline.delivery.message import Batch, Recipient
-from pipeline.errors import ProviderError
+from pipeline.delivery.providers.errors import ProviderError
 
 
 class SendStatus(enum.StrEnum):

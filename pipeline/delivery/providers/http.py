@@ -31,12 +31,12 @@ from requests.adapters import HTTPAdapter
 
 from pipeline.delivery.message import Batch
 from pipeline.delivery.providers.base import PreparedBatch, Provider, SendResult, SendStatus
-from pipeline.delivery.providers.jsonbody import ChunkedBody
-from pipeline.errors import (
+from pipeline.delivery.providers.errors import (
     PermanentProviderError,
     ProviderError,
     TransientProviderError,
 )
+from pipeline.delivery.providers.jsonbody import ChunkedBody
 
 log = logging.getLogger(__name__)
 

@@ -31,6 +31,7 @@ from urllib3 import encode_multipart_formdata
 from pipeline.delivery.message import Batch, server_merge
 from pipeline.delivery.providers.addresses import ascii_email, header_address
 from pipeline.delivery.providers.base import Capabilities, SendResult, SendStatus
+from pipeline.delivery.providers.errors import BadRecipientInBatch, PermanentProviderError
 from pipeline.delivery.providers.http import (
     HttpAnswer,
     HttpProvider,
@@ -39,7 +40,6 @@ from pipeline.delivery.providers.http import (
     Transport,
     excerpt,
 )
-from pipeline.errors import BadRecipientInBatch, PermanentProviderError
 
 MAX_BATCH = 1000
 MAX_BYTES = 25 * 1000 * 1000

@@ -25,6 +25,7 @@ import re
 from pipeline.delivery.message import Batch, Recipient, check_header_value
 from pipeline.delivery.providers.addresses import ascii_email, header_address
 from pipeline.delivery.providers.base import Capabilities, SendResult, SendStatus
+from pipeline.delivery.providers.errors import PermanentProviderError
 from pipeline.delivery.providers.http import (
     HttpAnswer,
     HttpProvider,
@@ -39,7 +40,6 @@ from pipeline.delivery.providers.jsonbody import (
     json_headers,
     json_string,
 )
-from pipeline.errors import PermanentProviderError
 
 MAX_BATCH = 500
 MAX_BYTES = 50 * 1000 * 1000  # "no more than 50 MB in size, including attachments"

@@ -19,6 +19,7 @@ import hashlib
 from pipeline.delivery.message import Batch, Recipient
 from pipeline.delivery.providers.addresses import ascii_email, plain_address
 from pipeline.delivery.providers.base import Capabilities, SendResult, SendStatus
+from pipeline.delivery.providers.errors import PermanentProviderError, TransientProviderError
 from pipeline.delivery.providers.http import (
     HttpAnswer,
     HttpProvider,
@@ -33,7 +34,6 @@ from pipeline.delivery.providers.jsonbody import (
     json_object_items,
     json_string,
 )
-from pipeline.errors import PermanentProviderError, TransientProviderError
 
 MAX_BATCH = 100
 MAX_BYTES = 40 * 1000 * 1000  # "up to 40MB" per email, attachments included

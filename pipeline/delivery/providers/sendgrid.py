@@ -25,6 +25,7 @@ from typing import Any
 from pipeline.delivery.message import Batch, Recipient, clean_display_name, server_merge
 from pipeline.delivery.providers.addresses import ascii_email
 from pipeline.delivery.providers.base import Capabilities, SendResult, SendStatus
+from pipeline.delivery.providers.errors import BadRecipientInBatch, PermanentProviderError
 from pipeline.delivery.providers.http import (
     HttpAnswer,
     HttpProvider,
@@ -33,7 +34,6 @@ from pipeline.delivery.providers.http import (
     Transport,
     excerpt,
 )
-from pipeline.errors import BadRecipientInBatch, PermanentProviderError
 
 MAX_BATCH = 1000
 MAX_BYTES = 30 * 1000 * 1000

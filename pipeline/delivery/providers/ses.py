@@ -38,8 +38,9 @@ from pipeline.delivery.providers.base import (
     SendResult,
     SendStatus,
 )
+from pipeline.delivery.providers.errors import PermanentProviderError, TransientProviderError
 from pipeline.delivery.providers.http import MAX_RETRY_HINT, parse_retry_hint
-from pipeline.errors import ConfigError, PermanentProviderError, TransientProviderError
+from pipeline.errors import ConfigError
 
 MAX_BATCH = 50
 MAX_BYTES = 40 * 1000 * 1000  # SES v2: messages up to 40 MB

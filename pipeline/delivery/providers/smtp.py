@@ -29,8 +29,12 @@ from pipeline.delivery.providers.base import (
     SendResult,
     SendStatus,
 )
+from pipeline.delivery.providers.errors import (
+    PermanentProviderError,
+    ProviderError,
+    TransientProviderError,
+)
 from pipeline.delivery.verp import ReturnPaths
-from pipeline.errors import PermanentProviderError, ProviderError, TransientProviderError
 
 TlsMode = Literal["starttls", "ssl", "none"]
 
