@@ -65,7 +65,9 @@ def domain_setup(settings: Settings) -> DomainSetup:
         sender_domain=settings.sender.domain or "",
         base_url=settings.base_url,
         postal_address=(
-            "" if settings.postal_address == PLACEHOLDER_POSTAL_ADDRESS else settings.postal_address
+            ""
+            if settings.postal_address.strip() == PLACEHOLDER_POSTAL_ADDRESS
+            else settings.postal_address
         ),
         bounce_domain=settings.bounce_domain,
         dkim_domain=settings.dkim_domain,
