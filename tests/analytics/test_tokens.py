@@ -89,7 +89,7 @@ def test_a_link_from_an_issue_sent_before_the_new_format_still_redirects(sent: S
 
 
 def test_a_token_outlives_its_issue_only_by_the_token_lifetime(sent: SentIssue) -> None:
-    issue_id, links = issue_of(sent)
+    issue_id, _links = issue_of(sent)
     token = ClickSigner(sent.pulse.settings.secret_keys()).token(1, issue_id, 0)
     with transaction(sent.pulse.db.sessions) as session:
         session.execute(
