@@ -30,7 +30,9 @@ FAST = "seconds-after-delivery"
 BURST = "same-second-burst"
 DECOY = "decoy-link"
 NEAR_DECOY = "near-decoy-click"
-RULES = (HEAD, PREFETCH, AGENT, APPLE, FAST, BURST, DECOY, NEAR_DECOY)
+# A provider's own verdict on an open/click it reports (see analytics.provider_events).
+PROVIDER_FLAGGED = "provider-flagged"
+RULES = (HEAD, PREFETCH, AGENT, APPLE, FAST, BURST, DECOY, NEAR_DECOY, PROVIDER_FLAGGED)
 
 MACHINE_AGENTS = ("empty", "program")
 

@@ -11,6 +11,7 @@ import csv
 import io
 import json
 from collections import Counter
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -19,7 +20,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from pipeline.analytics.models import Engagement, EngagementKind
-from pipeline.analytics.provider_events import provider_verdicts
+from pipeline.analytics.provider_events import provider_engagements
 from pipeline.delivery.models import Delivery, DeliveryStatus
 from pipeline.events.models import BounceKind, EventType, ProviderEvent
 from pipeline.issues.links import TrackedLink, links_from_json
@@ -190,9 +191,6 @@ def _event_figures(session: Session, issue: Issue, report: IssueReport) -> None:
     report.bounced_hard = len(hard)
     report.bounced_soft = len(soft - hard)
     report.complained = len(complained)
-    opens = provider_verdicts(session, issue.id, EventType.OPENED)
-    report.human_opens += sum(1 for machine in opens if not machine)
-    report.machine_opens += sum(1 for machine in opens if machine)
 
 
 def _unsubscribed_after(session: Session, issue: Issue, now: datetime) -> int:
@@ -227,16 +225,7 @@ def _engagement_figures(session: Session, issue: Issue, report: IssueReport) -> 
     start = issue.send_started_at
     bucket_human: Counter[int] = Counter()
     bucket_machine: Counter[int] = Counter()
-    rows = session.execute(
-        select(
-            Engagement.kind,
-            Engagement.position,
-            Engagement.subscriber_id,
-            Engagement.machine,
-            Engagement.reasons,
-            Engagement.at,
-        ).where(Engagement.issue_id == issue.id)
-    )
+    rows = _engagement_rows(session, issue.id, links)
     for kind, position, subscriber_id, machine, why, at in rows:
         if machine:
             reasons.update(r for r in why.split(",") if r)
@@ -274,6 +263,32 @@ def _engagement_figures(session: Session, issue: Issue, report: IssueReport) -> 
         humans_so_far += bucket_human[hours]
         machines_so_far += bucket_machine[hours]
         report.timeline.append((hours, humans_so_far, machines_so_far))
+
+
+def _engagement_rows(
+    session: Session, issue_id: int, links: tuple[TrackedLink, ...]
+) -> Iterator[tuple[EngagementKind, int | None, int, bool, str, datetime]]:
+    """Our own clicks and opens, then the provider's (see analytics.provider_events)."""
+    yield from session.execute(
+        select(
+            Engagement.kind,
+            Engagement.position,
+            Engagement.subscriber_id,
+            Engagement.machine,
+            Engagement.reasons,
+            Engagement.at,
+        ).where(Engagement.issue_id == issue_id)
+    )
+    for found in provider_engagements(session, issue_id, links):
+        kind = EngagementKind.OPEN if found.kind is EventType.OPENED else EngagementKind.CLICK
+        yield (
+            kind,
+            found.position,
+            found.subscriber_id,
+            found.machine,
+            ",".join(found.reasons),
+            found.at,
+        )
 
 
 def _groups(links: list[LinkFigures], key: Any) -> list[GroupFigures]:

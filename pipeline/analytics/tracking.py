@@ -36,11 +36,19 @@ class ClickTracking:
     opens: bool = False  # PULSE_TRACK_OPENS
     untracked: Untracked = field(default=_nobody)
 
-    def click_url(self, delivery_id: int, issue_id: int, position: int) -> str:
-        return f"{self.base_url}/c/{self.signer.token(delivery_id, issue_id, position)}"
+    def delivery_urls(
+        self, delivery_id: int, issue_id: int, positions: Sequence[int], *, pixel: bool
+    ) -> tuple[list[str], str | None]:
+        """One delivery's click URLs for ``positions``, and its open-pixel URL if ``pixel``.
 
-    def open_url(self, delivery_id: int, issue_id: int) -> str:
-        return f"{self.base_url}/o/{self.signer.token(delivery_id, issue_id, OPEN)}.gif"
+        One keyed hash covers all of them (see :meth:`ClickSigner.tokens`): this runs once
+        per recipient on every send.
+        """
+        wanted = [*positions, OPEN] if pixel else positions
+        tokens = self.signer.tokens(delivery_id, issue_id, wanted)
+        prefix = f"{self.base_url}/c/"
+        clicks = [prefix + token for token in tokens[: len(positions)]]
+        return clicks, f"{self.base_url}/o/{tokens[-1]}.gif" if pixel else None
 
 
 def untracked_lookup(sessions: sessionmaker[Session]) -> Untracked:

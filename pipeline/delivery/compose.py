@@ -69,6 +69,8 @@ class IssueMailer:
             for link in links
             if link_field(link.position) in html.fields | text.fields
         ]
+        self.tracked_names = [name for name, _position in self.tracked]
+        self.tracked_positions = [position for _name, position in self.tracked]
         self.html = html
         self.text = text
         self.pixel = "open_url" in html.fields
@@ -87,18 +89,19 @@ class IssueMailer:
         """Per-link click URLs (or the links themselves) and the open pixel's URL."""
         tracking = self.tracking
         values: dict[str, str] = {}
+        pixel: str | None = None
         if tracked and tracking is not None:
-            issue_id = self.issue.id
-            for name, position in self.tracked:
-                values[name] = tracking.click_url(row.delivery_id, issue_id, position)
+            urls, pixel = tracking.delivery_urls(
+                row.delivery_id,
+                self.issue.id,
+                self.tracked_positions,
+                pixel=self.pixel and tracking.opens,
+            )
+            values.update(zip(self.tracked_names, urls, strict=True))
         else:
             values.update(self.direct)
         if self.pixel:
-            values["open_url"] = (
-                tracking.open_url(row.delivery_id, self.issue.id)
-                if tracked and tracking is not None and tracking.opens
-                else f"{self.identity.base_url}/{UNTRACKED_PIXEL}"
-            )
+            values["open_url"] = pixel or f"{self.identity.base_url}/{UNTRACKED_PIXEL}"
         return values
 
     def recipient(self, row: ClaimedDelivery, *, tracked: bool | None = None) -> Recipient:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 from base64 import b64decode
+from datetime import datetime
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
@@ -18,12 +19,18 @@ from sqlalchemy import select
 from sqlalchemy.exc import SQLAlchemyError
 
 from pipeline.analytics.record import RequestFacts, is_prefetch, record
-from pipeline.analytics.tokens import OPEN, BadClickToken, ClickSigner, ClickTarget
+from pipeline.analytics.tokens import (
+    OPEN,
+    TOKEN_LIFETIME,
+    BadClickToken,
+    ClickSigner,
+    ClickTarget,
+)
 from pipeline.issues.links import TrackedLink, links_from_json
 from pipeline.issues.models import Issue, IssueStatus
 from pipeline.issues.render import environment
 from pipeline.wiring import Pulse
-from pulse_core.database import transaction
+from pulse_core.database import transaction, utcnow
 
 log = logging.getLogger(__name__)
 
@@ -41,21 +48,24 @@ class ClickRedirects:
         self.pulse = pulse
         tracking = pulse.identity.tracking
         self.signer = tracking.signer if tracking else ClickSigner(pulse.settings.secret_keys())
-        self._links: dict[int, tuple[TrackedLink, ...]] = {}
+        # Per issue: its links and when its send started (both frozen once it went out).
+        self._links: dict[int, tuple[tuple[TrackedLink, ...], datetime | None]] = {}
 
     def links(self, issue_id: int) -> tuple[TrackedLink, ...] | None:
-        """The issue's links once its send began (only then do click tokens exist)."""
+        """The issue's links while its tokens live (from its send, for TOKEN_LIFETIME)."""
         cached = self._links.get(issue_id)
-        if cached is not None:
-            return cached
-        with self.pulse.db.sessions() as session:
-            issue = session.scalar(select(Issue).where(Issue.id == issue_id))
-            if issue is None or issue.status not in _SENT:
-                return None
-            links = links_from_json(issue.links_json)
-        if len(self._links) > 256:
-            self._links.clear()
-        self._links[issue_id] = links
+        if cached is None:
+            with self.pulse.db.sessions() as session:
+                issue = session.scalar(select(Issue).where(Issue.id == issue_id))
+                if issue is None or issue.status not in _SENT:
+                    return None
+                cached = (links_from_json(issue.links_json), issue.send_started_at)
+            if len(self._links) > 256:
+                self._links.clear()
+            self._links[issue_id] = cached
+        links, started = cached
+        if started is not None and utcnow() - started > TOKEN_LIFETIME:
+            return None
         return links
 
     def target(self, token: str) -> tuple[ClickTarget, tuple[TrackedLink, ...]] | None:

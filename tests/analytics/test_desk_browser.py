@@ -16,19 +16,25 @@ from typing import Any
 
 import pytest
 import uvicorn
-from sqlalchemy import update
+from sqlalchemy import select, update
 
 from pipeline import weekly
+from pipeline.admin.accounts import add_editor
+from pipeline.content.models import JobListing, SalaryPoint, Snippet
 from pipeline.delivery.models import Delivery
+from pipeline.demo.seed import seed_week
 from pipeline.issues.models import Issue
+from pipeline.issues.weeks import week_monday
 from pipeline.web.app import create_app
 from pipeline.wiring import Pulse
 from pulse_core.database import transaction, utcnow
+from subscribers.models import Subscriber
 from tests.admin.conftest import PASSWORD, make_editor
 from tests.analytics.conftest import WEEK, click_urls, messages, path_of, seed_and_build
 from tests.conftest import Workspace
 
 CHROMIUM = Path("/usr/bin/chromium")
+NEXT_WEEK = "2026-W49"
 AXE = Path(__file__).resolve().parent.parent / "vendor" / "axe-core" / "axe.min.js"
 DOCS = Path(__file__).resolve().parent.parent.parent / "docs"
 ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking"]
@@ -124,3 +130,78 @@ def test_desk_pages_pass_axe_and_fit_a_phone(
                 assert wide <= 375, (path, wide)
         finally:
             browser.close()
+
+
+def desk_pages(pulse: Pulse) -> list[str]:
+    """Every page of the desk that renders HTML, with real ids for the edit pages."""
+    with transaction(pulse.db.sessions) as session:
+        snippet = session.scalar(select(Snippet.id).limit(1))
+        point = session.scalar(select(SalaryPoint.id).limit(1))
+        job = session.scalar(select(JobListing.id).limit(1))
+        subscriber = session.scalar(select(Subscriber.id).limit(1))
+    assert None not in (snippet, point, job, subscriber)
+    return [
+        "/admin",
+        "/admin/issue",
+        f"/admin/issue?week={WEEK}",
+        f"/admin/issue?week={NEXT_WEEK}",  # built, not sent: the preview and its actions
+        f"/admin/issue/confirm/approve?week={NEXT_WEEK}",
+        f"/admin/issue/confirm/send?week={NEXT_WEEK}",
+        "/admin/content",
+        f"/admin/content/{snippet}/edit",
+        "/admin/salary",
+        f"/admin/salary/{point}/edit",
+        "/admin/jobs",
+        f"/admin/jobs/{job}/edit",
+        "/admin/jobs/review",
+        "/admin/comparisons",
+        "/admin/deliverability",
+        f"/admin/report?week={WEEK}",
+        f"/admin/deliveries?week={WEEK}",
+        f"/admin/deliveries?week={WEEK}&status=failed&q=nobody",
+        "/admin/subscribers",
+        f"/admin/subscribers/{subscriber}",
+        "/admin/tokens",
+        "/admin/editors",
+        "/admin/subscribers/999999999",  # the desk's error page
+    ]
+
+
+def test_every_desk_page_passes_axe(pulse: Pulse, server: str) -> None:
+    from playwright.sync_api import sync_playwright
+
+    make_editor(pulse, "admin@example.com", "admin")
+    with transaction(pulse.db.sessions) as session:
+        invite = add_editor(session, "new@example.com", "editor").token
+    seed_and_build(pulse, 8)
+    weekly.send_week(pulse, WEEK)
+    with transaction(pulse.db.sessions) as session:
+        seed_week(session, week_monday(NEXT_WEEK), 0)
+    weekly.build_week(pulse, NEXT_WEEK)
+    found: dict[str, list[str]] = {}
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
+        try:
+            page = browser.new_page(viewport={"width": 1100, "height": 900}, bypass_csp=True)
+            for path in ("/admin/login", f"/admin/set-password/{invite}"):
+                page.goto(f"{server}{path}")
+                found[path] = violations(page)
+            page.goto(f"{server}/admin/login")
+            page.fill('input[name="email"]', "admin@example.com")
+            page.fill('input[name="password"]', PASSWORD)
+            page.click('button:has-text("Log in")')
+            page.wait_for_url(f"{server}/admin")
+            for path in desk_pages(pulse):
+                page.goto(f"{server}{path}")
+                found[path] = violations(page)
+            phone = browser.new_page(viewport={"width": 375, "height": 800})
+            phone.context.add_cookies(page.context.cookies())
+            for path in desk_pages(pulse):
+                phone.goto(f"{server}{path}")
+                wide = phone.evaluate("document.documentElement.scrollWidth")
+                if wide > 375:
+                    found[f"{path} (phone)"] = [f"scrolls sideways: {wide}px wide"]
+        finally:
+            browser.close()
+    failing = {path: v for path, v in found.items() if v}
+    assert not failing, "\n".join(f"{p}: {v}" for p, v in failing.items())
