@@ -9,7 +9,9 @@ from typing import TypeVar
 T = TypeVar("T")
 
 
-def eventually(probe: Callable[[], T], *, timeout: float = 20.0, what: str = "it") -> T:
+def eventually(
+    probe: Callable[[], T], *, timeout: float = 20.0, poll: float = 0.05, what: str = "it"
+) -> T:
     """``probe()``'s first truthy value, polling until ``timeout``; fails naming ``what``.
 
     For work a live server does after it has answered (the signup mail is sent after the
@@ -22,4 +24,4 @@ def eventually(probe: Callable[[], T], *, timeout: float = 20.0, what: str = "it
             return found
         if time.monotonic() > deadline:
             raise AssertionError(f"{what} did not happen within {timeout:g} s")
-        time.sleep(0.05)
+        time.sleep(poll)
