@@ -5,7 +5,7 @@ every operation in the app's OpenAPI schema (``/openapi.json``), and the schema 
 contract: every constraint the API checks field by field is declared on the request models
 (a client generated from the schema sends nothing the API refuses for its shape), and every
 answer an operation can give is declared with the body it really has
-(:data:`pipeline.admin.api_errors.API_ERRORS`). What no schema can say (low above high,
+(:mod:`pipeline.admin.api_errors`). What no schema can say (low above high,
 a URL already listed, a week a year does not have) is checked by the content queue and
 answered as a 422 naming the field.
 """

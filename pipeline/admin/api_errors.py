@@ -23,6 +23,7 @@ from pydantic import BaseModel
 from starlette.exceptions import HTTPException
 
 API_PREFIX = "/api/"
+FASTAPI_UNPARSABLE = "There was an error parsing the body"
 UNAUTHORIZED_MESSAGE = "a valid API token is required"
 
 
@@ -111,8 +112,8 @@ def install_api_errors(app: FastAPI) -> None:
 
     async def http_error(request: Request, exc: Exception) -> Response:
         assert isinstance(exc, HTTPException)
-        if request.url.path.startswith(API_PREFIX) and exc.status_code == 400:
-            # FastAPI's own "There was an error parsing the body" (a body that is not UTF-8).
+        if request.url.path.startswith(API_PREFIX) and exc.detail == FASTAPI_UNPARSABLE:
+            # FastAPI raises this for a JSON body it cannot even decode (not UTF-8).
             return _error(400, "body", "is not valid JSON (not UTF-8 text)")
         return await _delegate(previous_http, request, exc)
 
