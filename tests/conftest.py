@@ -1,12 +1,18 @@
-"""Shared fixtures: databases on SQLite and (when configured) PostgreSQL, the CLI, the wiring."""
+"""Shared fixtures: databases on SQLite and (when configured) PostgreSQL, the CLI, the wiring.
+
+The one way to build the wiring is ``pulse`` (no overrides) or ``make_pulse(**overrides)``;
+``live_server`` serves it on a real port and ``chromium`` is a launched browser (see
+tests/harness for the pieces behind them).
+"""
 
 from __future__ import annotations
 
 import os
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 from sqlalchemy import create_engine, text
@@ -16,7 +22,13 @@ from typer.testing import CliRunner
 from pipeline.cli import app
 from pipeline.config import load_settings
 from pipeline.db import open_database
+from pipeline.web.app import create_app
 from pipeline.wiring import Pulse
+from tests.harness.browser import LAUNCH_ARGS, chromium_executable
+from tests.harness.server import serving
+
+if TYPE_CHECKING:
+    from playwright.sync_api import Browser
 
 # The documented default: `make test` uses the local PostgreSQL whenever it answers. Set
 # PULSE_TEST_POSTGRES_URL to another server, or to an empty value to test SQLite only.
@@ -158,6 +170,50 @@ def pulse(workspace: Workspace) -> Iterator[Pulse]:
     app_ = Pulse(load_settings())
     yield app_
     app_.close()
+
+
+MakePulse = Callable[..., Pulse]
+
+
+@pytest.fixture
+def make_pulse(workspace: Workspace) -> Iterator[MakePulse]:
+    """Build a :class:`Pulse` over the workspace with settings overrides; closed after.
+
+    Forms are sent faster than a person types, so the bot check's minimum fill time is 0
+    unless a test sets ``signup_min_fill_seconds``.
+    """
+    built: list[Pulse] = []
+
+    def make(**overrides: object) -> Pulse:
+        overrides.setdefault("signup_min_fill_seconds", 0)
+        pulse = Pulse(load_settings(**overrides))
+        built.append(pulse)
+        return pulse
+
+    yield make
+    for pulse in built:
+        pulse.close()
+
+
+@pytest.fixture
+def live_server(pulse: Pulse) -> Iterator[str]:
+    """The web app over ``pulse`` on an ephemeral 127.0.0.1 port; yields its base URL."""
+    with serving(lambda _base_url: create_app(pulse)) as base_url:
+        yield base_url
+
+
+@pytest.fixture
+def chromium() -> Iterator[Browser]:
+    """Debian's Chromium, launched headless through Playwright; skips without it."""
+    from playwright.sync_api import sync_playwright
+
+    executable = chromium_executable()
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=executable, args=LAUNCH_ARGS)
+        try:
+            yield browser
+        finally:
+            browser.close()
 
 
 @dataclass

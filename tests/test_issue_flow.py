@@ -9,20 +9,18 @@ from sqlalchemy import func, select, update
 from pipeline import weekly
 from pipeline.content import queue
 from pipeline.delivery.models import Delivery, DeliveryStatus
-from pipeline.demo.seed import seed_week
 from pipeline.issues.models import Issue, IssueStatus
-from pipeline.weeks import week_monday
 from pipeline.wiring import Pulse
 from pulse_core.database import transaction, utcnow
 from subscribers.models import Subscriber, SubscriberStatus
 from tests.conftest import Cli, Workspace
+from tests.harness.seed import seed_week_of
 
 WEEK = "2026-W48"
 
 
 def seed(pulse: Pulse, readers: int = 30) -> None:
-    with transaction(pulse.db.sessions) as session:
-        seed_week(session, week_monday(WEEK), readers)
+    seed_week_of(pulse, readers, WEEK)
 
 
 def test_building_twice_returns_the_same_issue(pulse: Pulse) -> None:

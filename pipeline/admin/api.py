@@ -1,25 +1,37 @@
 """The JSON API for automation, under ``/api/v1/``, authenticated by per-editor bearer tokens.
 
 Tokens are created on the desk (``/admin/tokens``) and stored hashed. FastAPI documents
-every operation in the app's OpenAPI schema (``/openapi.json``).
+every operation in the app's OpenAPI schema (``/openapi.json``), and the schema is the
+contract: every constraint the API checks field by field is declared on the request models
+(a client generated from the schema sends nothing the API refuses for its shape), and every
+answer an operation can give is declared with the body it really has
+(:mod:`pipeline.admin.api_errors`). What no schema can say (low above high,
+a URL already listed, a week a year does not have) is checked by the content queue and
+answered as a 422 naming the field.
 """
 
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Annotated
+from typing import Annotated, Literal
 
-from fastapi import APIRouter, Depends, HTTPException, Request, Security
+from fastapi import APIRouter, Depends, HTTPException, Path, Request, Security
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
-from pydantic import AfterValidator, BaseModel, Field
+from pydantic import AfterValidator, BaseModel, Field, StringConstraints
 
+from pipeline.admin.api_errors import (
+    BODY_ERRORS,
+    PATH_ERRORS,
+    UNAUTHORIZED,
+    UNAUTHORIZED_MESSAGE,
+)
 from pipeline.admin.content import clean_body, issue_weeks
 from pipeline.admin.preview import stored_issue
 from pipeline.admin.routes_dashboard import desk_week
 from pipeline.admin.sessions import Actor
 from pipeline.admin.stats import issue_counts
 from pipeline.admin.web import api_actor, pulse_of
-from pipeline.content.models import JobListing, Snippet
+from pipeline.content.models import JobListing, Section, Snippet
 from pipeline.content.queue import (
     SalaryInput,
     add_job,
@@ -43,6 +55,21 @@ def _clean(value: str) -> str:
 
 
 Text = Annotated[str, AfterValidator(_clean)]
+# Text the queue requires: something other than spaces (it strips, then refuses empty text).
+NON_BLANK = r"\S"
+# What the queue's web_url accepts: http or https and a host (urlsplit judges the rest).
+WEB_URL = r"^[Hh][Tt][Tt][Pp][Ss]?://[^/?#\s]+"
+# An ISO week in the years a newsletter can have (pipeline.issues.weeks: 2000-2999, W01-W53;
+# a W53 the year does not have is the queue's 422). [0-9], not \d: JSON Schema's \d is ASCII,
+# Python's is not.
+ISO_WEEK = r"2[0-9]{3}-W(0[1-9]|[1-4][0-9]|5[0-3])"
+CURRENCY = r"^[A-Za-z]{3}$"
+# positive_int's bounds: greater than zero, at most a billion.
+Amount = Annotated[int, Field(gt=0, le=1_000_000_000)]
+# Constraints inside the type, so that they hold (and are declared) when the field is optional.
+# (StringConstraints before the validator: pydantic leaves a pattern after it out of the schema.)
+WebUrl = Annotated[str, StringConstraints(max_length=2000, pattern=WEB_URL), AfterValidator(_clean)]
+Week = Annotated[str, StringConstraints(pattern=f"^{ISO_WEEK}$"), AfterValidator(_clean)]
 
 bearer = HTTPBearer(
     auto_error=False, description="A per-editor API token, created at /admin/tokens"
@@ -56,9 +83,7 @@ def api_editor(
     """The editor whose live token the request carries; 401 otherwise."""
     actor = api_actor(request) if credentials is not None else None
     if actor is None:
-        raise HTTPException(
-            401, "a valid API token is required", headers={"WWW-Authenticate": "Bearer"}
-        )
+        raise HTTPException(401, UNAUTHORIZED_MESSAGE, headers={"WWW-Authenticate": "Bearer"})
     return actor
 
 
@@ -70,12 +95,12 @@ def _invalid(err: ValidationError, prefix: str = "") -> HTTPException:
 
 
 class SnippetIn(BaseModel):
-    section: Text = Field(description="editors-note, salary-pulse, whos-hiring, ...")
-    title: Text = Field(max_length=200)
+    section: Section = Field(description="the issue section the snippet goes in")
+    title: Text = Field(min_length=1, max_length=200, pattern=NON_BLANK)
     body: Text = Field(default="", max_length=20_000, description="Markdown")
-    link: Text | None = Field(default=None, max_length=2000)
-    status: Text = Field(default="ready", description="ready or draft")
-    target_week: Text | None = Field(default=None, description="e.g. 2026-W48; none = any week")
+    link: WebUrl | None = Field(default=None, description="an http(s) URL")
+    status: Literal["ready", "draft"] = "ready"
+    target_week: Week | None = Field(default=None, description="e.g. 2026-W48; none = any week")
 
 
 class SnippetOut(BaseModel):
@@ -92,19 +117,29 @@ class SnippetOut(BaseModel):
 
 
 class SalaryPointIn(BaseModel):
-    role: Text = Field(max_length=100)
-    level: Text = Field(max_length=50)
-    currency: Text = Field(max_length=3)
-    low: int
-    high: int
-    region: Text = Field(max_length=100)
-    source: Text = Field(max_length=200)
-    sample_size: int
+    role: Text = Field(min_length=1, max_length=100, pattern=NON_BLANK)
+    level: Text = Field(min_length=1, max_length=50, pattern=NON_BLANK)
+    currency: Text = Field(pattern=CURRENCY, description="e.g. USD")
+    low: Amount
+    high: Amount = Field(description="at least low")
+    region: Text = Field(min_length=1, max_length=100, pattern=NON_BLANK)
+    source: Text = Field(min_length=1, max_length=200, pattern=NON_BLANK)
+    sample_size: Amount
     as_of: date
 
 
-class SalaryPointOut(SalaryPointIn):
+class SalaryPointOut(BaseModel):
+    # Not the input model: rows are described as stored, without the input's constraints.
     id: int
+    role: str
+    level: str
+    currency: str
+    low: int
+    high: int
+    region: str
+    source: str
+    sample_size: int
+    as_of: date
 
 
 class ImportResult(BaseModel):
@@ -112,19 +147,29 @@ class ImportResult(BaseModel):
 
 
 class JobIn(BaseModel):
-    company: Text = Field(max_length=200)
-    title: Text = Field(max_length=200)
-    location: Text = Field(max_length=200)
-    url: Text = Field(max_length=2000)
+    company: Text = Field(min_length=1, max_length=200, pattern=NON_BLANK)
+    title: Text = Field(min_length=1, max_length=200, pattern=NON_BLANK)
+    location: Text = Field(min_length=1, max_length=200, pattern=NON_BLANK)
+    url: WebUrl = Field(description="an http(s) URL, listed once")
     remote: bool = False
-    comp_low: int | None = None
-    comp_high: int | None = None
-    currency: Text = Field(default="USD", max_length=3)
+    comp_low: Amount | None = Field(default=None, description="with comp_high, or neither")
+    comp_high: Amount | None = Field(default=None, description="at least comp_low")
+    currency: Text = Field(default="USD", pattern=CURRENCY)
     expires_on: date | None = None
 
 
-class JobOut(JobIn):
+class JobOut(BaseModel):
+    # Not the input model: listings also arrive from the job boards, described as stored.
     id: int
+    company: str
+    title: str
+    location: str
+    url: str
+    remote: bool
+    comp_low: int | None
+    comp_high: int | None
+    currency: str
+    expires_on: date | None
     used_in: str | None
 
 
@@ -182,7 +227,7 @@ def _job_out(job: JobListing, weeks: dict[int, str]) -> JobOut:
 
 
 def api_router() -> APIRouter:
-    router = APIRouter(prefix="/api/v1", tags=["editors' API"])
+    router = APIRouter(prefix="/api/v1", tags=["editors' API"], responses=UNAUTHORIZED)
 
     @router.get("/snippets", response_model=list[SnippetOut], summary="List queued snippets")
     def get_snippets(request: Request, _actor: ApiEditor) -> list[SnippetOut]:
@@ -190,13 +235,19 @@ def api_router() -> APIRouter:
             weeks = issue_weeks(session)
             return [_snippet_out(s, weeks) for s in list_snippets(session)]
 
-    @router.post("/snippets", response_model=SnippetOut, status_code=201, summary="Queue a snippet")
+    @router.post(
+        "/snippets",
+        response_model=SnippetOut,
+        status_code=201,
+        summary="Queue a snippet",
+        responses=BODY_ERRORS,
+    )
     def post_snippet(request: Request, body: SnippetIn, _actor: ApiEditor) -> SnippetOut:
         try:
             with transaction(pulse_of(request).db.sessions) as session:
                 snippet = add_snippet(
                     session,
-                    section=body.section,
+                    section=body.section.value,
                     title=body.title,
                     body=clean_body(body.body),
                     link=body.link,
@@ -220,6 +271,7 @@ def api_router() -> APIRouter:
         response_model=ImportResult,
         status_code=201,
         summary="Add salary data points: all of them, or none if one is invalid",
+        responses=BODY_ERRORS,
     )
     def post_salary(
         request: Request,
@@ -242,7 +294,13 @@ def api_router() -> APIRouter:
             weeks = issue_weeks(session)
             return [_job_out(job, weeks) for job in list_jobs(session)]
 
-    @router.post("/jobs", response_model=JobOut, status_code=201, summary="Add a job listing")
+    @router.post(
+        "/jobs",
+        response_model=JobOut,
+        status_code=201,
+        summary="Add a job listing",
+        responses=BODY_ERRORS,
+    )
     def post_job(request: Request, body: JobIn, _actor: ApiEditor) -> JobOut:
         try:
             with transaction(pulse_of(request).db.sessions) as session:
@@ -255,8 +313,13 @@ def api_router() -> APIRouter:
         "/issues/{week}",
         response_model=IssueStatusOut,
         summary="An issue's status and readiness ('next' for the next scheduled one)",
+        responses=PATH_ERRORS,
     )
-    def get_issue_status(request: Request, week: str, _actor: ApiEditor) -> IssueStatusOut:
+    def get_issue_status(
+        request: Request,
+        week: Annotated[str, Path(pattern=f"^(next|{ISO_WEEK})$", description="e.g. 2026-W48")],
+        _actor: ApiEditor,
+    ) -> IssueStatusOut:
         pulse = pulse_of(request)
         now = utcnow()
         try:

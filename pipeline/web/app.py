@@ -7,6 +7,7 @@ from fastapi.responses import JSONResponse
 from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 
+from pipeline.admin.api_errors import install_api_errors
 from pipeline.admin.desk import install_desk
 from pipeline.db import is_current
 from pipeline.events.webhooks import webhook_router
@@ -61,5 +62,7 @@ def create_app(pulse: Pulse) -> FastAPI:
     install_metrics(app, pulse)
     install_desk(app)
     install_not_found(app, pulse.settings.base_url)
+    # Last: it wraps the handlers above for /api/ paths (their errors, as the schema declares).
+    install_api_errors(app)
 
     return app

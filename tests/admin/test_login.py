@@ -10,11 +10,10 @@ from sqlalchemy import select
 
 from pipeline.admin.models import Editor, EditorSession
 from pipeline.admin.web import LOGIN_CSRF_COOKIE, SESSION_COOKIE
-from pipeline.config import load_settings
 from pipeline.web.app import create_app
-from pipeline.wiring import Pulse
 from pulse_core.database import transaction
 from tests.admin.conftest import PASSWORD, Desk, csrf_of, log_in, login_csrf, make_editor
+from tests.conftest import MakePulse
 
 
 def test_login_sets_a_hardened_session_cookie_and_logout_ends_it(desk: Desk) -> None:
@@ -41,26 +40,20 @@ def test_login_sets_a_hardened_session_cookie_and_logout_ends_it(desk: Desk) -> 
     assert client.get("/admin", follow_redirects=False).status_code == 303
 
 
-def test_session_cookie_is_secure_when_the_base_url_is_https(
-    workspace: object, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.setenv("PULSE_BASE_URL", "https://127.0.0.1")
-    pulse = Pulse(load_settings())
-    try:
-        make_editor(pulse, "ed@example.com", "editor")
-        client = TestClient(create_app(pulse), base_url="https://testserver")
-        token = login_csrf(client)
-        response = client.post(
-            "/admin/login",
-            data={"email": "ed@example.com", "password": PASSWORD, "login_csrf": token},
-            follow_redirects=False,
-        )
-        cookies = [v for k, v in response.headers.multi_items() if k == "set-cookie"]
-        session_cookie = next(v for v in cookies if v.startswith(SESSION_COOKIE))
-        assert "Secure" in session_cookie
-        assert "HttpOnly" in session_cookie
-    finally:
-        pulse.close()
+def test_session_cookie_is_secure_when_the_base_url_is_https(make_pulse: MakePulse) -> None:
+    pulse = make_pulse(base_url="https://127.0.0.1")
+    make_editor(pulse, "ed@example.com", "editor")
+    client = TestClient(create_app(pulse), base_url="https://testserver")
+    token = login_csrf(client)
+    response = client.post(
+        "/admin/login",
+        data={"email": "ed@example.com", "password": PASSWORD, "login_csrf": token},
+        follow_redirects=False,
+    )
+    cookies = [v for k, v in response.headers.multi_items() if k == "set-cookie"]
+    session_cookie = next(v for v in cookies if v.startswith(SESSION_COOKIE))
+    assert "Secure" in session_cookie
+    assert "HttpOnly" in session_cookie
 
 
 def test_wrong_password_is_refused_without_saying_which_part_was_wrong(desk: Desk) -> None:
@@ -198,19 +191,13 @@ def test_repeated_failures_throttle_an_address_alike_whether_or_not_it_exists(
     assert log_in(elsewhere, "ed@example.com") == 303
 
 
-def test_one_client_is_throttled_after_too_many_attempts(
-    workspace: object, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.setenv("PULSE_ADMIN_LOGIN_ATTEMPTS_PER_MINUTE", "3")
-    pulse = Pulse(load_settings())
-    try:
-        make_editor(pulse, "ed@example.com", "editor")
-        client = TestClient(create_app(pulse))
-        statuses = [log_in(client, f"nobody{i}@example.com", "x" * 12) for i in range(3)]
-        assert statuses == [401, 401, 401]
-        assert log_in(client, "ed@example.com") == 429
-    finally:
-        pulse.close()
+def test_one_client_is_throttled_after_too_many_attempts(make_pulse: MakePulse) -> None:
+    pulse = make_pulse(admin_login_attempts_per_minute=3)
+    make_editor(pulse, "ed@example.com", "editor")
+    client = TestClient(create_app(pulse))
+    statuses = [log_in(client, f"nobody{i}@example.com", "x" * 12) for i in range(3)]
+    assert statuses == [401, 401, 401]
+    assert log_in(client, "ed@example.com") == 429
 
 
 def test_a_disabled_editor_is_logged_out_and_cannot_log_in(desk: Desk) -> None:

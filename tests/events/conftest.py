@@ -9,7 +9,6 @@ import json
 import secrets
 import time
 import uuid
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -25,15 +24,13 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select, update
 
 from pipeline import weekly
-from pipeline.config import load_settings
 from pipeline.delivery.models import Delivery
-from pipeline.demo.seed import seed_week
 from pipeline.events.webhooks import webhook_router
-from pipeline.weeks import week_monday
 from pipeline.wiring import Pulse
 from pulse_core.database import transaction
 from subscribers.models import Subscriber
-from tests.conftest import Workspace
+from tests.conftest import MakePulse
+from tests.harness.seed import build_seeded_week
 
 FIXTURES = Path(__file__).parent / "fixtures"
 WEEK = "2026-W48"
@@ -129,11 +126,9 @@ def keys() -> Keys:
 
 
 @pytest.fixture
-def pulse_events(workspace: Workspace, keys: Keys) -> Iterator[Pulse]:
+def pulse_events(make_pulse: MakePulse, keys: Keys) -> Pulse:
     """Wiring with every provider's webhook configured."""
-    wiring = Pulse(load_settings(**keys.settings()))
-    yield wiring
-    wiring.close()
+    return make_pulse(**keys.settings())
 
 
 @pytest.fixture
@@ -238,9 +233,7 @@ def sns_envelope(
 
 
 def seed_and_send(pulse: Pulse, readers: int = 3) -> None:
-    with transaction(pulse.db.sessions) as session:
-        seed_week(session, week_monday(WEEK), readers)
-    weekly.build_week(pulse, WEEK)
+    build_seeded_week(pulse, readers, WEEK)
     weekly.send_week(pulse, WEEK)
 
 

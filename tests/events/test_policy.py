@@ -19,6 +19,7 @@ from pulse_core.database import transaction
 from subscribers.history import history_of
 from subscribers.models import Subscriber, SubscriberStatus
 from subscribers.suppression import is_suppressed
+from tests.conftest import MakePulse
 from tests.events.conftest import READER, fixture, seed_and_send, set_message_id
 
 PM = "883953f4-6105-42a2-a16a-77a8eac79483"
@@ -93,16 +94,11 @@ def test_soft_bounces_spread_wider_than_the_window_do_not_suppress(pulse: Pulse)
     assert reader(pulse).status is SubscriberStatus.ACTIVE and not suppressed(pulse)
 
 
-def test_the_soft_bounce_rule_is_configurable(workspace: object) -> None:
-    from pipeline.config import load_settings
-
-    strict = Pulse(load_settings(soft_bounce_limit=1, soft_bounce_window_days=7))
-    try:
-        seed_and_send(strict)
-        apply(strict, soft_bounce(datetime(2026, 11, 1, tzinfo=UTC), 1))
-        assert reader(strict).status is SubscriberStatus.BOUNCED
-    finally:
-        strict.close()
+def test_the_soft_bounce_rule_is_configurable(make_pulse: MakePulse) -> None:
+    strict = make_pulse(soft_bounce_limit=1, soft_bounce_window_days=7)
+    seed_and_send(strict)
+    apply(strict, soft_bounce(datetime(2026, 11, 1, tzinfo=UTC), 1))
+    assert reader(strict).status is SubscriberStatus.BOUNCED
 
 
 def test_a_complaint_marks_the_subscriber_complained_and_suppresses_at_once(pulse: Pulse) -> None:

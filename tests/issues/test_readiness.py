@@ -17,14 +17,14 @@ from pipeline.weeks import week_monday
 from pipeline.wiring import Pulse
 from pulse_core.database import transaction
 from tests.conftest import Cli, Workspace
+from tests.harness.seed import seed_week_of
 
 WEEK = "2026-W48"
 NOW = datetime(2026, 11, 24, 12, tzinfo=UTC)
 
 
 def seed(pulse: Pulse, readers: int = 2) -> None:
-    with transaction(pulse.db.sessions) as session:
-        seed_week(session, week_monday(WEEK), readers)
+    seed_week_of(pulse, readers, WEEK)
 
 
 def test_empty_queue_reports_what_each_section_lacks(pulse: Pulse) -> None:

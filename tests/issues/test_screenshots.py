@@ -17,9 +17,9 @@ from pipeline.weeks import week_monday
 from pipeline.wiring import Pulse
 from pulse_core.database import transaction
 from tests.conftest import Cli, Workspace
+from tests.harness.browser import CHROMIUM
 from tests.issues.conftest import FOOTER, fixed_view, item
 
-CHROMIUM = Path("/usr/bin/chromium")
 pytestmark = [
     pytest.mark.browser,
     pytest.mark.skipif(

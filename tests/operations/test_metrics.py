@@ -9,11 +9,10 @@ from fastapi.testclient import TestClient
 from prometheus_client import REGISTRY
 
 from pipeline import gauges, metrics, weekly
-from pipeline.config import load_settings
 from pipeline.delivery.engine import begin_send, pause_send
 from pipeline.web.app import create_app
 from pipeline.wiring import Pulse
-from tests.conftest import Cli, Workspace
+from tests.conftest import Cli, MakePulse, Workspace
 from tests.delivery.conftest import WEEK, provider_env, seed_and_build
 from tests.events.conftest import fixture, postmark_auth
 from tests.fakes import FAKES
@@ -62,8 +61,12 @@ def test_after_a_demo_send_metrics_show_progress_and_the_list(cli: Cli, pulse: P
 def test_signups_confirmations_and_unsubscribes_are_counted_from_the_database(
     cli: Cli, pulse: Pulse, web: TestClient
 ) -> None:
-    assert cli("subscribers", "add", "ana@example.com", "--consent", "x",
-               "--require-confirmation").exit_code == 0
+    assert (
+        cli(
+            "subscribers", "add", "ana@example.com", "--consent", "x", "--require-confirmation"
+        ).exit_code
+        == 0
+    )
     before = scrape(web)
     assert before['pulse_signups_total{cause="admin"}'] == 1
     assert not any(k.startswith("pulse_confirmations_total") for k in before)
@@ -118,20 +121,23 @@ def test_rate_limit_waits_are_counted(configure: Callable[..., Pulse]) -> None:
     assert value("pulse_rate_limit_wait_seconds_total") > seconds
 
 
-def test_webhook_events_are_counted_by_provider_and_type(workspace: Workspace) -> None:
-    pulse = Pulse(load_settings(postmark_webhook_user="hook", postmark_webhook_password="pw"))
-    try:
-        with TestClient(create_app(pulse)) as client:
-            bounced = value("pulse_webhook_events_total", provider="postmark", type="bounced")
-            refused = value("pulse_webhook_refused_total", provider="postmark", reason="refused")
-            ok = client.post("/webhooks/postmark", json=fixture("postmark", "hard_bounce"),
-                             headers=postmark_auth("hook", "pw"))
-            assert ok.status_code == 200
-            bad = client.post("/webhooks/postmark", json=fixture("postmark", "hard_bounce"),
-                              headers=postmark_auth("hook", "guess"))
-            assert bad.status_code == 403
-    finally:
-        pulse.close()
+def test_webhook_events_are_counted_by_provider_and_type(make_pulse: MakePulse) -> None:
+    pulse = make_pulse(postmark_webhook_user="hook", postmark_webhook_password="pw")
+    with TestClient(create_app(pulse)) as client:
+        bounced = value("pulse_webhook_events_total", provider="postmark", type="bounced")
+        refused = value("pulse_webhook_refused_total", provider="postmark", reason="refused")
+        ok = client.post(
+            "/webhooks/postmark",
+            json=fixture("postmark", "hard_bounce"),
+            headers=postmark_auth("hook", "pw"),
+        )
+        assert ok.status_code == 200
+        bad = client.post(
+            "/webhooks/postmark",
+            json=fixture("postmark", "hard_bounce"),
+            headers=postmark_auth("hook", "guess"),
+        )
+        assert bad.status_code == 403
     assert value("pulse_webhook_events_total", provider="postmark", type="bounced") == bounced + 1
     assert value("pulse_webhook_refused_total", provider="postmark", reason="refused") == (
         refused + 1
@@ -150,27 +156,30 @@ def test_metrics_refuse_clients_off_the_loopback_without_a_token(pulse: Pulse) -
 
 
 WRONG_AUTHORIZATIONS = [
-    None, "Bearer wrong", "Bearer ", "bearer s3cret-metrics", "Basic czNjcmV0", "s3cret-metrics",
-    "Bearer s3cret-metrics2", "Bearer s3cret-metric",
+    None,
+    "Bearer wrong",
+    "Bearer ",
+    "bearer s3cret-metrics",
+    "Basic czNjcmV0",
+    "s3cret-metrics",
+    "Bearer s3cret-metrics2",
+    "Bearer s3cret-metric",
 ]
 
 
-def test_a_metrics_token_is_required_when_set(workspace: Workspace) -> None:
-    pulse = Pulse(load_settings(metrics_token="s3cret-metrics"))
-    try:
-        with TestClient(create_app(pulse), client=("127.0.0.1", 4000)) as client:
-            for header in WRONG_AUTHORIZATIONS:
-                headers = {"Authorization": header} if header is not None else {}
-                refused = client.get("/metrics", headers=headers)
-                assert refused.status_code == 401, header
-                assert "s3cret" not in refused.text
-            good = client.get("/metrics", headers={"Authorization": "Bearer s3cret-metrics"})
-            assert good.status_code == 200
-        with TestClient(create_app(pulse), client=("203.0.113.7", 4000)) as outsider:
-            answer = outsider.get("/metrics", headers={"Authorization": "Bearer s3cret-metrics"})
-            assert answer.status_code == 200
-    finally:
-        pulse.close()
+def test_a_metrics_token_is_required_when_set(make_pulse: MakePulse) -> None:
+    pulse = make_pulse(metrics_token="s3cret-metrics")
+    with TestClient(create_app(pulse), client=("127.0.0.1", 4000)) as client:
+        for header in WRONG_AUTHORIZATIONS:
+            headers = {"Authorization": header} if header is not None else {}
+            refused = client.get("/metrics", headers=headers)
+            assert refused.status_code == 401, header
+            assert "s3cret" not in refused.text
+        good = client.get("/metrics", headers={"Authorization": "Bearer s3cret-metrics"})
+        assert good.status_code == 200
+    with TestClient(create_app(pulse), client=("203.0.113.7", 4000)) as outsider:
+        answer = outsider.get("/metrics", headers={"Authorization": "Bearer s3cret-metrics"})
+        assert answer.status_code == 200
 
 
 def test_an_unreachable_database_reads_as_down_not_an_error(workspace: Workspace) -> None:

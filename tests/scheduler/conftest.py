@@ -4,20 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, time, timedelta
 
 import pytest
-from sqlalchemy import update
 
-from pipeline.demo.seed import seed_week
 from pipeline.scheduler.job import WeeklyJob
 from pipeline.scheduler.plan import WeeklySchedule
-from pipeline.weeks import week_monday
 from pipeline.wiring import Pulse
-from pulse_core.database import transaction
-from subscribers.models import Subscriber
-
-WEEK = "2026-W48"
+from tests.harness.seed import WEEK, seed_week_of
 
 
 @dataclass
@@ -50,7 +43,4 @@ def seed(pulse: Pulse, readers: int = 12, week: str = WEEK) -> None:
 
     The clock never sends a week due before the list began, so the readers are backdated.
     """
-    with transaction(pulse.db.sessions) as session:
-        seed_week(session, week_monday(week), readers)
-        joined = datetime.combine(week_monday(week), time(), tzinfo=UTC) - timedelta(days=28)
-        session.execute(update(Subscriber).values(created_at=joined))
+    seed_week_of(pulse, readers, week, established=True)

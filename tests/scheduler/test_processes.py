@@ -13,6 +13,7 @@ import pytest
 
 from pipeline.wiring import Pulse
 from tests.conftest import Workspace
+from tests.harness.waiting import eventually
 from tests.scheduler.conftest import WEEK, seed
 
 RUN_WEEKLY = """
@@ -40,11 +41,13 @@ def spawn(args: list[str], env: dict[str, str], root: Path) -> subprocess.Popen[
     )
 
 
-def wait_for_files(folder: Path, count: int, poll: float) -> None:
-    """Until ``folder`` holds ``count`` .eml files (at most a minute)."""
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline and len(list(folder.glob("*.eml"))) < count:
-        time.sleep(poll)
+def wait_for_files(folder: Path, count: int, poll: float = 0.05) -> None:
+    """Until ``folder`` holds ``count`` .eml files: another process writes them."""
+
+    def written() -> bool:
+        return len(list(folder.glob("*.eml"))) >= count
+
+    eventually(written, timeout=60, poll=poll, what=f"{count} files in {folder.name}")
 
 
 def file_times(folder: Path) -> dict[str, int]:
@@ -60,6 +63,7 @@ def test_racing_schedulers_and_a_manual_send_send_the_week_once(
     racers = [
         spawn([sys.executable, "-c", RUN_WEEKLY, WEEK], env, workspace.root) for _ in range(3)
     ]
+    # Real processes: let the racers start before the manual send joins them.
     time.sleep(0.3)
     manual = spawn([*PULSE, "issue", "send", "--week", WEEK], env, workspace.root)
     outcomes = []
@@ -146,7 +150,8 @@ def test_scheduler_process_catches_up_on_start_and_stops_on_sigterm(
     }
     process = spawn([*PULSE, "scheduler"], env, workspace.root)
     folder = workspace.outbox / week
-    wait_for_files(folder, 20, poll=0.1)
+    wait_for_files(folder, 20)
+    # A real process: give it a moment past the last file to record the send as finished.
     time.sleep(0.5)
     process.send_signal(signal.SIGTERM)
     _out, err = process.communicate(timeout=30)

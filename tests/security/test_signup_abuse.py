@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import re
 import threading
-import time
 
 import pytest
 import requests
@@ -17,18 +16,19 @@ from pipeline.wiring import Pulse
 from pulse_core.database import transaction
 from subscribers import signup
 from subscribers.history import change_status, history_of
-from subscribers.mailqueue import pending_count
 from subscribers.models import ConfirmationSend, QueuedMail, Subscriber, SubscriberStatus
 from subscribers.outgoing import OutgoingEmail
 from subscribers.privacy import erase
 from subscribers.signup import Consent, drain_signup_mail
 from subscribers.suppression import SuppressionReason, is_suppressed, suppress
+from tests.harness.waiting import eventually
 from tests.subscribers.conftest import (
     FORM_TOKEN,
     MakePulse,
     Outbox,
     all_subscribers,
     form_token,
+    mail_queue_is_empty,
     sign_up,
     subscriber,
 )
@@ -74,12 +74,7 @@ def test_the_signup_answer_does_not_wait_for_the_provider(
         finally:
             release.set()
         # Released, the after-response send finishes the job (the row is claimed by it).
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
-            with transaction(pulse.db.sessions) as session:
-                if pending_count(session) == 0:
-                    break
-            time.sleep(0.05)
+        eventually(lambda: mail_queue_is_empty(pulse), what="the after-response send")
     assert len(outbox.to("new@example.com")) == 1
 
 
@@ -207,9 +202,7 @@ def test_the_serve_background_sender_does_what_the_requests_left(
     sender = QueueSender(site.subscribers, interval=0.05)
     sender.start()
     try:
-        deadline = time.monotonic() + 30
-        while not outbox.to("left@example.com") and time.monotonic() < deadline:
-            time.sleep(0.05)
+        eventually(lambda: outbox.to("left@example.com"), what="the background send")
     finally:
         sender.stop()
     assert len(outbox.to("left@example.com")) == 1

@@ -5,7 +5,6 @@ from __future__ import annotations
 import email
 import email.policy
 import re
-from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from email.message import EmailMessage
 from pathlib import Path
@@ -13,12 +12,15 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 
-from pipeline.config import load_settings
 from pipeline.web.app import create_app
 from pipeline.wiring import Pulse
 from pulse_core.database import transaction
 from subscribers.models import Subscriber
-from tests.conftest import Workspace
+
+# make_pulse moved to tests/conftest.py; the names stay importable from here until callers move.
+from tests.conftest import MakePulse, Workspace, make_pulse
+
+__all__ = ["MakePulse", "make_pulse"]
 
 FORM_TOKEN = re.compile(r'name="form_token" value="([^"]+)"')
 
@@ -53,25 +55,6 @@ class Outbox:
         found = re.findall(rf"https?://[^/\s]+(/{path}/[A-Za-z0-9._-]+)", texts)
         assert found, f"no /{path}/ link mailed to {address}"
         return str(found[-1])
-
-
-MakePulse = Callable[..., Pulse]
-
-
-@pytest.fixture
-def make_pulse(workspace: Workspace) -> Iterator[MakePulse]:
-    """Build a :class:`Pulse` over the workspace with settings overrides."""
-    built: list[Pulse] = []
-
-    def make(**overrides: object) -> Pulse:
-        overrides.setdefault("signup_min_fill_seconds", 0)
-        pulse = Pulse(load_settings(**overrides))
-        built.append(pulse)
-        return pulse
-
-    yield make
-    for pulse in built:
-        pulse.close()
 
 
 @pytest.fixture
@@ -115,3 +98,14 @@ def all_subscribers(pulse: Pulse) -> list[Subscriber]:
 
     with transaction(pulse.db.sessions) as session:
         return list(session.scalars(select(Subscriber).order_by(Subscriber.id)))
+
+
+def mail_queue_is_empty(pulse: Pulse, *, drain: bool = False) -> bool:
+    """Whether the signup mail queue has nothing left (after sending it here, if ``drain``)."""
+    from subscribers.mailqueue import pending_count
+    from subscribers.signup import drain_signup_mail
+
+    if drain:
+        drain_signup_mail(pulse.subscribers)
+    with transaction(pulse.db.sessions) as session:
+        return pending_count(session) == 0

@@ -4,17 +4,14 @@ from __future__ import annotations
 
 import re
 import threading
-import time
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 import requests
 
-from pulse_core.database import transaction
-from subscribers.mailqueue import pending_count
-from subscribers.signup import drain_signup_mail
-from tests.subscribers.conftest import MakePulse, Outbox, all_subscribers
+from tests.harness.waiting import eventually
+from tests.subscribers.conftest import MakePulse, Outbox, all_subscribers, mail_queue_is_empty
 from tests.subscribers.server import running_server
 
 SIGNUPS = 200
@@ -58,13 +55,7 @@ def test_simultaneous_signups_with_duplicates_make_one_row_and_one_email_each(
             statuses = Counter(pool.map(sign_up, addresses, tokens))
         assert statuses == Counter({200: SIGNUPS})
         # The after-response work finishes (recording, then mailing) before we count.
-        deadline = time.monotonic() + 120
-        while time.monotonic() < deadline:
-            drain_signup_mail(pulse.subscribers)
-            with transaction(pulse.db.sessions) as session:
-                if pending_count(session) == 0:
-                    break
-            time.sleep(0.1)
+        eventually(lambda: mail_queue_is_empty(pulse, drain=True), timeout=120, what="mailing")
         rows = all_subscribers(pulse)
         assert len(rows) == DISTINCT
         assert len({row.email_key for row in rows}) == DISTINCT
