@@ -59,7 +59,7 @@ Text = Annotated[str, AfterValidator(_clean)]
 NON_BLANK = r"\S"
 # What the queue's web_url accepts: http or https and a host (urlsplit judges the rest).
 WEB_URL = r"^[Hh][Tt][Tt][Pp][Ss]?://[^/?#\s]+"
-# An ISO week in the years a newsletter can have (pipeline.issues.weeks: 2000-2999, W01-W53;
+# An ISO week in the years a newsletter can have (pipeline.weeks: 2000-2999, W01-W53;
 # a W53 the year does not have is the queue's 422). [0-9], not \d: JSON Schema's \d is ASCII,
 # Python's is not.
 ISO_WEEK = r"2[0-9]{3}-W(0[1-9]|[1-4][0-9]|5[0-3])"

@@ -24,8 +24,8 @@ from pipeline.content.models import JobListing, SalaryPoint, Snippet
 from pipeline.delivery.models import Delivery
 from pipeline.demo.seed import seed_week
 from pipeline.issues.models import Issue
-from pipeline.issues.weeks import week_monday
 from pipeline.web.app import create_app
+from pipeline.weeks import week_monday
 from pipeline.wiring import Pulse
 from pulse_core.database import transaction, utcnow
 from subscribers.models import Subscriber
