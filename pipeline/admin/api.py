@@ -12,12 +12,20 @@ answered as a 422 naming the field.
 
 from __future__ import annotations
 
+import re
 from datetime import date, datetime
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, HTTPException, Path, Request, Security
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
-from pydantic import AfterValidator, BaseModel, Field, StringConstraints
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    Field,
+    StrictBool,
+    StringConstraints,
+)
 
 from pipeline.admin.api_errors import (
     BODY_ERRORS,
@@ -64,8 +72,20 @@ WEB_URL = r"^[Hh][Tt][Tt][Pp][Ss]?://[^/?#\s]+"
 # Python's is not.
 ISO_WEEK = r"2[0-9]{3}-W(0[1-9]|[1-4][0-9]|5[0-3])"
 CURRENCY = r"^[A-Za-z]{3}$"
-# positive_int's bounds: greater than zero, at most a billion.
-Amount = Annotated[int, Field(gt=0, le=1_000_000_000)]
+# positive_int's bounds: greater than zero, at most a billion. Strict: the schema says
+# integer, so "5" and true are refused (lax pydantic would take them).
+Amount = Annotated[int, Field(gt=0, le=1_000_000_000, strict=True)]
+_ISO_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+
+
+def _iso_date_text(value: object) -> object:
+    # The schema says a string in date format; lax pydantic would also take 0 (1970-01-01).
+    if not isinstance(value, str) or not _ISO_DATE.fullmatch(value):
+        raise ValueError("must be a date such as 2026-11-24")
+    return value
+
+
+IsoDate = Annotated[date, BeforeValidator(_iso_date_text)]
 # Constraints inside the type, so that they hold (and are declared) when the field is optional.
 # (StringConstraints before the validator: pydantic leaves a pattern after it out of the schema.)
 WebUrl = Annotated[str, StringConstraints(max_length=2000, pattern=WEB_URL), AfterValidator(_clean)]
@@ -125,7 +145,7 @@ class SalaryPointIn(BaseModel):
     region: Text = Field(min_length=1, max_length=100, pattern=NON_BLANK)
     source: Text = Field(min_length=1, max_length=200, pattern=NON_BLANK)
     sample_size: Amount
-    as_of: date
+    as_of: IsoDate
 
 
 class SalaryPointOut(BaseModel):
@@ -151,11 +171,11 @@ class JobIn(BaseModel):
     title: Text = Field(min_length=1, max_length=200, pattern=NON_BLANK)
     location: Text = Field(min_length=1, max_length=200, pattern=NON_BLANK)
     url: WebUrl = Field(description="an http(s) URL, listed once")
-    remote: bool = False
+    remote: StrictBool = False
     comp_low: Amount | None = Field(default=None, description="with comp_high, or neither")
     comp_high: Amount | None = Field(default=None, description="at least comp_low")
     currency: Text = Field(default="USD", pattern=CURRENCY)
-    expires_on: date | None = None
+    expires_on: IsoDate | None = None
 
 
 class JobOut(BaseModel):

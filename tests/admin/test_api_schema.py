@@ -162,6 +162,15 @@ def test_no_operation_declares_fastapis_422_list(desk: Desk, method: str, path: 
                                     "high": 2, "region": "US", "source": "S",
                                     "sample_size": 1, "as_of": "2026-11-01"}], "[0].low"),
         ("/api/v1/salary-points", [], "body"),
+        # Lax pydantic would have taken these; the schema says integer, date string, boolean.
+        ("/api/v1/salary-points", [{"role": "R", "level": "L", "currency": "USD", "low": "1",
+                                    "high": 2, "region": "US", "source": "S",
+                                    "sample_size": 1, "as_of": "2026-11-01"}], "[0].low"),
+        ("/api/v1/salary-points", [{"role": "R", "level": "L", "currency": "USD", "low": 1,
+                                    "high": 2, "region": "US", "source": "S",
+                                    "sample_size": 1, "as_of": 0}], "[0].as_of"),
+        ("/api/v1/jobs", {"company": "A", "title": "T", "location": "L",
+                          "url": "https://a.example/", "remote": "yes"}, "remote"),
     ],
 )  # fmt: skip
 def test_a_field_the_schema_constrains_is_a_422_naming_it(
