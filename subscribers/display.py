@@ -20,10 +20,10 @@ from email.header import decode_header
 
 from pulse_core.errors import ValidationError
 
-# An encoded-word as RFC 2047 section 2 defines it, loosely: "=?" charset "?" enc "?" … "?=".
-# Loose on purpose (any charset, any encoding letter, even empty text) so that every variant
-# a decoder might still accept is refused.
-ENCODED_WORD = re.compile(r"=\?[^?]*\?[^?]*\?[^?]*\?=", re.DOTALL)
+# Anything shaped like an RFC 2047 encoded-word ("=?" charset "?" enc "?" text "?="), very
+# loosely: "=?" and, later, "?=". Decoders accept malformed variants the RFC does not (Python's
+# address parser takes "=??B?=" for one and drops the address), so every "=?…?=" is refused.
+ENCODED_WORD = re.compile(r"=\?.*?\?=", re.DOTALL)
 # Unicode line and paragraph separators, next line, and the bidi controls that can make a
 # header read differently from what it says.
 _INVISIBLE = frozenset("\u2028\u2029\u0085\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")

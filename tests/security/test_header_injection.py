@@ -33,6 +33,10 @@ VARIANTS = [
     "=?UTF-8?Q?x=0D=0ABcc:_evil@example.net?=",
     "Ann =?iso-8859-1?q?=0ABcc=3A_evil=40example.net?= Lee",
     "=?utf-8?b??=",
+    # Found by the fuzz test below: no charset, one "?" too few for RFC 2047, yet Python's
+    # address parser still takes it for an encoded-word and writes the To header without
+    # the address.
+    "=??B?=00",
     "x\r\nBcc: evil@example.net",
     "x\nBcc: evil@example.net",
     "x\u2028Bcc: evil@example.net",
