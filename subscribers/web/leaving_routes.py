@@ -220,7 +220,7 @@ def _erase(ctx: SubscriberContext, subscriber_id: int) -> None:
     with transaction(ctx.sessions) as session:
         subscriber = session.get(Subscriber, subscriber_id, with_for_update=True)
         if subscriber is not None:
-            erase(session, subscriber, ctx.hash_keys[0], ctx.erasure_hooks)
+            erase(session, subscriber, ctx.leaving, ctx.erasure_hooks)
 
 
 Step = Callable[[SubscriberContext, int, FormData], prefs.SubscriberView]

@@ -224,7 +224,7 @@ def test_an_erased_address_that_complained_stays_suppressed_on_a_new_signup(
     with transaction(site.db.sessions) as session:
         row = session.get(Subscriber, sid)
         assert row is not None
-        erase(session, row, site.subscribers.hash_keys[0])
+        erase(session, row, site.subscribers.leaving)
     before = len(outbox.to("erased@example.com"))
     sign_up(client, "erased@example.com", "Eve")
     again = subscriber(site, "erased@example.com")
