@@ -15,6 +15,7 @@ from pipeline.delivery.transactional import TransactionalSender
 from pipeline.web.mail_sender import QueueSender
 from pipeline.wiring import Pulse
 from pulse_core.database import transaction
+from pulse_core.errors import SendFailed
 from subscribers import signup
 from subscribers.history import change_status, history_of
 from subscribers.mailqueue import pending_count
@@ -87,7 +88,7 @@ def test_a_failed_queued_email_is_retried_by_the_next_drain(
     client: TestClient, site: Pulse, outbox: Outbox, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     def failing(self: TransactionalSender, email: OutgoingEmail) -> None:
-        raise OSError("provider down")
+        raise SendFailed("provider down")
 
     with monkeypatch.context() as patched:
         patched.setattr(TransactionalSender, "__call__", failing)
