@@ -16,6 +16,8 @@ transaction:
    withdrawn (the pipeline marks them skipped) so no later batch claims them and the
    send's counts are right at once. A batch already in flight cannot be called back.
 
+An erased row (a tombstone) already left: a late bounce or send answer for it changes nothing.
+
 =============  ==============  ==================
 reason         status          suppression reason
 =============  ==============  ==================
@@ -108,6 +110,9 @@ def leave(
     ``cause`` is recorded in the history ("unsubscribe:one-click", "bounce:hard:postmark",
     "admin", ...), ``detail`` beside it. Safe to repeat: a second call changes nothing.
     """
+    if subscriber.erased:
+        # Erasure was this person's way out; the tombstone's address is only a placeholder.
+        return Departure(status_changed=False, suppressed=False, withdrawn=0)
     status, suppression = _OUTCOME[reason]
     changed = subscriber.status in ON_THE_LIST and change_status(
         session, subscriber, status, cause=cause, detail=detail

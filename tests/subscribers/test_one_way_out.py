@@ -27,7 +27,7 @@ from subscribers import preferences
 from subscribers.history import history_of
 from subscribers.models import Subscriber, SubscriberStatus
 from subscribers.privacy import erase
-from subscribers.suppression import SuppressionReason, suppression_reason_of
+from subscribers.suppression import Suppression, SuppressionReason, suppression_reason_of
 
 LEAVER = "leaver@example.com"
 BYSTANDER = "stays@example.com"
@@ -281,3 +281,16 @@ def test_an_erased_address_keeps_the_reason_it_was_suppressed_for(pulse: Pulse) 
     with transaction(pulse.db.sessions) as session:
         reason = suppression_reason_of(session, LEAVER, pulse.subscribers.hash_keys)
         assert reason is SuppressionReason.BOUNCED
+
+
+def test_a_late_send_answer_for_an_erased_person_changes_nothing(pulse: Pulse) -> None:
+    # The row in flight when they were erased is answered afterwards: the tombstone's
+    # placeholder address must not land on the suppression list.
+    scene = set_scene(pulse)
+    by_erasure(pulse, scene)
+    by_send_answer(pulse, scene)
+    with transaction(pulse.db.sessions) as session:
+        reasons = list(session.scalars(select(Suppression.reason)))
+        leaver = session.get(Subscriber, scene.leaver_id)
+        assert leaver is not None and leaver.status is SubscriberStatus.UNSUBSCRIBED
+    assert reasons == [SuppressionReason.ERASED]
