@@ -34,7 +34,7 @@ from __future__ import annotations
 import enum
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Protocol
+from typing import NamedTuple, Protocol
 
 from sqlalchemy.orm import Session
 
@@ -53,12 +53,19 @@ class LeaveReason(enum.StrEnum):
     ERASED = "erased"
 
 
-_OUTCOME: dict[LeaveReason, tuple[SubscriberStatus, SuppressionReason]] = {
-    LeaveReason.UNSUBSCRIBED: (SubscriberStatus.UNSUBSCRIBED, SuppressionReason.UNSUBSCRIBED),
-    LeaveReason.BOUNCED: (SubscriberStatus.BOUNCED, SuppressionReason.BOUNCED),
-    LeaveReason.COMPLAINED: (SubscriberStatus.COMPLAINED, SuppressionReason.COMPLAINED),
-    LeaveReason.SUPPRESSED: (SubscriberStatus.BOUNCED, SuppressionReason.BOUNCED),
-    LeaveReason.ERASED: (SubscriberStatus.UNSUBSCRIBED, SuppressionReason.ERASED),
+class _Outcome(NamedTuple):
+    status: SubscriberStatus
+    suppression: SuppressionReason
+
+
+_UNSUBSCRIBED, _BOUNCED = SubscriberStatus.UNSUBSCRIBED, SubscriberStatus.BOUNCED
+# The table in the module docstring.
+_OUTCOME = {
+    LeaveReason.UNSUBSCRIBED: _Outcome(_UNSUBSCRIBED, SuppressionReason.UNSUBSCRIBED),
+    LeaveReason.BOUNCED: _Outcome(_BOUNCED, SuppressionReason.BOUNCED),
+    LeaveReason.COMPLAINED: _Outcome(SubscriberStatus.COMPLAINED, SuppressionReason.COMPLAINED),
+    LeaveReason.SUPPRESSED: _Outcome(_BOUNCED, SuppressionReason.BOUNCED),
+    LeaveReason.ERASED: _Outcome(_UNSUBSCRIBED, SuppressionReason.ERASED),
 }
 
 ON_THE_LIST = frozenset({SubscriberStatus.ACTIVE, SubscriberStatus.PENDING})
@@ -113,15 +120,26 @@ def leave(
     if subscriber.erased:
         # Erasure was this person's way out; the tombstone's address is only a placeholder.
         return Departure(status_changed=False, suppressed=False, withdrawn=0)
-    status, suppression = _OUTCOME[reason]
+    status = _OUTCOME[reason].status
     changed = subscriber.status in ON_THE_LIST and change_status(
         session, subscriber, status, cause=cause, detail=detail
     )
-    added = False
-    if rules.hash_keys and not is_suppressed(session, subscriber.email, rules.hash_keys):
-        suppress(session, subscriber.email, suppression, rules.hash_keys[0])
-        added = True
+    added = suppress_leaving_address(session, subscriber.email, reason, rules)
     subscriber.paused_until = None
     withdrawn = rules.withdraw_pending(session, subscriber.id)
     session.flush()
     return Departure(status_changed=changed, suppressed=added, withdrawn=withdrawn)
+
+
+def suppress_leaving_address(
+    session: Session, email: str, reason: LeaveReason, rules: LeavingRules
+) -> bool:
+    """Suppress ``email`` for ``reason`` unless it already is (under any key); True if added.
+
+    :func:`leave` does this for the subscriber's address; the events policy also for an
+    address a report names that no subscriber owns.
+    """
+    if not rules.hash_keys or is_suppressed(session, email, rules.hash_keys):
+        return False
+    suppress(session, email, _OUTCOME[reason].suppression, rules.hash_keys[0])
+    return True

@@ -26,16 +26,9 @@ from pipeline.events.models import BounceKind, EventType, ProviderEvent
 from pipeline.events.normalised import NormalisedEvent
 from pulse_core.database import utcnow
 from subscribers.addresses import email_key
-from subscribers.leaving import LeaveReason, LeavingRules, leave
+from subscribers.leaving import LeaveReason, LeavingRules, leave, suppress_leaving_address
 from subscribers.models import Subscriber
-from subscribers.suppression import SuppressionReason, is_suppressed, suppress, suppression_keys
-
-# How an address nobody on the list owns is suppressed, by the reason it would leave for.
-_SUPPRESSION = {
-    LeaveReason.BOUNCED: SuppressionReason.BOUNCED,
-    LeaveReason.COMPLAINED: SuppressionReason.COMPLAINED,
-    LeaveReason.UNSUBSCRIBED: SuppressionReason.UNSUBSCRIBED,
-}
+from subscribers.suppression import suppression_keys
 
 
 @dataclass(frozen=True)
@@ -187,8 +180,7 @@ def _apply_rules(
         if departure.suppressed:
             changes["suppressed"] += 1
     # The address the report names, when it is not (or not only) a subscriber's.
-    if address and not is_suppressed(session, address, policy.hash_keys):
-        suppress(session, address, _SUPPRESSION[reason], policy.suppression_key)
+    if address and suppress_leaving_address(session, address, reason, policy.leaving):
         changes["suppressed"] += 1
     return changes
 
