@@ -208,7 +208,7 @@ def _work(ctx: SubscriberContext, claimed: list[_Claimed], deliver: Deliver, rec
                 continue
             try:
                 record(ctx, item.request)
-            except (SQLAlchemyError, PulseError) as err:  # the database was busy: retried later
+            except (SQLAlchemyError, PulseError) as err:  # e.g. a busy database: retried later
                 log.warning("queued signup %s not recorded: %s", item.id, type(err).__name__)
                 _finish(ctx, item, sent=False, error=type(err).__name__, give_up=False)
                 continue
