@@ -1,20 +1,9 @@
-"""Pipeline errors, rooted in the project's :class:`PulseError`.
+"""The pipeline's errors about issues and providers, rooted in :class:`PulseError`.
 
-PulseError                      (pulse_core.errors)
-├── ConfigError
-├── ValidationError
-│   └── ImportFileError
-├── NotFoundError
-├── IssueError                  the issue cannot be built, linted or sent as asked
-└── ProviderError               an email provider refused or failed; carries the response
-    │                           and ``partial``: the recipients it had already decided
-    ├── TransientProviderError  retry later (429, 5xx, timeouts); ``retry_after`` seconds
-    └── PermanentProviderError  retrying will not help (bad credentials, account, sender)
-        └── BadRecipientInBatch the whole request was refused for one or some recipients;
-                                ``delivery_ids`` names them when the provider does
-
+The whole tree, every package's errors included, is documented in one place:
+:mod:`pulse_core.errors`. This module re-exports the shared ones.
 The provider errors are defined in :mod:`pipeline.delivery.providers.errors`, beside the
-provider interface whose results they carry (this module is a leaf every stage imports).
+provider interface whose results they carry.
 """
 
 from __future__ import annotations
@@ -24,6 +13,7 @@ from pulse_core.errors import (
     ImportFileError,
     NotFoundError,
     PulseError,
+    SendFailed,
     ValidationError,
 )
 
@@ -33,6 +23,7 @@ __all__ = [
     "IssueError",
     "NotFoundError",
     "PulseError",
+    "SendFailed",
     "ValidationError",
 ]
 

@@ -12,6 +12,7 @@ from pipeline.config import Settings
 from pipeline.db import Database
 from pipeline.delivery.providers.base import Provider
 from pipeline.delivery.transactional import TransactionalSender
+from pipeline.delivery.withdraw import skip_pending_deliveries
 from pipeline.events.erasure import scrub_provider_events
 from pipeline.issues.models import Issue, IssueStatus
 from pipeline.resources import templates_dir
@@ -58,6 +59,7 @@ def subscriber_context(
         mail=mail,
         send_email=TransactionalSender(provider, settings.sender),
         base_url=settings.base_url,
+        withdraw_pending=skip_pending_deliveries,
         policy=SubscriptionPolicy(
             confirm_min_interval=timedelta(minutes=settings.confirm_interval_minutes),
             confirm_max_per_day=settings.confirm_max_per_day,

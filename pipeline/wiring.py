@@ -33,8 +33,10 @@ from subscribers.tokens import TokenSigner
 
 def event_policy(settings: Settings) -> EventPolicy:
     """How provider events change the list; reads (or creates) the local secret key."""
+    newest, *retired = suppression_keys(settings.secret_keys())
     return EventPolicy(
-        suppression_key=suppression_keys(settings.secret_keys())[0],
+        suppression_key=newest,
+        retired_keys=tuple(retired),
         soft_bounce_limit=settings.soft_bounce_limit,
         soft_bounce_window=timedelta(days=settings.soft_bounce_window_days),
     )

@@ -9,6 +9,7 @@ from datetime import timedelta
 from sqlalchemy.orm import Session, sessionmaker
 
 from subscribers.emails import TransactionalMail
+from subscribers.leaving import LeavingRules, WithdrawPending
 from subscribers.outgoing import SendEmail
 from subscribers.privacy import ErasureHook
 from subscribers.suppression import suppression_keys
@@ -48,6 +49,8 @@ class SubscriberContext:
     mail: TransactionalMail
     send_email: SendEmail
     base_url: str
+    # Leaving withdraws the person's pending deliveries: the pipeline's step, handed in.
+    withdraw_pending: WithdrawPending
     policy: SubscriptionPolicy = field(default_factory=SubscriptionPolicy)
     erasure_hooks: tuple[ErasureHook, ...] = ()
 
@@ -55,6 +58,11 @@ class SubscriberContext:
     def hash_keys(self) -> list[str]:
         """Suppression hash keys, newest first."""
         return suppression_keys(self.secret_keys)
+
+    @property
+    def leaving(self) -> LeavingRules:
+        """What :func:`subscribers.leaving.leave` needs: the hash keys and the withdraw step."""
+        return LeavingRules(self.hash_keys, self.withdraw_pending)
 
     def confirm_url(self, subscriber_id: int) -> str:
         return f"{self.base_url}/confirm/{self.signer.confirm_token(subscriber_id)}"

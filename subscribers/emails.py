@@ -9,7 +9,13 @@ from pathlib import Path
 from typing import Any
 
 import mjml
-from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+from jinja2 import (
+    Environment,
+    FileSystemLoader,
+    StrictUndefined,
+    TemplateError,
+    select_autoescape,
+)
 
 from pulse_core.errors import PulseError
 from subscribers.outgoing import OutgoingEmail
@@ -113,7 +119,7 @@ class TransactionalMail:
             source = self.env.get_template(f"email/{kind}.mjml").render(context)
             html: str = mjml.mjml2html(source)
             text = self.env.get_template(f"email/{kind}.txt").render(context)
-        except Exception as err:  # MRML raises plain exceptions; Jinja its own tree
+        except (TemplateError, ValueError) as err:  # Jinja's tree; MRML raises ValueError
             raise EmailRenderError(f"the {kind} email did not render: {err}") from err
         return OutgoingEmail(
             to=to, to_name=first_name, subject=subject, html=html, text=text, kind=kind

@@ -19,10 +19,13 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import delete, func, select
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from pulse_core.database import transaction, utcnow
+from pulse_core.errors import PulseError, SendFailed
 from subscribers.context import SubscriberContext
+from subscribers.emails import EmailRenderError
 from subscribers.models import ConfirmationSend, QueuedMail, Subscriber, SubscriberStatus
 
 log = logging.getLogger("subscribers.mailqueue")
@@ -205,7 +208,7 @@ def _work(ctx: SubscriberContext, claimed: list[_Claimed], deliver: Deliver, rec
                 continue
             try:
                 record(ctx, item.request)
-            except Exception as err:  # the database was busy: retried later
+            except (SQLAlchemyError, PulseError) as err:  # e.g. a busy database: retried later
                 log.warning("queued signup %s not recorded: %s", item.id, type(err).__name__)
                 _finish(ctx, item, sent=False, error=type(err).__name__, give_up=False)
                 continue
@@ -224,7 +227,7 @@ def _work(ctx: SubscriberContext, claimed: list[_Claimed], deliver: Deliver, rec
             continue
         try:
             deliver(ctx, item.kind, subscriber)
-        except Exception as err:  # the provider's failure: retried later, never raised
+        except (SendFailed, EmailRenderError) as err:  # retried later, never raised
             log.warning("queued %s email %s not sent: %s", item.kind, item.id, type(err).__name__)
             _finish(ctx, item, sent=False, error=str(err), give_up=False)
             continue

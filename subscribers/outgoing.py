@@ -1,7 +1,8 @@
 """A transactional email as subscribers hand it to the wiring, and the callable that sends it.
 
 :mod:`subscribers` never imports :mod:`pipeline`; the wiring gives it a :data:`SendEmail`
-that delivers one message through the configured provider.
+that delivers one message through the configured provider, and raises
+:class:`~pulse_core.errors.SendFailed` when it cannot.
 """
 
 from __future__ import annotations
@@ -25,3 +26,9 @@ class OutgoingEmail:
 
 
 SendEmail = Callable[[OutgoingEmail], None]
+"""Sends one :class:`OutgoingEmail`; returns once the provider accepted it.
+
+When it cannot send, it raises :class:`pulse_core.errors.SendFailed` (``permanent`` when
+retrying will not help) and nothing else: that is the one error the subscribers package
+catches around a send.
+"""

@@ -12,9 +12,9 @@ from pulse_core.errors import ValidationError
 from subscribers.context import SubscriberContext
 from subscribers.fields import clean_first_name
 from subscribers.history import change_status
+from subscribers.leaving import LeaveReason, leave
 from subscribers.models import Subscriber, SubscriberStatus
 from subscribers.signup import deliver_confirmation, reserve_confirmation
-from subscribers.suppression import SuppressionReason, suppress
 from subscribers.tokens import ExpiredToken, InvalidToken
 
 MAX_PAUSE_WEEKS = 8
@@ -112,16 +112,19 @@ def unsubscribe(
 ) -> SubscriberView:
     """Stop all mail to the subscriber and suppress the address; repeating it is harmless.
 
-    Takes effect before the next batch: the send engine re-checks status when it claims.
+    The rules are :func:`subscribers.leaving.leave`'s: the person's pending deliveries of
+    an issue being sent are withdrawn at once, so no later batch mails them.
     """
     with transaction(ctx.sessions) as session:
         subscriber = _locked(session, subscriber_id)
-        if subscriber.status in (SubscriberStatus.ACTIVE, SubscriberStatus.PENDING):
-            change_status(
-                session, subscriber, SubscriberStatus.UNSUBSCRIBED, cause=cause, detail=detail
-            )
-            subscriber.paused_until = None
-            suppress(session, subscriber.email, SuppressionReason.UNSUBSCRIBED, ctx.hash_keys[0])
+        leave(
+            session,
+            subscriber,
+            LeaveReason.UNSUBSCRIBED,
+            cause=cause,
+            detail=detail,
+            rules=ctx.leaving,
+        )
         return SubscriberView.of(subscriber)
 
 

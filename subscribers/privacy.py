@@ -12,16 +12,15 @@ from sqlalchemy.orm import Session
 from pulse_core.database import utcnow
 from pulse_core.errors import NotFoundError
 from subscribers.addresses import email_key, normalise_email
-from subscribers.history import SubscriberChange, change_status, history_of
+from subscribers.history import SubscriberChange, history_of
+from subscribers.leaving import LeaveReason, LeavingRules, leave
 from subscribers.models import (
     ERASED_KEY_PREFIX,
     ConfirmationSend,
     QueuedMail,
     Subscriber,
-    SubscriberStatus,
 )
 from subscribers.spreadsheet import safe_writer
-from subscribers.suppression import SuppressionReason, suppress
 
 CSV_COLUMNS = (
     "id",
@@ -152,22 +151,22 @@ def write_export_csv(session: Session, out: TextIO) -> int:
 def erase(
     session: Session,
     subscriber: Subscriber,
-    hash_key: str,
+    rules: LeavingRules,
     hooks: Sequence[ErasureHook] = (),
 ) -> None:
     """Remove the subscriber's personal data, keeping only a keyed hash in the suppression list.
 
-    The row stays as an anonymous tombstone so its id (which old links name) is never given
-    to someone else; history and consent go with the address. ``hooks`` erase what other
-    parts of the system keep about the person (the wiring passes, e.g., provider events).
+    First the person leaves as everyone does (:func:`subscribers.leaving.leave`: suppressed,
+    no pause, pending deliveries withdrawn). The row stays as an anonymous tombstone so its
+    id (which old links name) is never given to someone else; history and consent go with
+    the address. ``hooks`` erase what other parts of the system keep about the person (the
+    wiring passes, e.g., provider events).
     """
     if subscriber.erased:
         return
-    suppress(session, subscriber.email, SuppressionReason.ERASED, hash_key)
+    leave(session, subscriber, LeaveReason.ERASED, cause="erasure", rules=rules)
     for hook in hooks:
         hook(session, subscriber.id, subscriber.email)
-    if subscriber.status in (SubscriberStatus.ACTIVE, SubscriberStatus.PENDING):
-        change_status(session, subscriber, SubscriberStatus.UNSUBSCRIBED, cause="erasure")
     session.execute(delete(SubscriberChange).where(SubscriberChange.subscriber_id == subscriber.id))
     session.execute(delete(ConfirmationSend).where(ConfirmationSend.subscriber_id == subscriber.id))
     session.execute(delete(QueuedMail).where(QueuedMail.subscriber_id == subscriber.id))
@@ -179,6 +178,5 @@ def erase(
     subscriber.consent_ip = None
     subscriber.consent_user_agent = None
     subscriber.consent_source = None
-    subscriber.paused_until = None
     subscriber.updated_at = utcnow()
     session.flush()

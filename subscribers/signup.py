@@ -14,8 +14,10 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from pulse_core.database import transaction, utcnow
+from pulse_core.errors import SendFailed
 from subscribers.addresses import email_key, normalise_email
 from subscribers.context import SubscriberContext
+from subscribers.emails import EmailRenderError
 from subscribers.fields import clean_first_name
 from subscribers.history import change_status, record_joined
 from subscribers.mailqueue import (
@@ -263,7 +265,7 @@ def deliver_confirmation(ctx: SubscriberContext, target: ConfirmationTarget) -> 
     )
     try:
         ctx.send_email(message)
-    except Exception:
+    except SendFailed:
         with transaction(ctx.sessions) as session:
             session.execute(delete(ConfirmationSend).where(ConfirmationSend.id == target.send_id))
         raise
@@ -327,7 +329,7 @@ def _send_welcome(ctx: SubscriberContext, subscriber_id: int, email: str, name: 
                 preferences_url=ctx.preferences_url(subscriber_id),
             )
         )
-    except Exception:
+    except (SendFailed, EmailRenderError):
         log.exception("welcome email to subscriber %s failed", subscriber_id)
 
 

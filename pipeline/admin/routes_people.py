@@ -94,7 +94,7 @@ def people_router() -> APIRouter:
             except NotFoundError as err:
                 raise DeskError(404, str(err)) from err
             ctx = pulse.subscribers
-            erase(session, person, ctx.hash_keys[0], ctx.erasure_hooks)
+            erase(session, person, ctx.leaving, ctx.erasure_hooks)
         return redirect("/admin/subscribers", message="Subscriber forgotten; address suppressed.")
 
     # --- API tokens (each editor their own) ---------------------------------------------

@@ -19,6 +19,7 @@ from pipeline.issues.markdown import markdown_to_html
 from pipeline.resources import templates_dir
 from pipeline.wiring import Pulse
 from pulse_core.database import transaction, utcnow
+from pulse_core.errors import PulseError
 from subscribers.ratelimit import SlidingWindowLimiter
 
 SESSION_COOKIE = "pulse_session"
@@ -35,7 +36,7 @@ DESK_CSP = (
 )
 
 
-class DeskError(Exception):
+class DeskError(PulseError):
     """A request the desk refuses, shown as a friendly page with ``status``."""
 
     def __init__(self, status: int, message: str) -> None:

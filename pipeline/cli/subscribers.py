@@ -123,9 +123,7 @@ def forget(email: Annotated[str, typer.Argument()]) -> None:
     wiring = pulse()
     with transaction(wiring.db.sessions) as session:
         subscriber = find_by_email(session, email)
-        erase(
-            session, subscriber, wiring.subscribers.hash_keys[0], wiring.subscribers.erasure_hooks
-        )
+        erase(session, subscriber, wiring.subscribers.leaving, wiring.subscribers.erasure_hooks)
     console.print("erased: the address is suppressed and its personal data removed")
 
 

@@ -39,6 +39,7 @@ from pathlib import Path
 
 from sqlalchemy import text
 from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
 log = logging.getLogger(__name__)
@@ -161,7 +162,7 @@ class PostgresLiveness(ProcessLiveness):
             self.checked = time.monotonic()
             try:
                 self.connection.execute(text("SELECT 1"))
-            except Exception as err:  # the connection (and with it the lock) is gone
+            except SQLAlchemyError as err:  # the connection (and with it the lock) is gone
                 log.error("the liveness lock's database connection was lost: %s", err)
                 self.lost = True
             return not self.lost

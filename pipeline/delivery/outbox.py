@@ -22,10 +22,10 @@ from sqlalchemy.sql.elements import ColumnElement
 from pipeline.delivery.models import Delivery, DeliveryStatus
 from pipeline.delivery.providers.base import SendResult
 from pipeline.delivery.retry import RecipientRetryPolicy
+from pipeline.delivery.withdraw import skip_pending_deliveries
 from pulse_core.database import utcnow
-from subscribers.history import change_status
+from subscribers.leaving import LeaveReason, LeavingRules, leave
 from subscribers.models import Subscriber, SubscriberStatus
-from subscribers.suppression import SuppressionReason, suppress
 
 # Any constant shared by every worker; names the advisory lock taken while claiming.
 CLAIM_LOCK_KEY = 0x50554C5345
@@ -378,16 +378,9 @@ def _suppress(session: Session, result: SendResult, key: str | None) -> None:
     )
     if subscriber is None:
         return
-    if key is not None:
-        suppress(session, subscriber.email, SuppressionReason.BOUNCED, key)
-    if subscriber.status is SubscriberStatus.ACTIVE:
-        change_status(
-            session,
-            subscriber,
-            SubscriberStatus.BOUNCED,
-            cause="bounce:inactive:send",
-            detail=result.error,
-        )
+    rules = LeavingRules([key] if key else [], skip_pending_deliveries)
+    why, cause = LeaveReason.SUPPRESSED, "bounce:inactive:send"
+    leave(session, subscriber, why, cause=cause, detail=result.error, rules=rules)
 
 
 def counts_by_status(session: Session, issue_id: int) -> dict[DeliveryStatus, int]:

@@ -19,8 +19,8 @@ from pipeline.delivery.providers.base import Provider
 from pipeline.delivery.providers.errors import (
     PermanentProviderError,
     ProviderError,
-    TransientProviderError,
 )
+from pipeline.errors import SendFailed
 from pipeline.issues.merge import MergeTemplate
 from subscribers.outgoing import OutgoingEmail
 
@@ -30,7 +30,11 @@ BATCH_KEY = "transactional"
 
 
 class TransactionalSender:
-    """A :data:`subscribers.outgoing.SendEmail` backed by the configured provider."""
+    """A :data:`subscribers.outgoing.SendEmail` backed by the configured provider.
+
+    Raises :class:`SendFailed` when the message was not sent, the provider's error chained
+    as its cause (``permanent`` when retrying will not help).
+    """
 
     def __init__(self, provider_factory: Callable[[], Provider], sender: Address) -> None:
         self.provider_factory = provider_factory
@@ -68,7 +72,9 @@ class TransactionalSender:
             # A provider that failed after deciding this message still decided it.
             decided = [r for r in err.partial if r.status.accepted]
             if not decided:
-                raise
+                permanent = isinstance(err, PermanentProviderError)
+                message = f"{email.kind} email not sent: {err}"
+                raise SendFailed(message, permanent=permanent) from err
             results = decided
         finally:
             provider.close()
@@ -77,6 +83,8 @@ class TransactionalSender:
             status = result.status.value if result else "no answer"
             error = (result.error if result else None) or status
             log.warning("transactional %s email not accepted: %s", email.kind, status)
-            if result is not None and result.status.permanent:
-                raise PermanentProviderError(provider.name, f"{email.kind} email refused: {error}")
-            raise TransientProviderError(provider.name, f"{email.kind} email not sent: {error}")
+            # The provider answered, refusing this recipient: no provider error to chain.
+            permanent = result is not None and result.status.permanent
+            outcome = "refused" if permanent else "not sent"
+            message = f"{provider.name}: {email.kind} email {outcome}: {error}"
+            raise SendFailed(message, permanent=permanent)

@@ -2,10 +2,11 @@
 
 Hard bounce → ``bounced`` and suppressed. Soft bounces → the same once there are
 ``soft_bounce_limit`` within ``soft_bounce_window_days``. Complaint → ``complained`` and
-suppressed at once. Provider-side unsubscribe → ``unsubscribed`` and suppressed. Every
-change goes through :func:`subscribers.history.change_status` with the provider in the cause.
-The send engine skips non-active subscribers when it claims a batch, so a change made here
-during a send stops every later batch from mailing the address.
+suppressed at once. Provider-side unsubscribe → ``unsubscribed`` and suppressed. The
+subscriber leaves through :func:`subscribers.leaving.leave`, the one rule set every path
+applies (history with the provider in the cause, suppression, no pause, pending deliveries
+withdrawn), so a change made here during a send stops every later batch from mailing them.
+An address we cannot tie to a subscriber is still suppressed.
 """
 
 from __future__ import annotations
@@ -18,30 +19,38 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from pipeline.delivery.withdraw import skip_pending_deliveries
 from pipeline.events.matching import Match, match_event
 from pipeline.events.models import BounceKind, EventType, ProviderEvent
 from pipeline.events.normalised import NormalisedEvent
 from pulse_core.database import utcnow
 from subscribers.addresses import email_key
-from subscribers.history import change_status
-from subscribers.models import Subscriber, SubscriberStatus
-from subscribers.suppression import SuppressionReason, is_suppressed, suppress
-
-# Only people still on the list are moved; someone who already left keeps their status
-# (and their address is still suppressed below).
-_ON_THE_LIST = (SubscriberStatus.ACTIVE, SubscriberStatus.PENDING)
+from subscribers.leaving import LeaveReason, LeavingRules, leave, suppress_leaving_address
+from subscribers.models import Subscriber
 
 
 @dataclass(frozen=True)
 class EventPolicy:
     """The configurable rules, plus the key new suppressions are hashed under.
 
-    Built from the settings by :func:`pipeline.wiring.event_policy`.
+    Built from the settings by :func:`pipeline.wiring.event_policy`. ``retired_keys`` still
+    recognise addresses suppressed before a key rotation.
     """
 
     suppression_key: str
     soft_bounce_limit: int = 3
     soft_bounce_window: timedelta = timedelta(days=30)
+    retired_keys: tuple[str, ...] = ()
+
+    @property
+    def hash_keys(self) -> tuple[str, ...]:
+        """Every suppression key, newest first."""
+        return (self.suppression_key, *self.retired_keys)
+
+    @property
+    def leaving(self) -> LeavingRules:
+        """How a subscriber named by an event leaves (see :mod:`subscribers.leaving`)."""
+        return LeavingRules(self.hash_keys, skip_pending_deliveries)
 
 
 @dataclass
@@ -135,39 +144,32 @@ def _apply_rules(
     address = row.recipient
     provider = event.provider
     detail = (event.detail or "")[:500] or None
-    bounced = (SubscriberStatus.BOUNCED, SuppressionReason.BOUNCED)
     if event.type is EventType.BOUNCED and event.bounce_kind is BounceKind.HARD:
-        outcome = (*bounced, f"bounce:hard:{provider}")
+        outcome = (LeaveReason.BOUNCED, f"bounce:hard:{provider}")
     elif event.type is EventType.BOUNCED:
         count = _soft_bounces(session, row, policy)
         if count < policy.soft_bounce_limit:
             return changes
         days = policy.soft_bounce_window.days
         detail = f"{count} soft bounces within {days} days; last: {detail or 'no detail'}"
-        outcome = (*bounced, f"bounce:soft:{provider}")
+        outcome = (LeaveReason.BOUNCED, f"bounce:soft:{provider}")
     elif event.type is EventType.COMPLAINED:
-        outcome = (
-            SubscriberStatus.COMPLAINED,
-            SuppressionReason.COMPLAINED,
-            f"complaint:{provider}",
-        )
+        outcome = (LeaveReason.COMPLAINED, f"complaint:{provider}")
     elif event.type is EventType.UNSUBSCRIBED:
-        outcome = (
-            SubscriberStatus.UNSUBSCRIBED,
-            SuppressionReason.UNSUBSCRIBED,
-            f"unsubscribe:{provider}",
-        )
+        outcome = (LeaveReason.UNSUBSCRIBED, f"unsubscribe:{provider}")
     else:
         return changes
-    status, reason, cause = outcome
-    if (
-        subscriber is not None
-        and subscriber.status in _ON_THE_LIST
-        and change_status(session, subscriber, status, cause=cause, detail=detail)
-    ):
-        changes[status.value] += 1
-    if address and not is_suppressed(session, address, [policy.suppression_key]):
-        suppress(session, address, reason, policy.suppression_key)
+    reason, cause = outcome
+    if subscriber is not None:
+        departure = leave(
+            session, subscriber, reason, cause=cause, detail=detail, rules=policy.leaving
+        )
+        if departure.status_changed:
+            changes[subscriber.status.value] += 1
+        if departure.suppressed:
+            changes["suppressed"] += 1
+    # The address the report names, when it is not (or not only) a subscriber's.
+    if address and suppress_leaving_address(session, address, reason, policy.leaving):
         changes["suppressed"] += 1
     return changes
 

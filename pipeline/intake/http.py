@@ -140,8 +140,11 @@ class PoliteClient:
         raise FetchError(url, f"gave up after {attempts} attempt{plural}: {last_error}")
 
 
-class _Retry(Exception):
-    """An answer worth asking again for (429, 5xx), after ``after`` seconds at least."""
+class _Retry(PulseError):
+    """An answer worth asking again for (429, 5xx), after ``after`` seconds at least.
+
+    Only ever raised and caught inside :meth:`PoliteClient.get`; callers see a FetchError.
+    """
 
     def __init__(self, message: str, after: float) -> None:
         super().__init__(message)

@@ -122,7 +122,7 @@ def compile_mjml(source: str) -> str:
     """Compile MJML to HTML, turning the compiler's complaint into an :class:`IssueError`."""
     try:
         compiled: str = mjml.mjml2html(source)
-    except Exception as err:  # the binding raises plain exceptions with MRML's message
+    except ValueError as err:  # the binding raises ValueError with MRML's message
         raise IssueError(f"MJML did not compile: {err}") from err
     return compiled
 

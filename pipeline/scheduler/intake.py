@@ -18,7 +18,7 @@ def daily_intake(pulse: Pulse) -> None:
     """One fetch of every source; a failure is logged, never fatal to the scheduler."""
     try:
         outcome = run_intake(pulse)
-    except Exception:  # the weekly send must keep running whatever a board does
+    except Exception:  # the last resort of a job: the weekly send must outlive any board
         log.exception("daily job intake failed")
         return
     for report in outcome.reports:

@@ -41,7 +41,7 @@ class QueueSender:
         while not self._stop.is_set():
             try:
                 drain_signup_mail(self.ctx)
-            except Exception:  # the database may be away for a moment: try again later
+            except Exception:  # the last resort of a background loop: log, try again later
                 log.exception("the signup mail queue could not be sent")
             self._stop.wait(self.interval)
 

@@ -15,6 +15,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from pulse_core.database import transaction, utcnow
+from pulse_core.errors import PulseError
 from subscribers.models import UsedFormToken
 from subscribers.tokens import InvalidToken, TokenSigner
 
@@ -36,7 +37,7 @@ class WebPolicy:
     secure_cookies: bool = False
 
 
-class FormRejected(Exception):
+class FormRejected(PulseError):
     """The form's CSRF token is missing, forged, expired or not this browser's."""
 
 

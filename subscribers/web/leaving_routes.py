@@ -13,9 +13,10 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from pulse_core.database import transaction
-from pulse_core.errors import ValidationError
+from pulse_core.errors import SendFailed, ValidationError
 from subscribers import preferences as prefs
 from subscribers.context import SubscriberContext
+from subscribers.emails import EmailRenderError
 from subscribers.models import Subscriber
 from subscribers.privacy import erase, subscriber_record
 from subscribers.ratelimit import SlidingWindowLimiter
@@ -171,9 +172,7 @@ def add_leaving_routes(router: APIRouter, ctx: SubscriberContext, pages: Pages) 
                 if manage_links.hit(str(view.id)) is None:
                     try:
                         await run_in_threadpool(prefs.send_manage_link, ctx, view.id)
-                    except InvalidToken:
-                        raise
-                    except Exception:  # the provider failed: say so, never a traceback
+                    except (SendFailed, EmailRenderError):  # say so, never a traceback
                         log.exception("could not send a manage link")
                         notice = "We could not send the email just now. Please try again soon."
                         return preferences_page(token, access, 503, notice=notice)
@@ -220,7 +219,7 @@ def _erase(ctx: SubscriberContext, subscriber_id: int) -> None:
     with transaction(ctx.sessions) as session:
         subscriber = session.get(Subscriber, subscriber_id, with_for_update=True)
         if subscriber is not None:
-            erase(session, subscriber, ctx.hash_keys[0], ctx.erasure_hooks)
+            erase(session, subscriber, ctx.leaving, ctx.erasure_hooks)
 
 
 Step = Callable[[SubscriberContext, int, FormData], prefs.SubscriberView]
@@ -246,9 +245,7 @@ def _unsubscribe(ctx: SubscriberContext, sid: int, _form: FormData) -> prefs.Sub
 def _resubscribe(ctx: SubscriberContext, sid: int, _form: FormData) -> prefs.SubscriberView:
     try:
         return prefs.resubscribe(ctx, sid)
-    except (ValidationError, InvalidToken):
-        raise
-    except Exception:  # the provider failed: the status change stands, the person may retry
+    except (SendFailed, EmailRenderError):  # the status change stands, the person may retry
         log.exception("could not send a confirmation email")
         return prefs.subscriber_view(ctx, sid)
 

@@ -10,9 +10,10 @@ from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
 
-from pulse_core.errors import ValidationError
+from pulse_core.errors import SendFailed, ValidationError
 from subscribers.addresses import email_key, normalise_email
 from subscribers.context import WEB_CONSENT_TEXT, SubscriberContext
+from subscribers.emails import EmailRenderError
 from subscribers.fields import clean_first_name
 from subscribers.ratelimit import SlidingWindowLimiter
 from subscribers.signup import (
@@ -209,7 +210,7 @@ def add_signup_routes(
             await run_in_threadpool(renew_confirmation, ctx, token)
         except InvalidToken:
             return invalid_link(False)
-        except Exception:  # the provider's failure is logged; the page stays the same
+        except (SendFailed, EmailRenderError):  # logged; the page stays the same
             log.exception("could not send a renewed confirmation email")
         return check_inbox()
 
@@ -270,5 +271,5 @@ def send_signup_queue(ctx: SubscriberContext) -> None:
     """Send the signup mail queue; a failure is logged, never raised after the response."""
     try:
         drain_signup_mail(ctx)
-    except Exception:
+    except Exception:  # the last resort: a background task after the response, nobody to tell
         log.exception("the signup mail queue could not be sent; the next drain retries")

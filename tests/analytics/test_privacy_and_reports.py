@@ -102,7 +102,7 @@ def test_erasure_removes_the_subscriber_s_clicks(sent: SentIssue) -> None:
     with transaction(sent.pulse.db.sessions) as session:
         subscriber = find_by_email(session, mails[0][0])
         ctx = sent.pulse.subscribers
-        erase(session, subscriber, ctx.hash_keys[0], ctx.erasure_hooks)
+        erase(session, subscriber, ctx.leaving, ctx.erasure_hooks)
     assert engagements(sent.pulse) == 1
 
 

@@ -12,6 +12,7 @@ from itsdangerous import TimestampSigner
 
 from pipeline.web.app import create_app
 from pipeline.wiring import Pulse
+from pulse_core.errors import SendFailed
 from subscribers.display import header_text_problem
 from tests.admin.conftest import Desk, cheap_password_hashing, csrf_of, desk
 from tests.security.test_header_injection import PAYLOAD
@@ -142,7 +143,7 @@ def test_no_token_reaches_the_logs_during_the_attacks(
     ]
 
     def failing(self: object, email: object) -> None:
-        raise OSError("provider down")
+        raise SendFailed("provider down")
 
     monkeypatch.setattr("pipeline.delivery.transactional.TransactionalSender.__call__", failing)
     for token in tokens:

@@ -14,6 +14,7 @@ from pipeline.delivery.transactional import TransactionalSender
 from pipeline.web.mail_sender import QueueSender
 from pipeline.wiring import Pulse
 from pulse_core.database import transaction
+from pulse_core.errors import SendFailed
 from subscribers import signup
 from subscribers.history import change_status, history_of
 from subscribers.models import ConfirmationSend, QueuedMail, Subscriber, SubscriberStatus
@@ -82,7 +83,7 @@ def test_a_failed_queued_email_is_retried_by_the_next_drain(
     client: TestClient, site: Pulse, outbox: Outbox, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     def failing(self: TransactionalSender, email: OutgoingEmail) -> None:
-        raise OSError("provider down")
+        raise SendFailed("provider down")
 
     with monkeypatch.context() as patched:
         patched.setattr(TransactionalSender, "__call__", failing)
@@ -217,7 +218,7 @@ def test_an_erased_address_that_complained_stays_suppressed_on_a_new_signup(
     with transaction(site.db.sessions) as session:
         row = session.get(Subscriber, sid)
         assert row is not None
-        erase(session, row, site.subscribers.hash_keys[0])
+        erase(session, row, site.subscribers.leaving)
     before = len(outbox.to("erased@example.com"))
     sign_up(client, "erased@example.com", "Eve")
     again = subscriber(site, "erased@example.com")

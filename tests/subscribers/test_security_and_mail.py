@@ -10,8 +10,9 @@ from fastapi.testclient import TestClient
 
 from pipeline.delivery.message import Batch
 from pipeline.delivery.providers.base import Capabilities, Provider, SendResult, SendStatus
-from pipeline.delivery.providers.errors import ProviderError
+from pipeline.delivery.providers.errors import TransientProviderError
 from pipeline.delivery.transactional import TransactionalSender
+from pipeline.errors import SendFailed
 from pipeline.wiring import Pulse
 from subscribers.outgoing import OutgoingEmail
 from subscribers.ratelimit import SlidingWindowLimiter
@@ -93,10 +94,28 @@ class RefusingProvider(Provider):
         ]
 
 
-def test_a_refused_transactional_email_raises_a_provider_error() -> None:
+class FailingProvider(Provider):
+    name = "failing"
+    capabilities = Capabilities(max_batch=1)
+
+    def send_batch(self, batch: Batch) -> list[SendResult]:
+        raise TransientProviderError(self.name, "down for maintenance", status_code=503)
+
+
+def test_a_refused_transactional_email_raises_send_failed_for_good() -> None:
+    # SendEmail's contract: SendFailed and nothing else (issue 14), permanent for a refusal.
     send = TransactionalSender(RefusingProvider, Address("Pulse", "pulse", "example.com"))
-    with pytest.raises(ProviderError, match="bad address"):
+    with pytest.raises(SendFailed, match="bad address") as caught:
         send(OutgoingEmail(to="a@example.com", subject="s", html="<p>h</p>", text="t"))
+    assert caught.value.permanent
+
+
+def test_a_provider_failure_is_raised_as_send_failed_with_the_provider_error_as_cause() -> None:
+    send = TransactionalSender(FailingProvider, Address("Pulse", "pulse", "example.com"))
+    with pytest.raises(SendFailed, match="down for maintenance") as caught:
+        send(OutgoingEmail(to="a@example.com", subject="s", html="<p>h</p>", text="t"))
+    assert isinstance(caught.value.__cause__, TransientProviderError)
+    assert not caught.value.permanent
 
 
 def test_sliding_window_limiter_allows_n_per_window_then_reports_the_wait() -> None:

@@ -84,7 +84,7 @@ def signing_key(url: str, context: VerifyContext) -> rsa.RSAPublicKey:
         certificate = x509.load_pem_x509_certificate(context.http_get(url))
     except ValueError as err:
         raise WebhookRejected(NAME, "signing certificate is unreadable") from err
-    except Exception as err:  # the network: any failure means we cannot verify
+    except OSError as err:  # the network (requests' errors are OSErrors): we cannot verify
         log.warning("could not fetch the SNS signing certificate: %s", type(err).__name__)
         raise WebhookRejected(NAME, "signing certificate could not be fetched") from err
     now = datetime.now(UTC)
@@ -125,7 +125,7 @@ def confirm_subscription(envelope: Mapping[str, Any], context: VerifyContext) ->
         raise WebhookRejected(NAME, "SubscribeURL is not on an SNS https host")
     try:
         context.http_get(url)
-    except Exception as err:  # SNS resends the confirmation; say so rather than fail loudly
+    except OSError as err:  # the network: SNS resends the confirmation, so say so and refuse
         log.warning("could not confirm the SNS subscription: %s", type(err).__name__)
         raise WebhookRejected(NAME, "subscription could not be confirmed") from err
     log.info("confirmed the SNS subscription to %s", envelope.get("TopicArn"))
