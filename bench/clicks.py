@@ -35,7 +35,7 @@ from pipeline.analytics.models import Engagement
 from pipeline.analytics.tokens import ClickSigner
 from pipeline.delivery.compose import IssueMailer
 from pipeline.delivery.models import Delivery
-from pipeline.delivery.outbox import ClaimedDelivery
+from pipeline.delivery.store import ClaimedDelivery
 from pipeline.demo.seed import seed_week
 from pipeline.issues.build import get_issue
 from pipeline.issues.links import links_from_json

@@ -30,8 +30,8 @@ from _common import (
 
 from pipeline import weekly
 from pipeline.delivery.compose import IssueMailer
-from pipeline.delivery.outbox import ClaimedDelivery
 from pipeline.delivery.providers.postmark import PostmarkProvider
+from pipeline.delivery.store import ClaimedDelivery
 from pipeline.issues.build import get_issue
 from pulse_core.database import transaction
 

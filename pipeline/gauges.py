@@ -16,8 +16,9 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
-from pipeline.delivery.breaker import measure
 from pipeline.delivery.outbox import counts_by_status
+from pipeline.delivery.sql_store import measure_health
+from pipeline.events.send_health import event_figures
 from pipeline.issues.models import Issue, IssueStatus
 from subscribers.history import SubscriberChange
 from subscribers.models import SubscriberStatus
@@ -126,7 +127,7 @@ def _database_families(session: Session) -> Iterator[Any]:
     )
     progress.add_metric(week, done / total if total else 0.0)
     yield progress
-    health = measure(session, issue.id)
+    health = measure_health(session, issue.id, event_figures)
     bounce = GaugeMetricFamily(
         "pulse_issue_hard_bounce_ratio",
         "Hard bounces per message sent, current issue.",

@@ -18,9 +18,10 @@ from pipeline.delivery.liveness import process_liveness
 from pipeline.delivery.message import build_mime
 from pipeline.delivery.providers.base import Provider
 from pipeline.delivery.ratelimit import windows_for
-from pipeline.delivery.retry import RecipientRetryPolicy
+from pipeline.delivery.retry import RetryPolicy
 from pipeline.delivery.send_lock import send_lock
 from pipeline.errors import IssueError
+from pipeline.events.send_health import event_figures
 from pipeline.issues.build import BuildResult, build_issue, get_issue
 from pipeline.issues.lint import lint_issue
 from pipeline.issues.models import Issue, IssueStatus
@@ -83,11 +84,7 @@ def send_options(settings: Settings, provider: Provider) -> SendOptions:
     return SendOptions(
         batch_size=settings.batch_size,
         concurrency=settings.send_concurrency,
-        retries=settings.send_retries,
-        backoff_base=settings.send_backoff_base,
-        backoff_max=settings.send_backoff_max,
         lease_seconds=settings.send_lease_seconds,
-        pause_after_failed_batches=settings.pause_after_failed_batches,
         rate_windows=windows_for(per_second, settings.send_hourly_cap, settings.send_daily_cap),
         per_second=per_second,
         breaker=BreakerThresholds(
@@ -96,13 +93,18 @@ def send_options(settings: Settings, provider: Provider) -> SendOptions:
             min_sent=settings.breaker_min_sent,
         ),
         suppression_key=suppression_keys(settings.secret_keys())[0],
-        retry_policy=RecipientRetryPolicy(
+        retry=RetryPolicy(
+            request_retries=settings.send_retries,
+            backoff_base=settings.send_backoff_base,
+            backoff_max=settings.send_backoff_max,
+            pause_after_failed_batches=settings.pause_after_failed_batches,
             first_delay=settings.retry_first_delay,
             max_delay=settings.retry_max_delay,
             give_up_after=settings.retry_give_up_after,
             max_retries=settings.retry_max_retries,
         ),
         idle_wait=settings.send_idle_wait,
+        read_events=event_figures,
     )
 
 

@@ -11,8 +11,8 @@ from sqlalchemy.orm import Session
 
 from pipeline.content.validate import required_text
 from pipeline.delivery.compose import IssueMailer
-from pipeline.delivery.outbox import ClaimedDelivery
 from pipeline.delivery.providers.base import SendResult
+from pipeline.delivery.store import ClaimedDelivery
 from pipeline.errors import IssueError, ValidationError
 from pipeline.issues.assemble import assemble_issue
 from pipeline.issues.build import FROZEN, build_issue

@@ -1,19 +1,14 @@
 """The circuit breaker: pause a send whose bounce or complaint rate says something is wrong.
 
 Rates are measured over this issue's messages the provider accepted, from the events the
-webhooks recorded (``provider_events`` rows matched to this issue's deliveries). A minimum
-number of sent messages keeps one early bounce from stopping a send.
+webhooks recorded (``provider_events`` rows matched to this issue's deliveries, counted by
+the events side and read through the send store's ``health``). A minimum number of sent
+messages keeps one early bounce from stopping a send.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-
-from sqlalchemy import and_, distinct, func, select
-from sqlalchemy.orm import Session
-
-from pipeline.delivery.models import Delivery, DeliveryStatus
-from pipeline.events.models import BounceKind, EventType, ProviderEvent
 
 
 @dataclass(frozen=True)
@@ -26,36 +21,24 @@ class BreakerThresholds:
 
 
 @dataclass(frozen=True)
+class EventFigures:
+    """What the webhooks reported about one issue: distinct deliveries affected.
+
+    Counted on the events side (``pipeline.events.send_health``), which imports delivery and
+    not the other way round; the send store is handed the function that counts them.
+    """
+
+    hard_bounces: int = 0
+    complaints: int = 0
+
+
+@dataclass(frozen=True)
 class SendHealth:
+    """Messages the provider accepted so far, and how many of them went wrong."""
+
     sent: int
     hard_bounces: int
     complaints: int
-
-
-def measure(session: Session, issue_id: int) -> SendHealth:
-    """Messages sent so far and distinct deliveries that hard-bounced or drew a complaint."""
-    sent = session.scalar(
-        select(func.count())
-        .select_from(Delivery)
-        .where(Delivery.issue_id == issue_id, Delivery.status == DeliveryStatus.SENT)
-    )
-
-    def affected(*conditions: object) -> int:
-        query = (
-            select(func.count(distinct(ProviderEvent.delivery_id)))
-            .select_from(ProviderEvent)
-            .join(Delivery, Delivery.id == ProviderEvent.delivery_id)
-            .where(Delivery.issue_id == issue_id, and_(*conditions))  # type: ignore[arg-type]
-        )
-        return int(session.scalar(query) or 0)
-
-    return SendHealth(
-        sent=int(sent or 0),
-        hard_bounces=affected(
-            ProviderEvent.type == EventType.BOUNCED, ProviderEvent.bounce_kind == BounceKind.HARD
-        ),
-        complaints=affected(ProviderEvent.type == EventType.COMPLAINED),
-    )
 
 
 def trip_reason(health: SendHealth, limits: BreakerThresholds) -> str | None:

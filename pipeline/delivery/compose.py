@@ -9,7 +9,7 @@ from urllib.parse import quote
 
 from pipeline.analytics.tracking import UNTRACKED_PIXEL, ClickTracking
 from pipeline.delivery.message import Batch, Recipient, clean_display_name
-from pipeline.delivery.outbox import ClaimedDelivery
+from pipeline.delivery.store import ClaimedDelivery
 from pipeline.issues.links import direct_values, links_from_json
 from pipeline.issues.merge import MergeTemplate, html_values, link_field
 from pipeline.issues.models import Issue

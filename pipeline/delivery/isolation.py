@@ -23,7 +23,7 @@ from pipeline.delivery.providers.errors import BadRecipientInBatch, ProviderErro
 log = logging.getLogger(__name__)
 
 Deliver = Callable[[PreparedBatch], "list[SendResult] | None"]
-Record = Callable[[Sequence[SendResult]], None]
+Record = Callable[[Sequence[SendResult]], object]  # what it returns is not used
 
 
 @dataclass

@@ -5,7 +5,7 @@ from __future__ import annotations
 import enum
 from datetime import datetime
 
-from sqlalchemy import Float, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import Float, ForeignKey, Index, Integer, String, Text, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from pulse_core.database import Base, UTCDateTime, utcnow
@@ -28,8 +28,18 @@ class Delivery(Base):
     __tablename__ = "deliveries"
     __table_args__ = (
         UniqueConstraint("issue_id", "subscriber_id", name="uq_deliveries_issue_subscriber"),
-        # Claims scan pending rows of one issue in id order.
+        # Claims scan pending rows of one issue in id order (skipping any not yet due).
         Index("ix_deliveries_issue_status_id", "issue_id", "status", "id"),
+        # Rows set aside to retry are few: this partial index finds the next one due and
+        # counts those waiting without scanning the issue, and rows never deferred (nearly
+        # all) have no entry, so claims and results do not pay for it.
+        Index(
+            "ix_deliveries_retry_due",
+            "issue_id",
+            "not_before",
+            sqlite_where=text("not_before IS NOT NULL"),
+            postgresql_where=text("not_before IS NOT NULL"),
+        ),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -41,6 +51,8 @@ class Delivery(Base):
         status_enum(DeliveryStatus, "delivery_status"), default=DeliveryStatus.PENDING
     )
     attempts: Mapped[int] = mapped_column(Integer, default=0)
+    # How long the sender that claimed the row holds it (``sending`` rows only); a pending
+    # row's wait for a retry is ``not_before``, never this.
     lease_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
     provider_message_id: Mapped[str | None] = mapped_column(String(200), index=True)
     last_error: Mapped[str | None] = mapped_column(Text)
@@ -85,3 +97,15 @@ class SendHold(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     until: Mapped[float] = mapped_column(Float, index=True)  # Unix time in seconds
     reason: Mapped[str] = mapped_column(Text)
+
+
+class SendLock(Base):
+    """The process currently sending an issue (see send_lock.py)."""
+
+    __tablename__ = "send_locks"
+
+    issue_id: Mapped[int] = mapped_column(
+        ForeignKey("issues.id", ondelete="CASCADE"), primary_key=True
+    )
+    owner: Mapped[str] = mapped_column(String(200))
+    heartbeat_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

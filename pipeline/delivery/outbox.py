@@ -12,7 +12,6 @@ from __future__ import annotations
 import uuid
 from collections import Counter
 from collections.abc import Collection, Sequence
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import Table, and_, bindparam, exists, func, insert, literal, or_, select, update
@@ -21,7 +20,8 @@ from sqlalchemy.sql.elements import ColumnElement
 
 from pipeline.delivery.models import Delivery, DeliveryStatus
 from pipeline.delivery.providers.base import SendResult
-from pipeline.delivery.retry import RecipientRetryPolicy
+from pipeline.delivery.retry import RetryPolicy
+from pipeline.delivery.store import ClaimedBatch, ClaimedDelivery
 from pipeline.delivery.withdraw import skip_pending_deliveries
 from pulse_core.database import utcnow
 from subscribers.leaving import LeaveReason, LeavingRules, leave
@@ -31,16 +31,6 @@ from subscribers.models import Subscriber, SubscriberStatus
 CLAIM_LOCK_KEY = 0x50554C5345
 # Who may still be mailed at claim time; the paused-subscribers feature may add to this.
 CLAIMABLE = frozenset({SubscriberStatus.ACTIVE})
-
-
-@dataclass(frozen=True)
-class ClaimedDelivery:
-    """A leased row with what is needed to address the message."""
-
-    delivery_id: int
-    subscriber_id: int
-    email: str
-    first_name: str | None
 
 
 def create_deliveries(session: Session, issue_id: int) -> int:
@@ -78,19 +68,6 @@ def _not_paused(now: datetime) -> ColumnElement[bool]:
 def _count_rows(session: Session, issue_id: int) -> int:
     query = select(func.count()).select_from(Delivery).where(Delivery.issue_id == issue_id)
     return int(session.scalar(query) or 0)
-
-
-@dataclass(frozen=True)
-class ClaimedBatch:
-    """Rows leased together under one claim token."""
-
-    token: str
-    rows: list[ClaimedDelivery]
-    replay: bool = False  # handed out again: its process died, or its lease ran out
-
-    @property
-    def ids(self) -> list[int]:
-        return [row.delivery_id for row in self.rows]
 
 
 def claim_next_batch(
@@ -279,7 +256,7 @@ def record_results(
     results: Sequence[SendResult],
     *,
     suppression_key: str | None = None,
-    retry_policy: RecipientRetryPolicy | None = None,
+    retry_policy: RetryPolicy | None = None,
 ) -> Counter[str]:
     """Apply the provider's per-recipient answers; returns counts by outcome.
 
@@ -314,7 +291,7 @@ def record_results(
     refused = [r for r in results if not r.status.accepted]
     if not refused:
         return outcome
-    policy = retry_policy or RecipientRetryPolicy()
+    policy = retry_policy or RetryPolicy()
     retries_so_far = dict(
         session.execute(
             select(Delivery.id, Delivery.retries).where(
@@ -324,26 +301,17 @@ def record_results(
         ).all()
     )
     for result in refused:
-        values: dict[str, object] = {"lease_until": None, "lease_owner": None}
         # A row no longer ``sending`` is left as it is by the update below.
-        failures = retries_so_far.get(result.delivery_id, 0) + 1
-        if result.status.permanent:
-            values |= {"status": DeliveryStatus.FAILED, "last_error": result.error}
-            outcome["failed"] += 1
-        elif policy.gives_up(failures):
-            values |= {
-                "status": DeliveryStatus.FAILED,
-                "last_error": f"gave up after {failures} temporary refusals: {result.error}",
-            }
-            outcome["failed"] += 1
-        else:
-            values |= {
-                "status": DeliveryStatus.PENDING,
-                "last_error": result.error,
-                "retries": failures,
-                "not_before": now + timedelta(seconds=policy.delay(failures)),
-            }
-            outcome["retry"] += 1
+        row = policy.after_refusal(result, retries_so_far.get(result.delivery_id, 0), now)
+        outcome["retry" if row.status is DeliveryStatus.PENDING else "failed"] += 1
+        values = {
+            "status": row.status,
+            "last_error": row.error,
+            "retries": row.retries,
+            "not_before": row.not_before,
+            "lease_until": None,
+            "lease_owner": None,
+        }
         session.execute(
             update(Delivery)
             .where(Delivery.id == result.delivery_id, Delivery.status == DeliveryStatus.SENDING)
@@ -354,8 +322,14 @@ def record_results(
     return outcome
 
 
-def release_batch(session: Session, delivery_ids: Sequence[int], error: str) -> None:
-    """Return a batch the provider did not take to the queue, noting why."""
+def release_batch(
+    session: Session,
+    delivery_ids: Sequence[int],
+    error: str,
+    *,
+    not_before: datetime | None = None,
+) -> None:
+    """Return a batch the provider did not take to the queue, noting why (and when it may go)."""
     session.execute(
         update(Delivery)
         .where(Delivery.id.in_(delivery_ids), Delivery.status == DeliveryStatus.SENDING)
@@ -365,6 +339,7 @@ def release_batch(session: Session, delivery_ids: Sequence[int], error: str) -> 
             lease_owner=None,
             claim_token=None,
             last_error=error,
+            not_before=not_before,
         )
     )
 

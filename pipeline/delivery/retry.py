@@ -1,35 +1,48 @@
 """The retry policy, in one place: what is retried, how soon, and when to give up.
 
-Three kinds of "try again later", each with its own clock:
+:class:`RetryPolicy` holds every rule; the engine, the send stores and the provider adapters
+(their hint cap) all read it, and the wiring builds it from the ``PULSE_SEND_*`` and
+``PULSE_RETRY_*`` settings (``PULSE_SEND_RETRIES`` is ``request_retries``,
+``PULSE_PAUSE_AFTER_FAILED_BATCHES`` is ``pause_after_failed_batches``, and so on):
 
-1. **A whole request failed** (429, 5xx, a timeout, a dropped connection): the same batch is
-   sent again by the same thread after :func:`backoff_delay` — exponential from
-   ``PULSE_SEND_BACKOFF_BASE`` up to ``PULSE_SEND_BACKOFF_MAX``, with jitter, never sooner
-   than the provider's ``Retry-After`` / ``X-RateLimit-Reset`` hint (capped at
-   :data:`MAX_HINT`). After ``PULSE_SEND_RETRIES`` retries the batch goes back to the queue;
-   ``PULSE_PAUSE_AFTER_FAILED_BATCHES`` such batches in a row pause the send.
-2. **The provider asked everyone to wait** (a 429 with a hint): the wait is recorded in
-   ``send_holds`` and every thread of every worker waits it out before its next request
-   (ratelimit.py), not only the thread that was told.
-3. **One recipient was refused for now** (SMTP 4xx, SES throttling: ``SendStatus.FAILED`` or
-   ``UNKNOWN``): that row goes back to the queue with a "not before" time, as an MTA keeps a
-   deferred message — :class:`RecipientRetryPolicy`: the first retry after
-   ``PULSE_RETRY_FIRST_DELAY`` (60 s), doubling up to ``PULSE_RETRY_MAX_DELAY`` (1 h), until
-   the schedule has run ``PULSE_RETRY_GIVE_UP_AFTER`` (24 h: 28 retries) or
-   ``PULSE_RETRY_MAX_RETRIES`` (50) retries were made; then the row is ``failed`` with the
-   last reason. The schedule counts retries, not wall-clock time, so a
-   send paused for a day does not give up on its recipients the moment it resumes.
+==============================  =============  ==============================  =====================
+What happened                   Retried        How soon                        Gives up
+==============================  =============  ==============================  =====================
+A request failed: 429, 5xx,     the batch, by  ``backoff``: jittered, from     after ``request_
+timeout, lost connection        its thread     ``backoff_base`` doubling to    retries``: a failed
+                                               ``backoff_max``; never before   batch (see below)
+                                               the provider's hint
+A ``Retry-After`` /             every sender   the hint, at most ``max_hint``  —
+``X-RateLimit-Reset`` hint      waits          (``send_holds``, all workers)
+A request refused for some      the others     at once, split until the bad    the bad ones fail;
+addresses (``BadRecipient…``)                  ones are alone (isolation.py)   too many: pause
+A request refused outright      no             —                               the send pauses
+(credentials, endpoint, build)
+One recipient refused for now   that row       ``recipient_delay``: from       ``give_up_after`` or
+(``FAILED`` / ``UNKNOWN``)                     ``first_delay`` doubling to     ``max_retries``:
+                                               ``max_delay`` (``not_before``)  the row fails
+One recipient refused for good  no             —                               the row fails
+(``INVALID`` / ``REJECTED``)
+Failed batches in a row         —              —                               ``pause_after_failed_
+                                                                               batches``: pause
+==============================  =============  ==============================  =====================
 
-A run does not sit idle for hours waiting for such retries: when nothing is claimable and the
-next retry is further away than ``PULSE_SEND_IDLE_WAIT`` (60 s), the run ends with the issue
-still ``sending`` and the retries pending (``pulse issue status`` shows them; the CLI exits 3).
-``pulse worker``, the scheduler's periodic re-check or ``pulse issue resume`` send them when due.
+The recipient schedule counts retries, not wall-clock time, so a send paused for a day does
+not give up on its recipients the moment it resumes. A run does not sit idle for hours
+waiting for such retries: when nothing is claimable and the next retry is further away than
+``PULSE_SEND_IDLE_WAIT`` (60 s), the run ends with the issue still ``sending`` and the retries
+pending (``pulse issue status`` shows them; the CLI exits 3). ``pulse worker``, the
+scheduler's periodic re-check or ``pulse issue resume`` send them when due.
 """
 
 from __future__ import annotations
 
 import random
 from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from pipeline.delivery.models import DeliveryStatus
+from pipeline.delivery.providers.base import SendResult
 
 # A provider hint longer than this is taken as this: a millisecond timestamp read as seconds
 # must not stall a send for years, and a long wait is better re-asked than slept through.
@@ -43,44 +56,66 @@ def capped_hint(hint: float | None) -> float | None:
     return min(max(hint, 0.0), MAX_HINT)
 
 
-def backoff_delay(
-    attempt: int,
-    *,
-    base: float,
-    cap: float,
-    hint: float | None = None,
-    rng: random.Random | None = None,
-) -> float:
-    """Seconds to wait before retry number ``attempt`` (0 for the first retry) of a request.
+@dataclass(frozen=True)
+class RowOutcome:
+    """What becomes of one refused recipient's row (see :meth:`RetryPolicy.after_refusal`)."""
 
-    Jitter (a uniform draw between half and all of the exponential bound) spreads workers'
-    retries apart; a ``Retry-After`` / ``X-RateLimit-Reset`` hint is a floor, since sending
-    earlier would only be refused again.
-    """
-    bound = min(cap, base * (2**attempt))
-    delay = (rng or random).uniform(bound / 2, bound)
-    hint = capped_hint(hint)
-    if hint is not None:
-        delay = max(delay, hint)
-    return delay
+    status: DeliveryStatus  # FAILED, or PENDING to be tried again
+    error: str | None
+    retries: int  # temporary refusals so far, this one included
+    not_before: datetime | None = None  # when a PENDING row may be claimed again
 
 
 @dataclass(frozen=True)
-class RecipientRetryPolicy:
-    """When a temporarily refused recipient is tried again, and when they are given up."""
+class RetryPolicy:
+    """Every retry rule of a send (the table in this module's docstring)."""
 
+    # Whole requests (PULSE_SEND_RETRIES, PULSE_SEND_BACKOFF_BASE / _MAX)
+    request_retries: int = 5
+    backoff_base: float = 1.0
+    backoff_max: float = 60.0
+    max_hint: float = MAX_HINT
+    pause_after_failed_batches: int = 3  # PULSE_PAUSE_AFTER_FAILED_BATCHES
+    # One recipient refused for now (PULSE_RETRY_*)
     first_delay: float = 60.0
     max_delay: float = 3600.0
     give_up_after: float = 86_400.0
     max_retries: int = 50  # whichever comes first: the schedule's length or this many retries
 
-    def delay(self, retry: int) -> float:
-        """Seconds before retry number ``retry`` (1 for the first)."""
+    # Whole requests ---------------------------------------------------------------------
+
+    def retries_request(self, attempt: int) -> bool:
+        """Whether a request that failed on try ``attempt`` (0 for the first) is tried again."""
+        return attempt < self.request_retries
+
+    def backoff(
+        self, attempt: int, hint: float | None = None, rng: random.Random | None = None
+    ) -> float:
+        """Seconds to wait before retry number ``attempt`` (0 for the first) of a request.
+
+        Jitter (a uniform draw between half and all of the exponential bound) spreads workers'
+        retries apart; a ``Retry-After`` / ``X-RateLimit-Reset`` hint is a floor, since sending
+        earlier would only be refused again.
+        """
+        bound = min(self.backoff_max, self.backoff_base * (2**attempt))
+        delay = (rng or random).uniform(bound / 2, bound)
+        if hint is not None:
+            delay = max(delay, min(max(hint, 0.0), self.max_hint))
+        return delay
+
+    def pauses_after(self, failed_in_a_row: int) -> bool:
+        """Whether this many failed batches in a row pause the send."""
+        return failed_in_a_row >= self.pause_after_failed_batches
+
+    # One recipient refused for now -----------------------------------------------------
+
+    def recipient_delay(self, retry: int) -> float:
+        """Seconds before a recipient's retry number ``retry`` (1 for the first)."""
         return float(min(self.max_delay, self.first_delay * 2 ** max(retry - 1, 0)))
 
     def elapsed(self, retries: int) -> float:
         """How long the schedule has run once ``retries`` retries have been scheduled."""
-        return sum(self.delay(n) for n in range(1, retries + 1))
+        return sum(self.recipient_delay(n) for n in range(1, retries + 1))
 
     def gives_up(self, failures: int) -> bool:
         """After ``failures`` temporary refusals, whether to fail the recipient for good.
@@ -97,3 +132,17 @@ class RecipientRetryPolicy:
         while not self.gives_up(failures):
             failures += 1
         return failures - 1
+
+    def after_refusal(self, result: SendResult, retries_so_far: int, now: datetime) -> RowOutcome:
+        """What a refused recipient's row becomes: failed for good, or pending until a time.
+
+        Every send store applies this one decision, so SQL and memory agree on it.
+        """
+        failures = retries_so_far + 1
+        if result.status.permanent:
+            return RowOutcome(DeliveryStatus.FAILED, result.error, retries_so_far)
+        if self.gives_up(failures):
+            error = f"gave up after {failures} temporary refusals: {result.error}"
+            return RowOutcome(DeliveryStatus.FAILED, error, retries_so_far)
+        not_before = now + timedelta(seconds=self.recipient_delay(failures))
+        return RowOutcome(DeliveryStatus.PENDING, result.error, failures, not_before)

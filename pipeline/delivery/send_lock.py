@@ -18,8 +18,8 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from pipeline.delivery.liveness import ProcessLiveness, display_owner, parse_owner
+from pipeline.delivery.models import SendLock
 from pipeline.errors import IssueError
-from pipeline.scheduler.models import SendLock
 from pulse_core.database import transaction, utcnow
 
 # Only for a lock row written by an older version (its owner has no liveness key): such a

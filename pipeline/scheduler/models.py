@@ -2,14 +2,15 @@
 
 ``issue_milestones`` records once-per-week facts ("the weekly run happened", "the reminder
 went out", "an editor approved"); its unique (week, kind) key is what lets two schedulers
-race and only one of them act. ``send_locks`` names the one process sending a week.
+race and only one of them act. The send lock (one process sending a week) is delivery's:
+``pipeline.delivery.models.SendLock``.
 """
 
 from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy import Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from pulse_core.database import Base, UTCDateTime, utcnow
@@ -26,15 +27,3 @@ class IssueMilestone(Base):
     kind: Mapped[str] = mapped_column(String(30))
     at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     detail: Mapped[str | None] = mapped_column(Text)
-
-
-class SendLock(Base):
-    """The process currently sending an issue; stale when its heartbeat stops."""
-
-    __tablename__ = "send_locks"
-
-    issue_id: Mapped[int] = mapped_column(
-        ForeignKey("issues.id", ondelete="CASCADE"), primary_key=True
-    )
-    owner: Mapped[str] = mapped_column(String(200))
-    heartbeat_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

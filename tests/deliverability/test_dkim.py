@@ -15,6 +15,7 @@ from aiosmtpd.controller import Controller
 from pipeline.deliverability.dkim import DkimSigner, load_key
 from pipeline.delivery.engine import SendOptions, begin_send, run_send
 from pipeline.delivery.providers.smtp import SmtpProvider
+from pipeline.delivery.retry import RetryPolicy
 from pipeline.delivery.verp import ReturnPaths
 from pipeline.errors import ConfigError
 from pipeline.provider_wiring import make_provider
@@ -146,7 +147,7 @@ def test_smtp_messages_verify_and_leave_with_a_verp_return_path(
         provider,
         pulse.identity,
         pulse.signer,
-        options=SendOptions(batch_size=10, backoff_base=0.01, backoff_max=0.05),
+        options=SendOptions(batch_size=10, retry=RetryPolicy(backoff_base=0.01, backoff_max=0.05)),
     )
     provider.close()
     assert report.finished and report.sent == 4

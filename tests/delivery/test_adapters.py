@@ -28,7 +28,6 @@ from pipeline.delivery.providers.errors import (
     TransientProviderError,
 )
 from pipeline.delivery.providers.http import (
-    MAX_RETRY_HINT,
     HandlerTransport,
     HttpAnswer,
     HttpRequest,
@@ -38,6 +37,7 @@ from pipeline.delivery.providers.mailgun import MailgunProvider, base_url
 from pipeline.delivery.providers.postmark import PostmarkProvider
 from pipeline.delivery.providers.resend import ResendProvider, idempotency_key
 from pipeline.delivery.providers.sendgrid import SendGridProvider, safe_name
+from pipeline.delivery.retry import MAX_HINT
 from pipeline.delivery.transactional import TransactionalSender
 from pipeline.issues.merge import MergeTemplate
 from pipeline.provider_wiring import PROVIDERS
@@ -96,8 +96,8 @@ def postmark(transport: HandlerTransport) -> PostmarkProvider:
         ({"X-RateLimit-Reset": str(int(NOW) + 12)}, 12.0),  # epoch seconds (SendGrid)
         ({"X-RateLimit-Reset": str(int(NOW * 1000) + 4000)}, 4.0),  # epoch milliseconds
         ({"X-RateLimit-Reset": "3"}, 3.0),  # seconds from now
-        ({"X-RateLimit-Reset": str(int(NOW * 1000) * 1000)}, MAX_RETRY_HINT),  # absurd: capped
-        ({"Retry-After": "99999999"}, MAX_RETRY_HINT),
+        ({"X-RateLimit-Reset": str(int(NOW * 1000) * 1000)}, MAX_HINT),  # absurd: capped
+        ({"Retry-After": "99999999"}, MAX_HINT),
         ({"Retry-After": "Thu, 01 Jan 1970 00:00:00 GMT"}, 0.0),  # in the past
         ({"Retry-After": "soon", "X-RateLimit-Reset": "5"}, 5.0),  # a bad one, then the other
         ({"Retry-After": "nan"}, None),
@@ -113,14 +113,14 @@ def test_retry_hints_in_every_form_are_parsed_and_capped(
 @given(st.dictionaries(st.sampled_from(["Retry-After", "X-RateLimit-Reset"]), st.text()))
 def test_any_retry_hint_is_none_or_within_the_cap(headers: dict[str, str]) -> None:
     hint = retry_after_seconds(headers, NOW)
-    assert hint is None or 0.0 <= hint <= MAX_RETRY_HINT
+    assert hint is None or 0.0 <= hint <= MAX_HINT
 
 
 def test_a_429_carries_the_capped_hint() -> None:
     provider = postmark(replying(answer(429, {}, Retry_After=str(int(time.time() * 1000)))))
     with pytest.raises(TransientProviderError) as caught:
         provider.send_batch(batch())
-    assert caught.value.retry_after is not None and caught.value.retry_after <= MAX_RETRY_HINT
+    assert caught.value.retry_after is not None and caught.value.retry_after <= MAX_HINT
 
 
 # Postmark ----------------------------------------------------------------------------

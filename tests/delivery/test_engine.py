@@ -27,9 +27,10 @@ from pipeline.delivery.ratelimit import (
     earliest_start,
     windows_for,
 )
-from pipeline.delivery.retry import backoff_delay
+from pipeline.delivery.retry import RetryPolicy
 from pipeline.errors import ValidationError
 from pipeline.events.models import BounceKind, EventType, ProviderEvent
+from pipeline.events.send_health import event_figures
 from pipeline.issues.merge import MergeTemplate
 from pipeline.issues.models import Issue, IssueStatus
 from pipeline.wiring import Pulse
@@ -94,10 +95,12 @@ def test_releases_never_exceed_the_cap_in_any_one_second_window(
 
 def test_backoff_grows_exponentially_and_honours_the_providers_hint() -> None:
     rng = random.Random(1)
-    delays = [backoff_delay(n, base=1.0, cap=60.0, rng=rng) for n in range(8)]
+    policy = RetryPolicy(backoff_base=1.0, backoff_max=60.0)
+    delays = [policy.backoff(n, rng=rng) for n in range(8)]
     assert all(2**n / 2 <= d <= 2**n for n, d in enumerate(delays[:5]))
     assert max(delays) <= 60.0
-    assert backoff_delay(0, base=1.0, cap=60.0, hint=30.0, rng=rng) == 30.0
+    assert policy.backoff(0, hint=30.0, rng=rng) == 30.0
+    assert policy.backoff(0, hint=5000.0, rng=rng) == policy.max_hint
 
 
 def test_retry_after_hints_are_read_in_every_documented_form() -> None:
@@ -118,6 +121,7 @@ def small_batches(**overrides: object) -> SendOptions:
         "batch_size": 10,
         "breaker": BreakerThresholds(hard_bounce_rate=0.05, complaint_rate=0.001, min_sent=10),
         "breaker_interval": 0.0,
+        "read_events": event_figures,
     }
     return SendOptions(**(values | overrides))  # type: ignore[arg-type]
 

@@ -23,7 +23,7 @@ from pipeline.delivery.models import Delivery, DeliveryStatus
 from pipeline.delivery.outbox import ClaimedBatch, claim_batch, record_results
 from pipeline.delivery.providers.base import Capabilities, Provider, SendResult, SendStatus
 from pipeline.delivery.report import RunEnd
-from pipeline.delivery.retry import RecipientRetryPolicy
+from pipeline.delivery.retry import RetryPolicy
 from pipeline.issues.models import Issue, IssueStatus
 from pipeline.wiring import Pulse
 from pulse_core.database import transaction, utcnow
@@ -193,7 +193,7 @@ def test_a_deferred_recipient_waits_its_turn_and_the_run_ends_with_retries_pendi
     seed_and_build(pulse, 20)
     provider = Deferring()
     provider.deferred.add(first_email(pulse))
-    report = send(pulse, provider, retry_policy=RecipientRetryPolicy(first_delay=3600))
+    report = send(pulse, provider, retry=RetryPolicy(first_delay=3600))
     assert report.end is RunEnd.RETRIES_PENDING and report.retries_pending == 1  # type: ignore[attr-defined]
     assert report.outcome == {"sent": 19, "retry": 1}  # type: ignore[attr-defined]
     assert issue_status(pulse) is IssueStatus.SENDING  # not paused, not failed: under way
@@ -225,14 +225,14 @@ def test_retries_due_soon_are_waited_for_within_the_run(configure: Callable[...,
             provider.deferred.clear()
 
     issue, _ = begin_send(pulse.db.sessions, WEEK)
-    policy = RecipientRetryPolicy(first_delay=0.05, max_delay=0.1)
+    policy = RetryPolicy(first_delay=0.05, max_delay=0.1)
     report = run_send(
         pulse.db.sessions,
         issue,
         provider,
         pulse.identity,
         pulse.signer,
-        options=options(retry_policy=policy, idle_wait=5.0),
+        options=options(retry=policy, idle_wait=5.0),
         on_progress=lift_after_two,
     )
     assert report.finished and report.sent == 20 and provider.asked[email] == 3
@@ -246,8 +246,8 @@ def test_a_recipient_deferred_past_the_schedule_is_given_up_with_the_reason(
     provider = Deferring()
     email = first_email(pulse)
     provider.deferred.add(email)
-    policy = RecipientRetryPolicy(first_delay=0.01, max_delay=0.02, max_retries=3)
-    report = send(pulse, provider, retry_policy=policy, idle_wait=5.0)
+    policy = RetryPolicy(first_delay=0.01, max_delay=0.02, max_retries=3)
+    report = send(pulse, provider, retry=policy, idle_wait=5.0)
     assert report.finished and report.outcome["failed"] == 1  # type: ignore[attr-defined]
     assert provider.asked[email] == 4  # the first try and three retries
     with pulse.db.sessions() as session:
@@ -257,8 +257,8 @@ def test_a_recipient_deferred_past_the_schedule_is_given_up_with_the_reason(
 
 
 def test_the_retry_schedule_doubles_to_its_ceiling_and_gives_up_after_about_a_day() -> None:
-    policy = RecipientRetryPolicy()
-    assert [policy.delay(n) for n in range(1, 9)] == [
+    policy = RetryPolicy()
+    assert [policy.recipient_delay(n) for n in range(1, 9)] == [
         60,
         120,
         240,
@@ -271,8 +271,8 @@ def test_the_retry_schedule_doubles_to_its_ceiling_and_gives_up_after_about_a_da
     assert policy.retries_allowed == 28
     assert 22 * 3600 < policy.elapsed(policy.retries_allowed) <= 24 * 3600
     assert not policy.gives_up(28) and policy.gives_up(29)
-    assert RecipientRetryPolicy(max_retries=5).retries_allowed == 5
-    assert RecipientRetryPolicy(give_up_after=0).retries_allowed == 0
+    assert RetryPolicy(max_retries=5).retries_allowed == 5
+    assert RetryPolicy(give_up_after=0).retries_allowed == 0
 
 
 @pytest.mark.parametrize("status", [SendStatus.FAILED, SendStatus.UNKNOWN])
@@ -282,7 +282,7 @@ def test_each_temporary_refusal_pushes_the_next_try_further_out(
     pulse = configure()
     seed_and_build(pulse, 3)
     issue, _ = begin_send(pulse.db.sessions, WEEK)
-    policy = RecipientRetryPolicy(first_delay=60, max_delay=600)
+    policy = RetryPolicy(first_delay=60, max_delay=600)
     waits = []
     for _ in range(5):
         with transaction(pulse.db.sessions) as session:

@@ -26,7 +26,7 @@ from pipeline.delivery.engine import SendOptions, begin_send, run_send
 from pipeline.delivery.models import Delivery, DeliveryStatus
 from pipeline.delivery.providers.errors import PermanentProviderError
 from pipeline.delivery.providers.smtp import SmtpProvider
-from pipeline.delivery.retry import RecipientRetryPolicy
+from pipeline.delivery.retry import RetryPolicy
 from pipeline.wiring import Pulse
 from pulse_core.database import transaction
 from subscribers.models import Subscriber
@@ -173,9 +173,9 @@ def send(pulse: Pulse, provider: SmtpProvider, **options: Any) -> Any:
     issue, _ = begin_send(pulse.db.sessions, WEEK)
     values = {
         "batch_size": 10,
-        "backoff_base": 0.01,
-        "backoff_max": 0.05,
-        "retry_policy": RecipientRetryPolicy(first_delay=0.01, max_delay=0.05),
+        "retry": RetryPolicy(
+            backoff_base=0.01, backoff_max=0.05, first_delay=0.01, max_delay=0.05
+        ),
     } | options
     return run_send(
         pulse.db.sessions,

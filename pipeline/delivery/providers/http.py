@@ -37,12 +37,10 @@ from pipeline.delivery.providers.errors import (
     TransientProviderError,
 )
 from pipeline.delivery.providers.jsonbody import ChunkedBody
+from pipeline.delivery.retry import capped_hint
 
 log = logging.getLogger(__name__)
 
-# The longest a provider's hint may hold a send thread: a hint read in the wrong unit (a
-# millisecond timestamp taken for seconds) must not stall a send for years.
-MAX_RETRY_HINT = 900.0
 _EPOCH_SECONDS = 1_000_000_000  # anything larger is a timestamp, not "seconds from now"
 _EPOCH_MILLISECONDS = 100_000_000_000
 
@@ -63,14 +61,14 @@ def parse_retry_hint(value: str, now: float) -> float | None:
         number = number / 1000.0 - now
     elif number >= _EPOCH_SECONDS:
         number -= now
-    return min(max(0.0, number), MAX_RETRY_HINT)
+    return capped_hint(number)
 
 
 def retry_after_seconds(headers: Mapping[str, str], now: float | None = None) -> float | None:
     """The provider's hint for when to retry (``Retry-After``, else ``X-RateLimit-Reset``).
 
     Both headers are read in every form providers use (seconds, epoch seconds, epoch
-    milliseconds, HTTP date) and capped at :data:`MAX_RETRY_HINT`.
+    milliseconds, HTTP date) and capped at :data:`pipeline.delivery.retry.MAX_HINT`.
     """
     now = time.time() if now is None else now
     lowered = {name.lower(): value for name, value in headers.items()}

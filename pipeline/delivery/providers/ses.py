@@ -39,7 +39,7 @@ from pipeline.delivery.providers.base import (
     SendStatus,
 )
 from pipeline.delivery.providers.errors import PermanentProviderError, TransientProviderError
-from pipeline.delivery.providers.http import MAX_RETRY_HINT, parse_retry_hint
+from pipeline.delivery.providers.http import parse_retry_hint
 from pipeline.errors import ConfigError
 
 MAX_BATCH = 50
@@ -205,9 +205,7 @@ def _client_error(err: ClientError) -> Exception:
             "ses",
             f"{code or 'HTTP ' + str(status)}, will retry",
             status_code=status,
-            retry_after=min(parse_retry_hint(str(hint), time.time()) or 0.0, MAX_RETRY_HINT)
-            if hint
-            else None,
+            retry_after=(parse_retry_hint(str(hint), time.time()) or 0.0) if hint else None,
         )
     return PermanentProviderError("ses", f"{code}: {message}", status_code=status)
 
