@@ -96,6 +96,11 @@ class Pulse:
         return TokenSigner(self.settings.secret_keys(), self.settings.list_id)
 
     @cached_property
+    def click_signer(self) -> ClickSigner:
+        """Signs and checks the click and open tokens of ``/c/`` and ``/o/``."""
+        return ClickSigner(self.settings.secret_keys())
+
+    @cached_property
     def identity(self) -> ListIdentity:
         return ListIdentity(
             sender=self.settings.sender,
@@ -103,7 +108,7 @@ class Pulse:
             list_id=self.settings.list_id,
             tracking=ClickTracking(
                 base_url=self.settings.base_url,
-                signer=ClickSigner(self.settings.secret_keys()),
+                signer=self.click_signer,
                 clicks=self.settings.track_clicks,
                 opens=self.settings.track_opens,
                 untracked=untracked_lookup(self.db.sessions),

@@ -12,9 +12,6 @@ from pipeline.analytics.tokens import OPEN, ClickSigner
 from pulse_core.database import transaction
 from subscribers.models import Subscriber
 
-# The pixel URL an untracked reader's message carries: served, never recorded.
-UNTRACKED_PIXEL = "o/-"
-
 Untracked = Callable[[Sequence[int]], frozenset[int]]
 
 

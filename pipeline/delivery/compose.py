@@ -5,15 +5,42 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from email.headerregistry import Address
+from typing import Protocol
 from urllib.parse import quote
 
-from pipeline.analytics.tracking import UNTRACKED_PIXEL, ClickTracking
 from pipeline.delivery.message import Batch, Recipient, clean_display_name
 from pipeline.delivery.store import ClaimedDelivery
 from pipeline.issues.links import direct_values, links_from_json
 from pipeline.issues.merge import MergeTemplate, html_values, link_field
 from pipeline.issues.models import Issue
 from subscribers.tokens import TokenSigner
+
+# The pixel URL an untracked reader's message carries: served, never recorded.
+UNTRACKED_PIXEL = "o/-"
+
+
+class LinkTracking(Protocol):
+    """What the merge needs from click and open tracking (issue 16).
+
+    :class:`pipeline.analytics.tracking.ClickTracking` is the one the wiring hands in; the
+    delivery stage only knows this shape, so it never imports the analytics stage above it.
+    """
+
+    @property
+    def clicks(self) -> bool: ...
+
+    @property
+    def opens(self) -> bool: ...
+
+    def delivery_urls(
+        self, delivery_id: int, issue_id: int, positions: Sequence[int], *, pixel: bool
+    ) -> tuple[list[str], str | None]:
+        """One delivery's click URLs for ``positions``, and its open-pixel URL if ``pixel``."""
+        ...
+
+    def untracked(self, subscriber_ids: Sequence[int]) -> frozenset[int]:
+        """Which of these subscribers asked for direct links and no pixel."""
+        ...
 
 
 @dataclass(frozen=True)
@@ -25,7 +52,7 @@ class ListIdentity:
     list_id: str
     list_name: str = "AISE Pulse Brief"
     # Click/open tracking (issue 16); None composes every link direct, as before.
-    tracking: ClickTracking | None = None
+    tracking: LinkTracking | None = None
 
     @property
     def domain(self) -> str:

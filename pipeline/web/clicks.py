@@ -23,7 +23,6 @@ from pipeline.analytics.tokens import (
     OPEN,
     TOKEN_LIFETIME,
     BadClickToken,
-    ClickSigner,
     ClickTarget,
 )
 from pipeline.issues.links import TrackedLink, links_from_json
@@ -46,8 +45,7 @@ class ClickRedirects:
 
     def __init__(self, pulse: Pulse) -> None:
         self.pulse = pulse
-        tracking = pulse.identity.tracking
-        self.signer = tracking.signer if tracking else ClickSigner(pulse.settings.secret_keys())
+        self.signer = pulse.click_signer
         # Per issue: its links and when its send started (both frozen once it went out).
         self._links: dict[int, tuple[tuple[TrackedLink, ...], datetime | None]] = {}
 
