@@ -7,12 +7,13 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import select, update
 
-from pipeline.delivery.breaker import measure
 from pipeline.delivery.models import Delivery, DeliveryStatus
+from pipeline.delivery.sql_store import measure_health
 from pipeline.events.models import BounceKind, EventType, ProviderEvent
 from pipeline.events.normalised import NormalisedEvent
 from pipeline.events.policy import IngestReport, apply_event
 from pipeline.events.providers import SOURCES
+from pipeline.events.send_health import event_figures
 from pipeline.issues.models import Issue
 from pipeline.wiring import Pulse
 from pulse_core.database import transaction
@@ -246,5 +247,5 @@ def test_the_breaker_counts_hard_bounces_and_complaints_per_issue(pulse: Pulse) 
     with pulse.db.sessions() as session:
         issue_id = session.scalar(select(Issue.id))
         assert issue_id is not None
-        health = measure(session, issue_id)
+        health = measure_health(session, issue_id, event_figures)
     assert (health.sent, health.hard_bounces, health.complaints) == (4, 1, 1)
