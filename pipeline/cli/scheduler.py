@@ -16,10 +16,11 @@ from pipeline.cli.common import (
 from pipeline.db import is_current
 from pipeline.delivery.outbox import counts_by_status
 from pipeline.errors import PulseError
-from pipeline.issues.lifecycle import allowed_actions, next_unsent_week, send_time_of
+from pipeline.issues.lifecycle import allowed_actions
 from pipeline.issues.models import Issue
 from pipeline.logs import configure_logging
 from pipeline.scheduler.runner import run_scheduler
+from pipeline.workflow.calendar import next_unsent_week, send_time_of
 from pulse_core.database import utcnow
 from subscribers.service import count_by_status
 

@@ -8,7 +8,7 @@ import typer
 
 from pipeline.cli.common import MetricsHost, MetricsPort, console, pulse, start_metrics
 from pipeline.delivery.engine import SendReport
-from pipeline.delivery.worker import run_worker
+from pipeline.workflow.worker import run_worker
 
 
 def worker(

@@ -16,6 +16,7 @@ from pipeline.admin.accounts import add_editor, create_api_token, set_password_w
 from pipeline.admin.models import Editor
 from pipeline.web.app import create_app
 from pipeline.wiring import Pulse
+from pipeline.workflow.worker import run_worker
 from pulse_core.database import transaction, utcnow
 
 PASSWORD = "correct horse battery staple"
@@ -91,9 +92,9 @@ class Desk:
         assert log_in(client, "boss@example.com") == 303
         return client
 
-    def wait_for_sends(self) -> None:
-        for thread in self.app.state.send_threads:
-            thread.join(timeout=60)
+    def run_requested_sends(self) -> None:
+        """What ``pulse worker`` does with a desk's "send now": the desk itself sends nothing."""
+        run_worker(self.pulse, poll_seconds=0, exit_when_idle=True)
 
 
 @pytest.fixture
@@ -102,5 +103,3 @@ def desk(pulse: Pulse) -> Iterator[Desk]:
     admin_id = make_editor(pulse, "boss@example.com", "admin")
     app = create_app(pulse)
     yield Desk(pulse=pulse, app=app, editor_id=editor_id, admin_id=admin_id)
-    for thread in app.state.send_threads:
-        thread.join(timeout=60)

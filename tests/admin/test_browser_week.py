@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from pipeline import weekly
 from pipeline.issues.models import IssueStatus
 from pipeline.issues.weeks import week_key, week_monday
 from pipeline.scheduler.plan import WeeklySchedule
 from pipeline.wiring import Pulse
+from pipeline.workflow import weekly
 from pulse_core.database import utcnow
 from tests.admin.conftest import PASSWORD, make_editor
 from tests.admin.test_browser import CHROMIUM, database_url, pytestmark, server

@@ -6,9 +6,9 @@ from datetime import UTC, datetime
 
 from pipeline.config import load_settings
 from pipeline.demo.seed import seed_week
-from pipeline.issues.lifecycle import next_send_time
 from pipeline.issues.weeks import week_monday
 from pipeline.wiring import Pulse
+from pipeline.workflow.calendar import next_send_time
 from pulse_core.database import transaction
 from tests.admin.conftest import Desk
 

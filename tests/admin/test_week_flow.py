@@ -7,13 +7,14 @@ from collections.abc import Iterator
 import pytest
 from sqlalchemy import select
 
-from pipeline import weekly
 from pipeline.content.models import JobListing, Snippet, SnippetStatus
-from pipeline.issues.lifecycle import allowed_actions, next_unsent_week
+from pipeline.issues.lifecycle import allowed_actions
 from pipeline.issues.models import Issue, IssueStatus
 from pipeline.issues.weeks import week_key, week_monday
 from pipeline.scheduler.plan import WeeklySchedule
 from pipeline.wiring import Pulse
+from pipeline.workflow import weekly
+from pipeline.workflow.calendar import next_unsent_week
 from pulse_core.database import utcnow
 from tests.admin.conftest import Desk, csrf_of
 from tests.conftest import Cli
@@ -66,7 +67,7 @@ def test_discard_on_the_cli_records_who_and_why_and_frees_the_content(
     assert "discarded by ed@example.com: built by mistake" in done.stdout
     issue = _issue(pulse, STRAY)
     assert issue is not None and issue.status is IssueStatus.SKIPPED
-    assert issue.discarded_by == "ed@example.com" and issue.pause_reason == "built by mistake"
+    assert issue.discarded_by == "ed@example.com" and issue.status_reason == "built by mistake"
     assert issue.discarded_at is not None
     with pulse.db.sessions() as session:
         assert not session.scalars(select(Snippet).where(Snippet.issue_id == issue_id)).all()
@@ -97,7 +98,7 @@ def test_discard_on_the_desk_is_confirmed_and_recorded(pulse: Pulse, desk: Desk)
     assert done.status_code == 200 and "discarded" in done.text
     issue = _issue(pulse, STRAY)
     assert issue is not None and issue.status is IssueStatus.SKIPPED
-    assert issue.discarded_by == "ed@example.com" and issue.pause_reason == "stray week"
+    assert issue.discarded_by == "ed@example.com" and issue.status_reason == "stray week"
     page = client.get(f"/admin?week={STRAY}").text
     assert "discarded by ed@example.com" in page
     assert 'data-action="' not in page  # nothing left to decide

@@ -18,11 +18,11 @@ import pytest
 import uvicorn
 from sqlalchemy import update
 
-from pipeline import weekly
 from pipeline.delivery.models import Delivery
 from pipeline.issues.models import Issue
 from pipeline.web.app import create_app
 from pipeline.wiring import Pulse
+from pipeline.workflow import weekly
 from pulse_core.database import transaction, utcnow
 from tests.admin.conftest import PASSWORD, make_editor
 from tests.analytics.conftest import WEEK, click_urls, messages, path_of, seed_and_build

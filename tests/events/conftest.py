@@ -24,13 +24,13 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlalchemy import select, update
 
-from pipeline import weekly
 from pipeline.config import load_settings
 from pipeline.delivery.models import Delivery
 from pipeline.demo.seed import seed_week
 from pipeline.events.webhooks import webhook_router
 from pipeline.issues.weeks import week_monday
 from pipeline.wiring import Pulse
+from pipeline.workflow import weekly
 from pulse_core.database import transaction
 from subscribers.models import Subscriber
 from tests.conftest import Workspace

@@ -10,13 +10,13 @@ import xml.etree.ElementTree as ET
 import pytest
 from fastapi.testclient import TestClient
 
-from pipeline import weekly
 from pipeline.config import load_settings
 from pipeline.content import queue
 from pipeline.demo.seed import seed_week
 from pipeline.issues.weeks import week_monday
 from pipeline.web.app import create_app
 from pipeline.wiring import Pulse
+from pipeline.workflow import weekly
 from pulse_core.database import transaction
 from tests.conftest import Workspace
 from tests.issues.test_render_properties import markup_of
