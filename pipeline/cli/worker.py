@@ -19,7 +19,7 @@ def worker(
     metrics_port: MetricsPort = None,
     metrics_host: MetricsHost = "127.0.0.1",
 ) -> None:
-    """Join any send in progress: claim batches, send them, repeat."""
+    """Start any send requested from the desk and join any send in progress, until stopped."""
     start_metrics(metrics_port, metrics_host)
 
     def report(result: SendReport) -> None:

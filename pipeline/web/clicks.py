@@ -20,8 +20,9 @@ from sqlalchemy.exc import SQLAlchemyError
 from pipeline.analytics.record import RequestFacts, is_prefetch, record
 from pipeline.analytics.tokens import OPEN, BadClickToken, ClickSigner, ClickTarget
 from pipeline.issues.links import TrackedLink, links_from_json
-from pipeline.issues.models import Issue, IssueStatus
+from pipeline.issues.models import Issue
 from pipeline.issues.render import environment
+from pipeline.issues.states import SEND_BEGUN
 from pipeline.wiring import Pulse
 from pulse_core.database import transaction
 
@@ -30,8 +31,7 @@ log = logging.getLogger(__name__)
 # A transparent 1×1 GIF.
 PIXEL = b64decode("R0lGODlhAQABAIAAAAAAAP///yH5BAEAAAAALAAAAAABAAEAAAIBRAA7")
 _PRIVATE = {"Cache-Control": "no-store, private", "Referrer-Policy": "no-referrer"}
-# Only issues that went out carry click tokens; their links are frozen from then on.
-_SENT = (IssueStatus.SENDING, IssueStatus.PAUSED, IssueStatus.SENT)
+# Only issues that went out (states.SEND_BEGUN) carry click tokens; their links are frozen.
 
 
 class ClickRedirects:
@@ -50,7 +50,7 @@ class ClickRedirects:
             return cached
         with self.pulse.db.sessions() as session:
             issue = session.scalar(select(Issue).where(Issue.id == issue_id))
-            if issue is None or issue.status not in _SENT:
+            if issue is None or issue.status not in SEND_BEGUN:
                 return None
             links = links_from_json(issue.links_json)
         if len(self._links) > 256:

@@ -233,3 +233,21 @@ def test_a_send_now_that_fails_lint_is_refused_on_the_desk(
     )
     assert refused.status_code == 400 and "fails lint, not sending" in refused.text
     assert _issue(queued) is None  # nothing changed: not even the build stays
+
+
+def test_a_requested_send_the_worker_refuses_is_withdrawn_not_retried(
+    queued: Desk, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    client = queued.editor()
+    csrf = csrf_of(client, "/admin/issue")
+    client.post("/admin/issue/send", data={"csrf_token": csrf, "week": WEEK, "confirm": "yes"})
+    placeholder = queued.pulse.settings.model_copy(
+        update={"postal_address": PLACEHOLDER_POSTAL_ADDRESS}
+    )
+    monkeypatch.setattr(queued.pulse, "settings", placeholder)  # lint fails from now on
+    queued.run_requested_sends()
+    issue = _issue(queued)
+    assert issue is not None and issue.status is IssueStatus.BUILT
+    assert issue.send_requested_at is None
+    assert (issue.status_reason or "").startswith("send now refused: issue 2026-W48 fails lint")
+    assert _deliveries(queued) == 0

@@ -140,3 +140,22 @@ def test_send_now_on_a_week_not_yet_due_says_what_the_schedule_would_do(
     assert 'id="early-send"' in page and f"{following} is not due yet" in page
     past = desk.editor().get(f"/admin/issue/confirm/send?week={STRAY}").text
     assert 'id="early-send"' not in past
+
+
+def test_approve_on_the_desk_and_on_the_cli_leave_the_same_state(
+    pulse: Pulse, cli: Cli, desk: Desk
+) -> None:
+    """Approve is the go-ahead for the scheduled send on both: neither sends."""
+    seed(pulse, readers=3, week=STRAY)
+    client = desk.editor()
+    csrf = csrf_of(client, f"/admin/issue?week={STRAY}")
+    yes = {"csrf_token": csrf, "week": STRAY, "confirm": "yes"}
+    assert client.post("/admin/issue/approve", data=yes).status_code == 200
+    on_desk = _issue(pulse, STRAY)
+    assert on_desk is not None and on_desk.approved_by == "ed@example.com"
+    assert client.post("/admin/issue/hold", data={**yes, "reason": "legal"}).status_code == 200
+    assert cli("issue", "approve", "--week", STRAY, "--editor", "ed@example.com").exit_code == 0
+    on_cli = _issue(pulse, STRAY)
+    fields = ("status", "approved_by", "status_decision", "send_requested_at")
+    assert [getattr(on_cli, f) for f in fields] == [getattr(on_desk, f) for f in fields]
+    assert not list(pulse.settings.outbox_dir.glob("*/*.eml"))
