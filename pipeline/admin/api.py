@@ -28,10 +28,10 @@ from pipeline.content.queue import (
     salary_point,
 )
 from pipeline.errors import ValidationError
+from pipeline.issues.build import find_issue
 from pipeline.issues.weeks import parse_week
 from pipeline.workflow.calendar import upcoming_week
 from pipeline.workflow.check import check_week
-from pipeline.workflow.weekly import stored_issue
 from pulse_core.database import transaction, utcnow
 
 
@@ -265,7 +265,7 @@ def api_router() -> APIRouter:
             raise _invalid(err) from err
         readiness = check_week(pulse, key, now)
         with transaction(pulse.db.sessions) as session:
-            issue = stored_issue(session, key)
+            issue = find_issue(session, key)
             counts = issue_counts(session, issue.id) if issue else {}
         return IssueStatusOut(
             week=key,

@@ -9,14 +9,12 @@ from datetime import datetime
 
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
-from sqlalchemy import select
-from sqlalchemy.orm import Session
 
 from pipeline.admin.stats import recent_issues
 from pipeline.admin.web import DeskError, EditorActor, page, pulse_of
 from pipeline.errors import ValidationError
+from pipeline.issues.build import find_issue
 from pipeline.issues.lifecycle import allowed_actions
-from pipeline.issues.models import Issue
 from pipeline.issues.weeks import parse_week
 from pipeline.wiring import Pulse
 from pipeline.workflow.calendar import desk_weeks, send_time_of, upcoming_week
@@ -34,10 +32,6 @@ def chosen_week(pulse: Pulse, value: str | None, now: datetime) -> str:
         raise DeskError(400, str(err)) from err
 
 
-def load_issue(session: Session, week: str) -> Issue | None:
-    return session.scalar(select(Issue).where(Issue.week_key == week))
-
-
 def dashboard_router() -> APIRouter:
     router = APIRouter(prefix="/admin", include_in_schema=False)
 
@@ -50,7 +44,7 @@ def dashboard_router() -> APIRouter:
         # The one verdict: readiness with lint's problems, as the CLI and scheduler see it.
         readiness = check_week(pulse, chosen, now)
         with transaction(pulse.db.sessions) as session:
-            issue = load_issue(session, chosen)
+            issue = find_issue(session, chosen)
             issues = sorted(recent_issues(session), key=lambda i: i.week_key, reverse=True)
             weeks = desk_weeks(session, upcoming)
         return page(

@@ -20,12 +20,13 @@ from pipeline.admin.web import (
 )
 from pipeline.delivery.providers.base import SendResult
 from pipeline.errors import ProviderError, PulseError
+from pipeline.issues.build import find_issue
 from pipeline.issues.lifecycle import allowed_actions
 from pipeline.issues.models import Issue
 from pipeline.wiring import Pulse
 from pipeline.workflow import decisions
 from pipeline.workflow.calendar import early_send_notice
-from pipeline.workflow.weekly import build_with_headline, current_issue, stored_issue
+from pipeline.workflow.weekly import build_with_headline, current_issue
 from pulse_core.database import transaction, utcnow
 from subscribers.models import Subscriber, SubscriberStatus
 
@@ -152,7 +153,7 @@ def issue_router() -> APIRouter:
         pulse = pulse_of(request)
         key = _week(request, week)
         with transaction(pulse.db.sessions) as session:
-            issue = stored_issue(session, key)
+            issue = find_issue(session, key)
             active = session.scalar(
                 select(func.count())
                 .select_from(Subscriber)

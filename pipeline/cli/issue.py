@@ -21,8 +21,8 @@ from pipeline.deliverability.spam import score_message
 from pipeline.delivery.models import DeliveryStatus
 from pipeline.delivery.outbox import counts_by_status, next_retry_at, retries_waiting
 from pipeline.delivery.ratelimit import SendRateLimiter
-from pipeline.issues.build import get_issue
-from pipeline.issues.models import Issue, IssueStatus
+from pipeline.issues.build import find_issue, get_issue
+from pipeline.issues.models import IssueStatus
 from pipeline.issues.screenshots import chromium_available, take_screenshots
 from pipeline.workflow import calendar, check, decisions, weekly
 from pulse_core.database import transaction, utcnow
@@ -177,7 +177,7 @@ def _deliveries_left(week: str) -> int:
     """Rows still to send, for the progress bar (the whole list when the send starts now)."""
     app_ = pulse()
     with transaction(app_.db.sessions) as session:
-        issue = session.scalar(select(Issue).where(Issue.week_key == week))
+        issue = find_issue(session, week)
         if issue is None:
             return 0
         counts = counts_by_status(session, issue.id)
@@ -212,7 +212,7 @@ def _confirm_early_send(week: str | None, yes: bool) -> None:
     app_ = pulse()
     key = weekly.resolve_week(app_, week)
     with app_.db.sessions() as session:
-        issue = session.scalar(select(Issue).where(Issue.week_key == key))
+        issue = find_issue(session, key)
     if issue is not None and issue.status is not IssueStatus.BUILT:
         return  # held, under way or done: the send path answers for those states
     notice = calendar.early_send_notice(app_.settings, key, utcnow())

@@ -16,6 +16,7 @@ from pipeline.cli.common import (
 from pipeline.db import is_current
 from pipeline.delivery.outbox import counts_by_status
 from pipeline.errors import PulseError
+from pipeline.issues.build import find_issue
 from pipeline.issues.lifecycle import allowed_actions
 from pipeline.issues.models import Issue
 from pipeline.logs import configure_logging
@@ -46,7 +47,7 @@ def status() -> None:
         session.execute(text("SELECT 1"))
         upcoming = next_unsent_week(session, settings, utcnow())
         due = send_time_of(settings, upcoming)
-        prepared = session.scalar(select(Issue).where(Issue.week_key == upcoming))
+        prepared = find_issue(session, upcoming)
         state = (
             "not built yet" if prepared is None else f"#{prepared.number} {prepared.status.value}"
         )

@@ -25,8 +25,13 @@ class BuildResult:
     created: bool
 
 
+def find_issue(session: Session, week: str) -> Issue | None:
+    """The week's stored issue, or None before it is built."""
+    return session.scalar(select(Issue).where(Issue.week_key == week))
+
+
 def get_issue(session: Session, week: str) -> Issue:
-    issue = session.scalar(select(Issue).where(Issue.week_key == week))
+    issue = find_issue(session, week)
     if issue is None:
         raise NotFoundError(f"no issue has been built for {week}; run `pulse issue build`")
     return issue
@@ -47,7 +52,7 @@ def build_issue(
     A rebuild keeps the issue's status (a held issue stays held) and is refused once the
     send has begun: rebuilding then would change what half the list got.
     """
-    existing = session.scalar(select(Issue).where(Issue.week_key == week))
+    existing = find_issue(session, week)
     if existing is not None and not rebuild:
         return BuildResult(existing, created=False)
     if existing is not None:

@@ -10,10 +10,9 @@ from sqlalchemy.orm import Session
 
 from pipeline.content.models import SalaryPoint, Section
 from pipeline.errors import PulseError
-from pipeline.issues.build import draft_issue
+from pipeline.issues.build import draft_issue, find_issue
 from pipeline.issues.comparisons import list_comparisons
 from pipeline.issues.lint import LintConfig, lint_issue
-from pipeline.issues.models import Issue
 from pipeline.issues.render import Footer
 from pipeline.issues.slots import IssueRules
 from pipeline.issues.view import IssueView, view_from_json
@@ -134,7 +133,7 @@ def check_readiness(
     stale = stale_salary_problem(session, rules, now)
     if stale:
         problems.append(stale)
-    built = session.scalar(select(Issue).where(Issue.week_key == week))
+    built = find_issue(session, week)
     try:
         if built is not None and built.view_json:
             issue, view = built, view_from_json(built.view_json)

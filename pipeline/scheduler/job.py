@@ -13,10 +13,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import select
-
 from pipeline.delivery.report import RunEnd, SendReport
 from pipeline.delivery.send_lock import SendInProgress
+from pipeline.issues.build import find_issue
 from pipeline.issues.models import Issue, IssueStatus
 from pipeline.issues.readiness import Readiness
 from pipeline.issues.states import UNSENT
@@ -238,7 +237,7 @@ class WeeklyJob:
 
     def _issue(self, week: str) -> Issue | None:
         with self.pulse.db.sessions() as session:
-            return session.scalar(select(Issue).where(Issue.week_key == week))
+            return find_issue(session, week)
 
     def _build(self, week: str) -> Issue:
         """Build the week, re-rendering an unsent issue so late content goes in.

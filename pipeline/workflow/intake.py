@@ -6,12 +6,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from sqlalchemy import select
-
 from pipeline.errors import PulseError
 from pipeline.intake.fetch import SourceReport, fetch_all
 from pipeline.intake.http import PoliteClient
-from pipeline.issues.models import Issue
+from pipeline.issues.build import find_issue
 from pipeline.wiring import Pulse
 from pipeline.workflow import weekly
 from pipeline.workflow.configs import fetch_policy, intake_config
@@ -35,7 +33,7 @@ def run_intake(pulse: Pulse, now: datetime | None = None) -> IntakeOutcome:
     outcome = IntakeOutcome(reports=reports, requests=client.requests)
     for week in sorted({w for report in reports for w in report.weeks_to_rebuild}):
         with pulse.db.sessions() as session:
-            issue = session.scalar(select(Issue).where(Issue.week_key == week))
+            issue = find_issue(session, week)
             kept = (issue.subject, issue.preheader) if issue else (None, None)
         try:  # the editors' subject and preheader stay; only the listings change
             weekly.build_week(pulse, week, rebuild=True, subject=kept[0], preheader=kept[1])

@@ -13,7 +13,6 @@ from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from pipeline.content.validate import required_text
@@ -24,7 +23,7 @@ from pipeline.delivery.message import build_mime
 from pipeline.delivery.providers.base import Provider
 from pipeline.delivery.send_lock import send_lock
 from pipeline.errors import ValidationError
-from pipeline.issues.build import BuildResult, build_issue, draft_issue, get_issue
+from pipeline.issues.build import BuildResult, build_issue, draft_issue, find_issue, get_issue
 from pipeline.issues.models import Issue, IssueStatus
 from pipeline.issues.weeks import current_week, parse_week
 from pipeline.wiring import Pulse
@@ -75,10 +74,6 @@ def build_week(
         return build_in(pulse, session, week, rebuild=rebuild, subject=subject, preheader=preheader)
 
 
-def stored_issue(session: Session, week: str) -> Issue | None:
-    return session.scalar(select(Issue).where(Issue.week_key == week))
-
-
 def ensure_built(pulse: Pulse, session: Session, week: str) -> Issue:
     """The week's issue, built from the queue first if there is none yet."""
     return build_in(pulse, session, week).issue
@@ -94,7 +89,7 @@ def draft_week(pulse: Pulse, session: Session, week: str) -> Issue:
 
 def current_issue(pulse: Pulse, session: Session, week: str) -> tuple[Issue, bool]:
     """The built issue if there is one, else the draft; and whether it is built."""
-    issue = stored_issue(session, week)
+    issue = find_issue(session, week)
     if issue is not None:
         return issue, True
     return draft_week(pulse, session, week), False
@@ -115,7 +110,7 @@ def build_with_headline(
     for name, value in (("subject", clean_subject), ("preheader", clean_preheader)):
         if value is not None and "\n" in value:
             raise ValidationError(name, "must be one line")
-    existing = stored_issue(session, week)
+    existing = find_issue(session, week)
     issue = build_in(
         pulse,
         session,
