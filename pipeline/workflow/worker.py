@@ -19,8 +19,7 @@ from collections.abc import Callable
 from sqlalchemy import select
 
 from pipeline.delivery.engine import SendReport, run_send
-from pipeline.delivery.liveness import ProcessLiveness, process_liveness
-from pipeline.delivery.providers.base import Provider
+from pipeline.delivery.liveness import process_liveness
 from pipeline.delivery.send_lock import SendInProgress
 from pipeline.errors import IssueError
 from pipeline.issues.lifecycle import withdraw_send_request
@@ -60,37 +59,27 @@ def _refused(pulse: Pulse, issue: Issue, err: IssueError) -> None:
 
 
 def start_requested_sends(
-    pulse: Pulse, *, stop: threading.Event | None = None
+    pulse: Pulse,
+    *,
+    stop: threading.Event | None = None,
+    send: Callable[[Issue], SendReport] | None = None,
 ) -> list[SendReport]:
     """Start (and run) every requested send, each under its own send lock.
 
-    The scheduler's tick calls this; a send another process already runs is left to it.
+    The scheduler's tick calls this as it is (each send with its own provider); the worker
+    passes ``send``, sending with its provider and liveness lock. A send another process
+    already runs is left to it; one the send path refuses is withdrawn.
     """
+
+    def send_on_its_own(issue: Issue) -> SendReport:
+        return send_week(pulse, issue.week_key, stop=stop, issue=issue)
+
     reports = []
     for issue in requested_sends(pulse):
         try:
-            reports.append(send_week(pulse, issue.week_key, stop=stop, issue=issue))
+            reports.append((send or send_on_its_own)(issue))
         except SendInProgress:
             continue
-        except IssueError as err:
-            _refused(pulse, issue, err)
-    return reports
-
-
-def _start_requested_with(
-    pulse: Pulse,
-    provider: Provider,
-    liveness: ProcessLiveness,
-    stop: threading.Event,
-) -> list[SendReport]:
-    """The worker's share of :func:`start_requested_sends`, with its provider and lock."""
-    reports = []
-    for issue in requested_sends(pulse):
-        try:
-            refuse_unlinted_send(pulse, issue)
-            reports.append(send_with(pulse, issue, provider, liveness, stop=stop))
-        except SendInProgress:
-            continue  # another sender is starting it; this worker joins below
         except IssueError as err:
             _refused(pulse, issue, err)
     return reports
@@ -114,8 +103,13 @@ def run_worker(
     try:
         options = send_options(pulse.settings, provider)
         with process_liveness(pulse.db.engine) as liveness:
+
+            def send_here(issue: Issue) -> SendReport:
+                refuse_unlinted_send(pulse, issue)
+                return send_with(pulse, issue, provider, liveness, stop=stop)
+
             while not stop.is_set():
-                reports = _start_requested_with(pulse, provider, liveness, stop)
+                reports = start_requested_sends(pulse, send=send_here)
                 for issue in sending_issues(pulse):
                     report = run_send(
                         pulse.db.sessions,
