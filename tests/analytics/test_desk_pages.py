@@ -91,6 +91,7 @@ def test_the_ledger_page_searches_exports_and_retries(
         follow_redirects=False,
     )
     assert answer.status_code == 303
+    desk.wait_for_sends()
     with transaction(pulse.db.sessions) as session:
         assert session.get(Delivery, first).status is DeliveryStatus.SENT  # type: ignore[union-attr]
 
