@@ -19,11 +19,11 @@ if str(ROOT) not in sys.path:
 
 from sqlalchemy import insert  # noqa: E402
 
-from pipeline import weekly  # noqa: E402
 from pipeline.config import load_settings  # noqa: E402
 from pipeline.demo.seed import FIRST_NAMES, seed_content  # noqa: E402
 from pipeline.weeks import week_monday  # noqa: E402
 from pipeline.wiring import Pulse  # noqa: E402
+from pipeline.workflow import weekly  # noqa: E402
 from pulse_core.database import transaction, utcnow  # noqa: E402
 from subscribers.models import Subscriber, SubscriberStatus  # noqa: E402
 

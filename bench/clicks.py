@@ -30,7 +30,6 @@ from pathlib import Path
 
 from _common import WEEK, base_env, demo_pulse, pulse_for, workspace
 
-from pipeline import weekly
 from pipeline.analytics.models import Engagement
 from pipeline.analytics.tokens import ClickSigner
 from pipeline.delivery.compose import IssueMailer
@@ -40,6 +39,7 @@ from pipeline.demo.seed import seed_week
 from pipeline.issues.build import get_issue
 from pipeline.issues.links import links_from_json
 from pipeline.weeks import week_monday
+from pipeline.workflow import weekly
 from pulse_core.database import transaction
 
 CLICKS = int(sys.argv[1]) if len(sys.argv) > 1 else 5_000

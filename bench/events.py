@@ -23,10 +23,10 @@ READERS = int(sys.argv[1]) if len(sys.argv) > 1 else 5_000
 def main() -> None:
     from sqlalchemy import select, update
 
-    from pipeline import weekly
     from pipeline.delivery.models import Delivery
     from pipeline.events.ingest import apply_events
     from pipeline.events.providers import SOURCES
+    from pipeline.workflow import weekly
     from pulse_core.database import transaction
     from subscribers.models import Subscriber
 

@@ -31,8 +31,8 @@ from pipeline.config import load_settings
 from pipeline.intake import sources
 from pipeline.intake.http import FetchPolicy, PoliteClient
 from pipeline.intake.review import accept
-from pipeline.intake_run import run_intake
 from pipeline.wiring import Pulse
+from pipeline.workflow.intake import run_intake
 from pulse_core.database import transaction, utcnow
 from tests.intake import documented
 from tests.intake.boards_server import BoardServer

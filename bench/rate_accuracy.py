@@ -18,7 +18,7 @@ from _common import WEEK, base_env, provider_env, pulse_for, seed_list, workspac
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from pipeline import weekly
+from pipeline.workflow import weekly
 from tests.fakes.providers import FakePostmark
 
 

@@ -24,7 +24,7 @@ from _common import ROOT, WEEK, base_env, fake_server, provider_env, pulse_for, 
 
 def child(env_json: str) -> None:
     """Runs in the child: send the week, print peak RSS (MB) and the report as JSON."""
-    from pipeline import weekly
+    from pipeline.workflow import weekly
 
     pulse = pulse_for(json.loads(env_json))
     started = time.perf_counter()

@@ -28,11 +28,11 @@ from _common import (
     workspace,
 )
 
-from pipeline import weekly
 from pipeline.delivery.compose import IssueMailer
 from pipeline.delivery.providers.postmark import PostmarkProvider
 from pipeline.delivery.store import ClaimedDelivery
 from pipeline.issues.build import get_issue
+from pipeline.workflow import weekly
 from pulse_core.database import transaction
 
 

@@ -22,7 +22,7 @@ from _common import (
     workspace,
 )
 
-from pipeline import weekly
+from pipeline.workflow import weekly
 
 
 def bytes_per_recipient(provider: str, subscribers: int) -> float:

@@ -25,6 +25,7 @@ from pipeline.issues.render import Footer
 from pipeline.issues.slots import IssueRules
 from pipeline.provider_wiring import make_provider
 from pipeline.resources import use_templates
+from pipeline.schedule import WeeklySchedule
 from pipeline.subscriber_wiring import subscriber_context
 from subscribers.context import SubscriberContext
 from subscribers.suppression import suppression_keys
@@ -94,6 +95,11 @@ class Pulse:
     @cached_property
     def signer(self) -> TokenSigner:
         return TokenSigner(self.settings.secret_keys(), self.settings.list_id)
+
+    @cached_property
+    def schedule(self) -> WeeklySchedule:
+        """When issues go out: PULSE_SCHEDULE in PULSE_TIMEZONE."""
+        return WeeklySchedule.parse(self.settings.schedule, self.settings.timezone)
 
     @cached_property
     def click_signer(self) -> ClickSigner:

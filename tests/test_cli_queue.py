@@ -6,7 +6,7 @@ from pathlib import Path
 
 from sqlalchemy import func, select
 
-from pipeline.content.models import SalaryPoint
+from pipeline.content.models import SalaryPoint, Snippet
 from pipeline.wiring import Pulse
 from subscribers.models import Subscriber
 from tests.conftest import Cli
@@ -42,6 +42,19 @@ def test_content_add_and_list(cli: Cli) -> None:
     assert added.exit_code == 0, added.stderr
     listed = cli("content", "list")
     assert "Demo code is not prod code" in listed.stdout
+
+
+def test_cli_snippets_get_the_desks_control_character_check_and_positions(
+    cli: Cli, pulse: Pulse
+) -> None:
+    refused = cli("content", "add", "--section", "quick-links", "--title", "T", "--body", "a\x01b")
+    assert refused.exit_code == 1 and "body: must not contain control characters" in refused.stderr
+    for title in ("First", "Second"):
+        assert cli("content", "add", "--section", "quick-links", "--title", title).exit_code == 0
+    assert cli("content", "add", "--section", "role-insights", "--title", "Own").exit_code == 0
+    with pulse.db.sessions() as session:
+        positions = session.execute(select(Snippet.title, Snippet.position)).all()
+    assert sorted(positions) == [("First", 0), ("Own", 0), ("Second", 1)]  # each at the end
 
 
 def test_bad_link_and_week_are_named(cli: Cli) -> None:

@@ -9,13 +9,13 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
-from pipeline import weekly
 from pipeline.content import queue
 from pipeline.content.models import SalaryPoint
 from pipeline.issues.assemble import checked_preheader
 from pipeline.issues.markdown import markdown_to_text
 from pipeline.web.app import create_app
 from pipeline.wiring import Pulse
+from pipeline.workflow import weekly
 from subscribers.models import Subscriber
 from tests.conftest import Cli
 from tests.scheduler.conftest import WEEK, seed

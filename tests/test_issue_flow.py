@@ -6,11 +6,11 @@ from datetime import timedelta
 
 from sqlalchemy import func, select, update
 
-from pipeline import weekly
 from pipeline.content import queue
 from pipeline.delivery.models import Delivery, DeliveryStatus
 from pipeline.issues.models import Issue, IssueStatus
 from pipeline.wiring import Pulse
+from pipeline.workflow import weekly
 from pulse_core.database import transaction, utcnow
 from subscribers.models import Subscriber, SubscriberStatus
 from tests.conftest import Cli, Workspace

@@ -5,9 +5,11 @@ Bottom to top (the README's "How it works" draws the same map)::
     pulse_core      database basics and the root error
     subscribers     the list and its public pages; never imports pipeline
     stages          content, issues, intake, delivery, events, analytics, deliverability,
-                    gauges and the leaf utilities (errors, resources, extras, logs, metrics, weeks)
+                    gauges and the leaf utilities (errors, resources, extras, logs, metrics, weeks,
+                    schedule)
     config          Settings, the only reader of the environment
-    wiring          wiring, subscriber_wiring, provider_wiring, db: each stage's small config
+    wiring          wiring, subscriber_wiring, provider_wiring, stage_configs, db: each
+                    stage's small config
     workflow        each use case once
     front ends      cli, web, admin, scheduler (and demo, envexample, tables, ``__main__``)
 
@@ -39,6 +41,7 @@ STAGES = frozenset(
         "deliverability",
         "gauges",
         "weeks",
+        "schedule",
         "errors",
         "resources",
         "extras",
@@ -50,10 +53,14 @@ FRONT_ENDS = frozenset(
     f"pipeline.{name}"
     for name in ("cli", "web", "admin", "scheduler", "demo", "envexample", "tables", "__main__")
 ) | {"pipeline"}
-# Use cases on their way into pipeline/workflow/ (issue 14 items 1-2); gone after that move.
-MOVING_INTO_WORKFLOW = ("pipeline.weekly", "pipeline.intake_run", "pipeline.issue_analytics")
 WIRING = frozenset(
-    ("pipeline.wiring", "pipeline.subscriber_wiring", "pipeline.provider_wiring", "pipeline.db")
+    (
+        "pipeline.wiring",
+        "pipeline.subscriber_wiring",
+        "pipeline.provider_wiring",
+        "pipeline.stage_configs",
+        "pipeline.db",
+    )
 )
 LAYERS: dict[str, int] = {
     "pulse_core": 0,
@@ -61,7 +68,7 @@ LAYERS: dict[str, int] = {
     **dict.fromkeys(STAGES, 2),
     "pipeline.config": 3,
     **dict.fromkeys(WIRING, 4),
-    **dict.fromkeys(("pipeline.workflow", *MOVING_INTO_WORKFLOW), 5),
+    "pipeline.workflow": 5,
     **dict.fromkeys(FRONT_ENDS, 6),
 }
 
@@ -71,23 +78,6 @@ LAYERS: dict[str, int] = {
 SETTINGS_READERS = WIRING | {"pipeline.envexample"}
 SETTINGS_READER_PACKAGES = ("pipeline.cli",)
 
-# Edges the workflow move removes (issue 14 items 1-2), allowed here until it lands; the lead
-# empties this at merge. Nothing else may be allowed: fix the import instead.
-PENDING_WORKFLOW_MOVE: frozenset[tuple[str, str]] = frozenset(
-    {
-        ("pipeline.issues.lifecycle", "pipeline.config"),
-        ("pipeline.issues.lifecycle", "pipeline.scheduler.plan"),
-        ("pipeline.issues.lifecycle", "pipeline.weekly"),
-        ("pipeline.issues.lifecycle", "pipeline.wiring"),
-        ("pipeline.issues.lint", "pipeline.config"),
-        ("pipeline.issues.readiness", "pipeline.config"),
-        ("pipeline.delivery.worker", "pipeline.weekly"),
-        ("pipeline.delivery.worker", "pipeline.wiring"),
-        ("pipeline.admin.routes_dashboard", "pipeline.config"),
-        ("pipeline.weekly", "pipeline.config"),
-        ("pipeline.intake_run", "pipeline.config"),
-    }
-)
 
 
 @dataclass(frozen=True)
@@ -155,8 +145,7 @@ def _counted() -> list[Import]:
     return [
         found
         for found in IMPORTS
-        if (found.importer, found.imported) not in PENDING_WORKFLOW_MOVE
-        and component(found.importer) != component(found.imported)
+        if component(found.importer) != component(found.imported)
     ]
 
 
@@ -180,7 +169,7 @@ def test_the_readme_map_names_every_package() -> None:
     for name in sorted({component(module) for module in MODULES} - {"pipeline"}):
         short = name.removeprefix("pipeline.")
         spellings = (f"{short}/", f"{short}.py") if name.startswith("pipeline.") else (f"{name}/",)
-        if name not in MOVING_INTO_WORKFLOW and not any(s in section for s in spellings):
+        if not any(s in section for s in spellings):
             unnamed.append(name)
     assert not unnamed, f"README 'How it works' does not name {unnamed}"
 
@@ -263,12 +252,6 @@ def test_no_import_cycles_between_packages() -> None:
         edges[cut[0]].discard(cut[1])
     report = _report(violations)
     assert not report, "\n" + report
-
-
-def test_pending_allowances_are_still_needed() -> None:
-    present = {(found.importer, found.imported) for found in IMPORTS}
-    stale = sorted(PENDING_WORKFLOW_MOVE - present)
-    assert not stale, f"these imports are gone; drop them from PENDING_WORKFLOW_MOVE: {stale}"
 
 
 def test_the_check_sees_lazy_and_type_only_imports(tmp_path: Path) -> None:

@@ -12,12 +12,12 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import select
 
-from pipeline import weekly
 from pipeline.content import queue
 from pipeline.content.models import JobListing, SalaryPoint, Snippet
 from pipeline.errors import PulseError, ValidationError
 from pipeline.issues.queue_edits import update_salary_point
 from pipeline.wiring import Pulse
+from pipeline.workflow import weekly
 from pulse_core.database import transaction
 from tests.conftest import Cli
 from tests.scheduler.conftest import WEEK, seed

@@ -1,7 +1,7 @@
 """deliveries: a partial index for rows set aside to retry, beside the lease columns
 
 Revision ID: 0023
-Revises: 0016
+Revises: 0022
 Create Date: 2026-12-01 13:30:00
 
 ``lease_until`` (how long a sender holds a row) and ``not_before`` (when a row set aside
@@ -20,7 +20,7 @@ from alembic import op
 
 
 revision = '0023'
-down_revision = '0016'
+down_revision = '0022'
 branch_labels = None
 depends_on = None
 

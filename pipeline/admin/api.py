@@ -33,9 +33,7 @@ from pipeline.admin.api_errors import (
     UNAUTHORIZED,
     UNAUTHORIZED_MESSAGE,
 )
-from pipeline.admin.content import clean_body, issue_weeks
-from pipeline.admin.preview import stored_issue
-from pipeline.admin.routes_dashboard import desk_week
+from pipeline.admin.content import issue_weeks
 from pipeline.admin.sessions import Actor
 from pipeline.admin.stats import issue_counts
 from pipeline.admin.web import api_actor, pulse_of
@@ -50,8 +48,10 @@ from pipeline.content.queue import (
     salary_point,
 )
 from pipeline.errors import ValidationError
-from pipeline.issues.readiness import check_readiness
+from pipeline.issues.build import find_issue
 from pipeline.weeks import parse_week
+from pipeline.workflow.calendar import upcoming_week
+from pipeline.workflow.check import check_week
 from pulse_core.database import transaction, utcnow
 
 
@@ -269,7 +269,7 @@ def api_router() -> APIRouter:
                     session,
                     section=body.section.value,
                     title=body.title,
-                    body=clean_body(body.body),
+                    body=body.body,
                     link=body.link,
                     status=body.status,
                     target_week=body.target_week,
@@ -343,12 +343,12 @@ def api_router() -> APIRouter:
         pulse = pulse_of(request)
         now = utcnow()
         try:
-            key = desk_week(pulse, now) if week == "next" else parse_week(week)
+            key = upcoming_week(pulse, now) if week == "next" else parse_week(week)
         except ValidationError as err:
             raise _invalid(err) from err
+        readiness = check_week(pulse, key, now)
         with transaction(pulse.db.sessions) as session:
-            readiness = check_readiness(session, week=key, settings=pulse.settings, now=now)
-            issue = stored_issue(session, key)
+            issue = find_issue(session, key)
             counts = issue_counts(session, issue.id) if issue else {}
         return IssueStatusOut(
             week=key,

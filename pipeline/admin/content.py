@@ -8,24 +8,12 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from pipeline.content.models import SalaryPoint, Snippet, SnippetStatus
-from pipeline.content.queue import parse_section, parse_snippet_status
+from pipeline.content.queue import clean_body, next_position, parse_section, parse_snippet_status
 from pipeline.content.validate import optional_url, required_text
 from pipeline.errors import NotFoundError, ValidationError
 from pipeline.issues.models import Issue
 from pipeline.issues.salary import LOOKBACK_DAYS
 from pipeline.weeks import parse_week, week_monday
-
-MAX_BODY = 20_000
-
-
-def clean_body(body: str) -> str:
-    """Snippet Markdown: bounded, and free of control characters no database stores well."""
-    text = body.strip()
-    if len(text) > MAX_BODY:
-        raise ValidationError("body", "must be at most 20,000 characters")
-    if any((ord(ch) < 32 and ch not in "\n\r\t") or 0xD800 <= ord(ch) <= 0xDFFF for ch in text):
-        raise ValidationError("body", "must not contain control characters")
-    return text
 
 
 def get_snippet(session: Session, snippet_id: int) -> Snippet:
@@ -74,14 +62,6 @@ def update_snippet(
     snippet.retired_at = None
     session.flush()
     return snippet
-
-
-def next_position(session: Session, section: str) -> int:
-    """One past the last queued snippet of the section: new snippets go to the end."""
-    positions = session.scalars(
-        select(Snippet.position).where(Snippet.section == parse_section(section))
-    ).all()
-    return max(positions, default=-1) + 1
 
 
 def queued_in_section(session: Session, snippet: Snippet) -> list[Snippet]:

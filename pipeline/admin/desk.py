@@ -60,7 +60,8 @@ def install_desk(app: FastAPI) -> None:
     """Add the desk's routes, error pages and per-process state to ``app``."""
     settings = app.state.pulse.settings
     app.state.login_throttle = LoginThrottle(settings.admin_login_attempts_per_minute)
-    # Background "send now" threads, kept so tests (and shutdown) can wait for them.
+    # The ledger's "retry failed" threads (routes_analytics), kept so tests and shutdown can
+    # wait for them. "Send now" starts no thread: the scheduler or a worker sends it.
     send_threads: list[threading.Thread] = []
     app.state.send_threads = send_threads
     install_error_pages(app)

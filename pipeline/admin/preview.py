@@ -1,4 +1,7 @@
-"""The issue as it will be sent: a draft from the queue or the built issue, and test sends."""
+"""The issue as a reader sees it (light or dark), and test sends to the seed list.
+
+The draft and the build themselves are :mod:`pipeline.workflow.weekly`'s.
+"""
 
 from __future__ import annotations
 
@@ -6,95 +9,15 @@ import re
 import secrets
 from dataclasses import replace
 
-from sqlalchemy import func, select
-from sqlalchemy.orm import Session
-
-from pipeline.content.validate import required_text
 from pipeline.delivery.compose import IssueMailer
 from pipeline.delivery.providers.base import SendResult
 from pipeline.delivery.store import ClaimedDelivery
-from pipeline.errors import IssueError, ValidationError
-from pipeline.issues.assemble import assemble_issue
-from pipeline.issues.build import FROZEN, build_issue
-from pipeline.issues.links import links_to_json
-from pipeline.issues.models import Issue, IssueStatus
-from pipeline.issues.render import render_issue_once
+from pipeline.issues.models import Issue
 from pipeline.wiring import Pulse
 from subscribers.addresses import normalise_email
 
 _DARK_QUERY = re.compile(r"@media\s*\(\s*prefers-color-scheme\s*:\s*dark\s*\)", re.IGNORECASE)
 _SCHEME_META = re.compile(r'(<meta name="(?:supported-)?color-scheme" content=")light dark(")')
-
-
-def stored_issue(session: Session, week: str) -> Issue | None:
-    return session.scalar(select(Issue).where(Issue.week_key == week))
-
-
-def draft_issue(pulse: Pulse, session: Session, week: str) -> Issue:
-    """The issue the queue would make now, rendered but not stored (nothing is written)."""
-    number = (session.scalar(select(func.max(Issue.number))) or 0) + 1
-    view, _snippets, _jobs = assemble_issue(
-        session, week=week, number=number, subject=None, preheader=None
-    )
-    rendered = render_issue_once(view, pulse.footer)
-    return Issue(
-        week_key=week,
-        number=number,
-        subject=view.subject,
-        preheader=view.preheader,
-        status=IssueStatus.BUILT,
-        mjml=rendered.mjml,
-        html=rendered.html,
-        text=rendered.text,
-        links_json=links_to_json(rendered.links),
-    )
-
-
-def current_issue(pulse: Pulse, session: Session, week: str) -> tuple[Issue, bool]:
-    """The built issue if there is one, else the draft; and whether it is built."""
-    issue = stored_issue(session, week)
-    if issue is not None:
-        return issue, True
-    return draft_issue(pulse, session, week), False
-
-
-def build_with_headline(
-    pulse: Pulse, session: Session, week: str, subject: str, preheader: str
-) -> Issue:
-    """Build (or rebuild) the week from the queue with this subject and preheader.
-
-    Empty fields fall back to the defaults. Rebuilding withdraws any approval: what was
-    approved is no longer what will be sent.
-    """
-    clean_subject = required_text(subject, "subject", max_length=200) if subject.strip() else None
-    clean_preheader = (
-        required_text(preheader, "preheader", max_length=300) if preheader.strip() else None
-    )
-    for name, value in (("subject", clean_subject), ("preheader", clean_preheader)):
-        if value is not None and "\n" in value:
-            raise ValidationError(name, "must be one line")
-    existing = stored_issue(session, week)
-    if existing is not None and existing.status in FROZEN:
-        raise IssueError(f"issue {week} is {existing.status.value} and can no longer change")
-    result = build_issue(
-        session,
-        week=week,
-        footer=pulse.footer,
-        rebuild=existing is not None,
-        subject=clean_subject,
-        preheader=clean_preheader,
-    )
-    result.issue.approved_at = None
-    result.issue.approved_by = None
-    session.flush()
-    return result.issue
-
-
-def ensure_built(pulse: Pulse, session: Session, week: str) -> Issue:
-    existing = stored_issue(session, week)
-    if existing is not None:
-        return existing
-    return build_issue(session, week=week, footer=pulse.footer).issue
 
 
 def sample_parts(pulse: Pulse, issue: Issue) -> tuple[str, str]:

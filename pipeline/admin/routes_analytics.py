@@ -11,7 +11,6 @@ from fastapi import APIRouter, Form, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import Response
 
-from pipeline import issue_analytics
 from pipeline.admin.report_chart import clicks_chart
 from pipeline.admin.web import (
     DeskError,
@@ -28,6 +27,7 @@ from pipeline.delivery.compose import IssueMailer
 from pipeline.errors import PulseError
 from pipeline.issues.build import get_issue
 from pipeline.wiring import Pulse
+from pipeline.workflow import analytics as issue_analytics
 from pulse_core.database import transaction
 
 log = logging.getLogger(__name__)

@@ -14,11 +14,9 @@ from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 
 from pipeline.admin.content import (
-    clean_body,
     get_snippet,
     issue_weeks,
     move_snippet,
-    next_position,
     retire_snippet,
     salary_usage,
     update_snippet,
@@ -112,13 +110,10 @@ def content_router() -> APIRouter:
                     session,
                     section=values["section"],
                     title=values["title"],
-                    body=clean_body(values["body"]),
+                    body=values["body"],
                     link=values["link"],
                     status=values["status"] or "ready",
                     target_week=values["target_week"] or None,
-                    position=next_position(session, values["section"])
-                    if values["section"] in {s.value for s in Section}
-                    else 0,
                 )
                 title = snippet.title
         except ValidationError as err:

@@ -8,16 +8,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
-from pipeline.admin.preview import (
-    build_with_headline,
-    current_issue,
-    ensure_built,
-    force_scheme,
-    sample_parts,
-    send_test,
-    stored_issue,
-    test_recipients,
-)
+from pipeline.admin.preview import force_scheme, sample_parts, send_test, test_recipients
 from pipeline.admin.routes_dashboard import chosen_week
 from pipeline.admin.web import (
     DeskError,
@@ -30,24 +21,20 @@ from pipeline.admin.web import (
 from pipeline.delivery.providers.base import SendResult
 from pipeline.delivery.providers.errors import ProviderError
 from pipeline.errors import PulseError
-from pipeline.issues.lifecycle import (
-    allowed_actions,
-    approve_issue,
-    check_sendable_now,
-    discard_issue,
-    early_send_notice,
-    hold_issue,
-    start_send_now,
-)
+from pipeline.issues.build import find_issue
+from pipeline.issues.lifecycle import allowed_actions
 from pipeline.issues.models import Issue
 from pipeline.wiring import Pulse
+from pipeline.workflow import decisions
+from pipeline.workflow.calendar import early_send_notice
+from pipeline.workflow.weekly import build_with_headline, current_issue
 from pulse_core.database import transaction, utcnow
 from subscribers.models import Subscriber, SubscriberStatus
 
 ACTIONS = {
     "approve": "Approve this issue for its scheduled send",
     "hold": "Hold this issue: it will not be sent until approved again",
-    "send": "Send this issue now to every active subscriber",
+    "send": "Send this issue now to every active subscriber (the scheduler or a worker starts it)",
     "discard": "Discard this issue: it is never sent, and its content returns to the queue",
 }
 # The preview iframe shows our own rendered email: no scripts, no forms, nothing remote but images.
@@ -167,7 +154,7 @@ def issue_router() -> APIRouter:
         pulse = pulse_of(request)
         key = _week(request, week)
         with transaction(pulse.db.sessions) as session:
-            issue = stored_issue(session, key)
+            issue = find_issue(session, key)
             active = session.scalar(
                 select(func.count())
                 .select_from(Subscriber)
@@ -176,7 +163,7 @@ def issue_router() -> APIRouter:
         return page(
             request, "admin/confirm.html", actor, action=action, description=ACTIONS[action],
             week=key, issue=issue, active=active or 0,
-            early=early_send_notice(pulse.settings, key, utcnow()) if action == "send" else None,
+            early=early_send_notice(pulse.schedule, key, utcnow()) if action == "send" else None,
         )  # fmt: skip
 
     @router.post("/{action}")
@@ -196,19 +183,14 @@ def issue_router() -> APIRouter:
             return redirect(f"/admin/issue/confirm/{action}?week={key}")
 
         def decide_it() -> None:
-            with transaction(pulse.db.sessions) as session:
-                if action != "discard":  # discarding never builds what it throws away
-                    ensure_built(pulse, session, key)
-                if action == "approve":
-                    approve_issue(session, key, actor.email)
-                elif action == "hold":
-                    hold_issue(session, key, reason)
-                elif action == "discard":
-                    discard_issue(session, key, actor.email, reason)
-                else:
-                    check_sendable_now(session, key)
-            if action == "send":
-                request.app.state.send_threads.append(start_send_now(pulse, key))
+            if action == "approve":
+                decisions.approve(pulse, key, actor.email)
+            elif action == "hold":
+                decisions.hold(pulse, key, reason)
+            elif action == "discard":
+                decisions.discard(pulse, key, actor.email, reason)
+            else:  # recorded; the scheduler or a worker starts the send
+                decisions.request_send_now(pulse, key, actor.email)
 
         try:
             await run_in_threadpool(decide_it)
@@ -217,7 +199,7 @@ def issue_router() -> APIRouter:
         done = {
             "approve": "approved",
             "hold": "held",
-            "send": "sending now",
+            "send": "queued to send now: the scheduler or a worker starts it within a minute",
             "discard": "discarded",
         }[action]
         return redirect(f"/admin/issue?week={key}", message=f"Issue {key} {done}.")

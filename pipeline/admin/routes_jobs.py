@@ -12,7 +12,7 @@ from pipeline.admin.sessions import Actor
 from pipeline.admin.web import EditorActor, editor_form, page, pulse_of, redirect
 from pipeline.errors import NotFoundError, ValidationError
 from pipeline.intake import records, review, sources
-from pipeline.intake_run import run_intake
+from pipeline.workflow.intake import run_intake
 from pulse_core.database import transaction, utcnow
 
 REVIEW = "/admin/jobs/review"

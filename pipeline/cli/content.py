@@ -47,7 +47,9 @@ def content_add(
     link: Annotated[str | None, typer.Option()] = None,
     status: Annotated[str, typer.Option(help="draft or ready")] = "ready",
     week: Annotated[str | None, typer.Option(help="only for this ISO week, e.g. 2026-W48")] = None,
-    position: Annotated[int, typer.Option(help="order within the section")] = 0,
+    position: Annotated[
+        int | None, typer.Option(help="order within the section (default: after the last)")
+    ] = None,
 ) -> None:
     """Queue a snippet.
 

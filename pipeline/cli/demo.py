@@ -9,7 +9,6 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from pipeline import weekly
 from pipeline.cli.common import console, errors, pulse
 from pipeline.cli.outcome import report_send_end
 from pipeline.config import PLACEHOLDER_POSTAL_ADDRESS
@@ -17,6 +16,7 @@ from pipeline.demo.seed import DEMO_POSTAL_ADDRESS, seed_week
 from pipeline.issues.models import IssueStatus
 from pipeline.weeks import week_monday
 from pipeline.wiring import Pulse
+from pipeline.workflow import weekly
 from pulse_core.database import transaction
 
 

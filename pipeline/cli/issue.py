@@ -14,7 +14,6 @@ import typer
 from rich.table import Table
 from sqlalchemy import func, select
 
-from pipeline import weekly
 from pipeline.cli.common import console, errors, new_app, pulse
 from pipeline.cli.outcome import report_send_end
 from pipeline.cli.progress import SendProgress
@@ -22,11 +21,10 @@ from pipeline.deliverability.spam import score_message
 from pipeline.delivery.models import DeliveryStatus
 from pipeline.delivery.outbox import counts_by_status, next_retry_at, retries_waiting
 from pipeline.delivery.ratelimit import SendRateLimiter
-from pipeline.issues import lifecycle
-from pipeline.issues.build import get_issue
-from pipeline.issues.models import Issue, IssueStatus
-from pipeline.issues.readiness import check_readiness
+from pipeline.issues.build import find_issue, get_issue
+from pipeline.issues.models import IssueStatus
 from pipeline.issues.screenshots import chromium_available, take_screenshots
+from pipeline.workflow import calendar, check, decisions, weekly
 from pulse_core.database import transaction, utcnow
 from subscribers.models import Subscriber, SubscriberStatus
 
@@ -64,7 +62,7 @@ def build(
     console.print(
         f"{key}: {state} issue #{result.issue.number} “{result.issue.subject}”", markup=False
     )
-    problems = weekly.lint_week(app_, key)
+    problems = check.lint_week(app_, key)
     _print_lint(key, problems)
     if problems:
         raise typer.Exit(1)
@@ -80,7 +78,7 @@ def lint(
     """Check the built issue: size, links, alt text, footer, text part, MJML."""
     app_ = pulse()
     key = weekly.resolve_week(app_, week)
-    problems = weekly.lint_week(app_, key)
+    problems = check.lint_week(app_, key)
     _print_lint(key, problems)
     if spam:
         problems += _print_spam(key, weekly.sample_message(app_, key))
@@ -105,16 +103,14 @@ def _print_spam(key: str, raw: bytes) -> list[str]:
 
 
 @app.command("check")
-def check(week: WeekOption = None) -> None:
+def check_command(week: WeekOption = None) -> None:
     """Per section what is there and what is missing, plus lint problems; non-zero if not ready.
 
     Example: pulse issue check --week 2026-W49
     """
     app_ = pulse()
     key = weekly.resolve_week(app_, week)
-    with app_.db.sessions() as session:
-        report = check_readiness(session, week=key, settings=app_.settings, now=utcnow())
-        session.rollback()  # assembling a candidate must leave nothing behind
+    report = check.check_week(app_, key, utcnow())
     console.print(report.as_text(), markup=False)
     if not report.ready:
         raise typer.Exit(1)
@@ -181,7 +177,7 @@ def _deliveries_left(week: str) -> int:
     """Rows still to send, for the progress bar (the whole list when the send starts now)."""
     app_ = pulse()
     with transaction(app_.db.sessions) as session:
-        issue = session.scalar(select(Issue).where(Issue.week_key == week))
+        issue = find_issue(session, week)
         if issue is None:
             return 0
         counts = counts_by_status(session, issue.id)
@@ -216,10 +212,10 @@ def _confirm_early_send(week: str | None, yes: bool) -> None:
     app_ = pulse()
     key = weekly.resolve_week(app_, week)
     with app_.db.sessions() as session:
-        issue = session.scalar(select(Issue).where(Issue.week_key == key))
+        issue = find_issue(session, key)
     if issue is not None and issue.status is not IssueStatus.BUILT:
         return  # held, under way or done: the send path answers for those states
-    notice = lifecycle.early_send_notice(app_.settings, key, utcnow())
+    notice = calendar.early_send_notice(app_.schedule, key, utcnow())
     if notice is None or yes:
         return
     errors.print(f"{notice}.", markup=False)
@@ -242,13 +238,22 @@ def approve(
     week: WeekOption = None,
     editor: Annotated[str, typer.Option(help="who approves (recorded)")] = "cli",
 ) -> None:
-    """Approve a held (or built) issue and send it now."""
+    """Approve the issue for its scheduled send (building it first if needed).
+
+    A held issue whose send time has passed goes out at the scheduler's next re-check.
+    To send at once, use `pulse issue send`.
+    """
     app_ = pulse()
     key = weekly.resolve_week(app_, week)
-    with transaction(app_.db.sessions) as session:
-        lifecycle.approve_issue(session, key, editor)
+    decisions.approve(app_, key, editor)
+    due = calendar.send_time_of(app_.schedule, key)
     console.print(f"{key}: approved by {editor}")
-    _send(key, resume=False)
+    console.print(
+        f"it goes out at {due:%a %d %b %Y %H:%M %Z} (the scheduler sends it; "
+        f"`pulse issue send --week {key}` sends it now)",
+        markup=False,
+        soft_wrap=True,
+    )
 
 
 def discard(
@@ -262,9 +267,7 @@ def discard(
     """
     app_ = pulse()
     key = weekly.resolve_week(app_, week)
-    with transaction(app_.db.sessions) as session:
-        issue = lifecycle.discard_issue(session, key, editor, reason)
-        number = issue.number
+    number = decisions.discard(app_, key, editor, reason).number
     console.print(f"{key}: issue #{number} discarded by {editor}: {reason.strip()}", markup=False)
 
 
@@ -286,10 +289,17 @@ def status(week: WeekOption = None) -> None:
     if issue.discarded_by and issue.discarded_at:
         when = f"{issue.discarded_at.astimezone(app_.settings.zone):%Y-%m-%d %H:%M %Z}"
         console.print(
-            f"discarded by {issue.discarded_by} at {when}: {issue.pause_reason}", markup=False
+            f"discarded by {issue.discarded_by} at {when}: {issue.status_reason}", markup=False
         )
-    elif issue.pause_reason:
-        console.print(f"{issue.status.value} because: {issue.pause_reason}", markup=False)
+    elif issue.status is IssueStatus.PAUSED and issue.pause_reason:
+        console.print(f"paused because: {issue.pause_reason}", markup=False)
+    elif issue.status is IssueStatus.HELD and issue.status_reason:
+        console.print(f"held because: {issue.status_reason}", markup=False)
+    if issue.send_requested_at is not None and issue.status is IssueStatus.BUILT:
+        console.print(
+            "send now requested: the scheduler or `pulse worker` starts it at its next poll",
+            markup=False,
+        )
     if waiting and retry_at is not None:
         console.print(
             f"retries pending: {waiting} recipient(s) refused for now; next retry at "

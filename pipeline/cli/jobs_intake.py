@@ -12,7 +12,7 @@ from rich.table import Table
 from pipeline.cli.common import console, new_app, pulse
 from pipeline.errors import ValidationError
 from pipeline.intake import records, review, sources
-from pipeline.intake_run import run_intake
+from pipeline.workflow.intake import run_intake
 from pulse_core.database import transaction, utcnow
 
 

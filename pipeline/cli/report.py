@@ -7,7 +7,6 @@ from typing import Annotated, Literal
 import typer
 from rich.table import Table
 
-from pipeline import issue_analytics
 from pipeline.analytics.ledger import (
     LEDGER_STATUSES,
     LedgerStatus,
@@ -17,6 +16,7 @@ from pipeline.analytics.ledger import (
 from pipeline.analytics.report import IssueReport, links_csv, report_json
 from pipeline.cli.common import console, pulse
 from pipeline.errors import ValidationError
+from pipeline.workflow import analytics as issue_analytics
 
 Format = Literal["table", "json", "csv"]
 WeekOption = Annotated[

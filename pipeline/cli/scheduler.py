@@ -16,10 +16,12 @@ from pipeline.cli.common import (
 from pipeline.db import is_current
 from pipeline.delivery.outbox import counts_by_status
 from pipeline.errors import PulseError
-from pipeline.issues.lifecycle import allowed_actions, next_unsent_week, send_time_of
+from pipeline.issues.build import find_issue
+from pipeline.issues.lifecycle import allowed_actions
 from pipeline.issues.models import Issue
 from pipeline.logs import configure_logging
 from pipeline.scheduler.runner import run_scheduler
+from pipeline.workflow.calendar import next_unsent_week, send_time_of
 from pulse_core.database import utcnow
 from subscribers.service import count_by_status
 
@@ -43,9 +45,9 @@ def status() -> None:
     table = Table(show_header=False, title="AISE Pulse Brief status")
     with app_.db.sessions() as session:
         session.execute(text("SELECT 1"))
-        upcoming = next_unsent_week(session, settings, utcnow())
-        due = send_time_of(settings, upcoming)
-        prepared = session.scalar(select(Issue).where(Issue.week_key == upcoming))
+        upcoming = next_unsent_week(session, app_.schedule, utcnow())
+        due = send_time_of(app_.schedule, upcoming)
+        prepared = find_issue(session, upcoming)
         state = (
             "not built yet" if prepared is None else f"#{prepared.number} {prepared.status.value}"
         )

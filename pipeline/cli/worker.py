@@ -8,7 +8,7 @@ import typer
 
 from pipeline.cli.common import MetricsHost, MetricsPort, console, pulse, start_metrics
 from pipeline.delivery.engine import SendReport
-from pipeline.delivery.worker import run_worker
+from pipeline.workflow.worker import run_worker
 
 
 def worker(
@@ -19,7 +19,7 @@ def worker(
     metrics_port: MetricsPort = None,
     metrics_host: MetricsHost = "127.0.0.1",
 ) -> None:
-    """Join any send in progress: claim batches, send them, repeat."""
+    """Start any send requested from the desk and join any send in progress, until stopped."""
     start_metrics(metrics_port, metrics_host)
 
     def report(result: SendReport) -> None:

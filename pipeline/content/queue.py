@@ -44,6 +44,26 @@ def parse_snippet_status(value: str) -> SnippetStatus:
     raise ValidationError("status", f"must be one of {', '.join(s.value for s in allowed)}")
 
 
+MAX_BODY = 20_000
+
+
+def clean_body(body: str) -> str:
+    """Snippet Markdown: bounded, and free of control characters no database stores well."""
+    text = body.strip()
+    if len(text) > MAX_BODY:
+        raise ValidationError("body", "must be at most 20,000 characters")
+    if any((ord(ch) < 32 and ch not in "\n\r\t") or 0xD800 <= ord(ch) <= 0xDFFF for ch in text):
+        raise ValidationError("body", "must not contain control characters")
+    return text
+
+
+def next_position(session: Session, section: str | Section) -> int:
+    """One past the last queued snippet of the section: new snippets go to the end."""
+    chosen = section if isinstance(section, Section) else parse_section(section)
+    positions = session.scalars(select(Snippet.position).where(Snippet.section == chosen)).all()
+    return max(positions, default=-1) + 1
+
+
 def add_snippet(
     session: Session,
     *,
@@ -53,20 +73,22 @@ def add_snippet(
     link: str | None = None,
     status: str = "ready",
     target_week: str | None = None,
-    position: int = 0,
+    position: int | None = None,
 ) -> Snippet:
-    """Queue a snippet after validating every field."""
+    """Queue a snippet after validating every field; the CLI, the desk and the API call this.
+
+    Without ``position`` it goes to the end of its section.
+    """
+    chosen = parse_section(section)
     snippet = Snippet(
-        section=parse_section(section),
+        section=chosen,
         title=required_text(title, "title", max_length=200),
-        body_md=body.strip() if body else "",
+        body_md=clean_body(body) if body else "",
         link=optional_url(link, "link"),
         status=parse_snippet_status(status),
         target_week=parse_week(target_week, field="target_week") if target_week else None,
-        position=position,
+        position=next_position(session, chosen) if position is None else position,
     )
-    if len(snippet.body_md) > 20_000:
-        raise ValidationError("body", "must be at most 20,000 characters")
     session.add(snippet)
     session.flush()
     return snippet

@@ -1,6 +1,6 @@
 """How a send run sends (:class:`SendOptions`), and the seams it is handed.
 
-The wiring builds the options from settings (``pipeline.weekly.send_options``); the engine
+The wiring builds the options from settings (``pipeline.stage_configs.send_options``); the engine
 and the send stores read nothing else, so delivery never sees ``Settings``.
 """
 

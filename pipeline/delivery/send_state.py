@@ -11,10 +11,8 @@ from sqlalchemy.orm import Session, sessionmaker
 from pipeline.delivery.outbox import create_deliveries
 from pipeline.errors import IssueError
 from pipeline.issues.models import Issue, IssueStatus
+from pipeline.issues.states import Decision, allowed, refusal
 from pulse_core.database import transaction, utcnow
-
-# A held issue waits for an editor (`pulse issue approve`); a skipped one never goes out.
-SENDABLE = (IssueStatus.BUILT, IssueStatus.SENDING)
 
 
 def begin_send(
@@ -33,16 +31,17 @@ def begin_send(
             return issue, 0
         if issue.status is IssueStatus.HELD:
             raise IssueError(
-                f"issue {week} is held ({issue.pause_reason}); "
-                f"send it with `pulse issue approve --week {week}`"
+                f"issue {week} is held ({issue.status_reason}); "
+                f"approve it first with `pulse issue approve --week {week}`"
             )
         if issue.status is IssueStatus.PAUSED and not resume:
             raise IssueError(
                 f"the send of {week} is paused ({issue.pause_reason or 'no reason given'}); "
                 "run `pulse issue resume` to continue it"
             )
-        if issue.status not in (*SENDABLE, IssueStatus.PAUSED):
-            raise IssueError(f"issue {week} is {issue.status.value} and cannot be sent")
+        decision = Decision.RESUME if issue.status is IssueStatus.PAUSED else Decision.SEND
+        if not allowed(issue.status, decision):  # the state machine's table decides
+            raise IssueError(refusal(issue.status, decision, week))
         session.execute(
             update(Issue)
             .where(Issue.id == issue.id)

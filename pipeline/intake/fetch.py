@@ -23,10 +23,11 @@ from pipeline.intake.feeds import apply_feed, read_feed
 from pipeline.intake.http import FetchError, PoliteClient, SourceGone
 from pipeline.intake.models import IntakeSource, JobPosting, ProposalState, SourceKind
 from pipeline.intake.pay import Pay, pay_from_text
-from pipeline.intake.review import UNSENT, accept_posting, expire_posting
+from pipeline.intake.review import accept_posting, expire_posting
 from pipeline.intake.roles import RoleRules, fold, is_remote, level_of, region_of
 from pipeline.intake.sources import source_label
 from pipeline.issues.models import Issue
+from pipeline.issues.states import UNSENT
 from pulse_core.database import transaction, utcnow
 
 OPEN_STATES = (ProposalState.PROPOSED, ProposalState.ACCEPTED)

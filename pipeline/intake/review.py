@@ -18,11 +18,11 @@ from sqlalchemy.orm import Session
 from pipeline.content.models import JobListing, SalaryPoint, Section, Snippet, SnippetStatus
 from pipeline.errors import NotFoundError, ValidationError
 from pipeline.intake.models import FeedItem, JobPosting, ProposalState
-from pipeline.issues.models import Issue, IssueStatus
+from pipeline.issues.models import Issue
+from pipeline.issues.states import UNSENT
 
 SALARY_SOURCE = "job postings"
 # Issues not yet sending: a closed job must leave them (they are rebuilt).
-UNSENT = (IssueStatus.BUILT, IssueStatus.HELD)
 
 
 @dataclass(frozen=True)

@@ -210,18 +210,3 @@ def assemble(
     used = [s for section in Section for s in chosen[section]]
     return Assembly(view=view, snippets=used, jobs=jobs)
 
-
-def assemble_issue(
-    session: Session,
-    *,
-    week: str,
-    number: int,
-    subject: str | None,
-    preheader: str | None,
-    rules: IssueRules = DEFAULT_RULES,
-) -> tuple[IssueView, list[Snippet], list[JobListing]]:
-    """Build the view of ``week`` and return the snippets and jobs it uses."""
-    result = assemble(
-        session, week=week, number=number, subject=subject, preheader=preheader, rules=rules
-    )
-    return result.view, result.snippets, result.jobs

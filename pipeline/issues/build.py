@@ -8,17 +8,15 @@ from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from pipeline.content.models import JobListing, Snippet, SnippetStatus
-from pipeline.errors import IssueError, NotFoundError
+from pipeline.errors import NotFoundError
 from pipeline.issues.assemble import assemble
 from pipeline.issues.links import links_to_json
 from pipeline.issues.models import Issue, IssueStatus
 from pipeline.issues.render import Footer, RenderedIssue, render_issue_once
 from pipeline.issues.slots import DEFAULT_RULES, IssueRules
+from pipeline.issues.states import Decision, transition
 from pipeline.issues.view import IssueView, view_to_json
 from pulse_core.database import utcnow
-
-# An issue whose send has begun is frozen: rebuilding it would change what half the list got.
-FROZEN = (IssueStatus.SENDING, IssueStatus.PAUSED, IssueStatus.SENT)
 
 
 @dataclass(frozen=True)
@@ -27,8 +25,13 @@ class BuildResult:
     created: bool
 
 
+def find_issue(session: Session, week: str) -> Issue | None:
+    """The week's stored issue, or None before it is built."""
+    return session.scalar(select(Issue).where(Issue.week_key == week))
+
+
 def get_issue(session: Session, week: str) -> Issue:
-    issue = session.scalar(select(Issue).where(Issue.week_key == week))
+    issue = find_issue(session, week)
     if issue is None:
         raise NotFoundError(f"no issue has been built for {week}; run `pulse issue build`")
     return issue
@@ -44,13 +47,16 @@ def build_issue(
     preheader: str | None = None,
     rules: IssueRules = DEFAULT_RULES,
 ) -> BuildResult:
-    """Return the week's issue, building it if it does not exist (or ``rebuild`` is set)."""
-    existing = session.scalar(select(Issue).where(Issue.week_key == week))
+    """Return the week's issue, building it if it does not exist (or ``rebuild`` is set).
+
+    A rebuild keeps the issue's status (a held issue stays held) and is refused once the
+    send has begun: rebuilding then would change what half the list got.
+    """
+    existing = find_issue(session, week)
     if existing is not None and not rebuild:
         return BuildResult(existing, created=False)
-    if existing is not None and existing.status in FROZEN:
-        raise IssueError(f"issue {week} is {existing.status.value} and can no longer be rebuilt")
     if existing is not None:
+        transition(existing, Decision.REBUILD)
         release_content(session, existing.id)
         number = existing.number
     else:
@@ -59,7 +65,7 @@ def build_issue(
         session, week=week, number=number, subject=subject, preheader=preheader, rules=rules
     )
     rendered = render_issue_once(assembly.view, footer)
-    issue = existing or Issue(week_key=week, number=number)
+    issue = existing or Issue(week_key=week, number=number, status=IssueStatus.BUILT)
     _store(issue, assembly.view, rendered)
     session.add(issue)
     session.flush()
@@ -76,12 +82,35 @@ def _store(issue: Issue, view: IssueView, rendered: RenderedIssue) -> None:
     issue.subject = view.subject
     issue.preheader = view.preheader
     issue.view_json = view_to_json(view)
-    issue.status = IssueStatus.BUILT
     issue.mjml = rendered.mjml
     issue.html = rendered.html
     issue.text = rendered.text
     issue.links_json = links_to_json(rendered.links)
     issue.built_at = utcnow()
+
+
+def draft_issue(
+    session: Session, *, week: str, footer: Footer, rules: IssueRules = DEFAULT_RULES
+) -> tuple[Issue, IssueView]:
+    """The issue the queue would make now, rendered but not stored (nothing is claimed).
+
+    The desk's preview and readiness both judge this draft, so they see the same issue.
+    """
+    number = (session.scalar(select(func.max(Issue.number))) or 0) + 1
+    assembly = assemble(session, week=week, number=number, rules=rules)
+    rendered = render_issue_once(assembly.view, footer)
+    issue = Issue(
+        week_key=week,
+        number=number,
+        subject=assembly.view.subject,
+        preheader=assembly.view.preheader,
+        status=IssueStatus.BUILT,
+        mjml=rendered.mjml,
+        html=rendered.html,
+        text=rendered.text,
+        links_json=links_to_json(rendered.links),
+    )
+    return issue, assembly.view
 
 
 def release_content(session: Session, issue_id: int) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from html import unescape
 from html.parser import HTMLParser
 from urllib.parse import urlsplit
@@ -10,7 +11,6 @@ from urllib.parse import urlsplit
 from sqlalchemy import or_, select
 from sqlalchemy.orm import object_session
 
-from pipeline.config import PLACEHOLDER_POSTAL_ADDRESS, Settings
 from pipeline.content.models import JobListing
 from pipeline.errors import IssueError
 from pipeline.issues.assemble import PREHEADER_MAX, SUBJECT_MAX
@@ -30,14 +30,24 @@ _TEMPLATE_SYNTAX = re.compile(r"\{\{|\}\}|\{%|%\}|\{#|#\}|</?mj-[a-z]|%%pulse:")
 LOCAL_HOSTS = ("localhost", "127.0.0.1", "::1")
 
 
-def sample_values(settings: Settings) -> dict[str, str]:
+@dataclass(frozen=True)
+class LintConfig:
+    """What lint needs to know: the site's base URL and the postal address readers see."""
+
+    base_url: str
+    postal_address: str
+    # The example address shipped in the defaults: an issue carrying it must not go out.
+    placeholder_address: str = ""
+
+
+def sample_values(config: LintConfig) -> dict[str, str]:
     """Merge values as long as real ones, so size and link checks see the real thing."""
     token = "x" * 96
     return {
-        "unsubscribe_url": f"{settings.base_url}/u/{token}",
-        "preferences_url": f"{settings.base_url}/preferences/{token}",
+        "unsubscribe_url": f"{config.base_url}/u/{token}",
+        "preferences_url": f"{config.base_url}/preferences/{token}",
         "first_name": "Alexandra",
-        "open_url": f"{settings.base_url}/o/{token}.gif",
+        "open_url": f"{config.base_url}/o/{token}.gif",
     }
 
 
@@ -57,19 +67,19 @@ class _Links(HTMLParser):
             self.images_without_alt.append(values.get("src") or "(no src)")
 
 
-def is_local_base(url: str, settings: Settings) -> bool:
+def is_local_base(url: str, config: LintConfig) -> bool:
     """Links into a local-development base URL are allowed to be plain http."""
-    base = urlsplit(settings.base_url)
-    return base.hostname in LOCAL_HOSTS and url.startswith(settings.base_url + "/")
+    base = urlsplit(config.base_url)
+    return base.hostname in LOCAL_HOSTS and url.startswith(config.base_url + "/")
 
 
-def link_problem(url: str, settings: Settings) -> str | None:
+def link_problem(url: str, config: LintConfig) -> str | None:
     if url.startswith("mailto:"):
         return None
     parts = urlsplit(url)
     if parts.scheme == "https" and parts.hostname:
         return None
-    if is_local_base(url, settings):
+    if is_local_base(url, config):
         return None
     return f"link is not an absolute https URL: {url[:120]}"
 
@@ -94,7 +104,7 @@ def _text_problems(text: str) -> list[str]:
     return problems
 
 
-def lint_issue(issue: Issue, *, settings: Settings) -> list[str]:
+def lint_issue(issue: Issue, config: LintConfig) -> list[str]:
     """Every reason the issue must not go out; an empty list means it is clean."""
     problems: list[str] = []
     if len(issue.subject) > SUBJECT_MAX:
@@ -119,7 +129,7 @@ def lint_issue(issue: Issue, *, settings: Settings) -> list[str]:
         if "unsubscribe_url" not in template.fields:
             problems.append(f"{label} has no unsubscribe link")
     # Tracked links are checked where they lead: the reader's click URL only redirects there.
-    values = {**sample_values(settings), **direct_values(links_from_json(issue.links_json))}
+    values = {**sample_values(config), **direct_values(links_from_json(issue.links_json))}
     html = html_template.merge(html_values(values))
     text = text_template.merge(values)
     size = len(html.encode("utf-8"))
@@ -130,13 +140,13 @@ def lint_issue(issue: Issue, *, settings: Settings) -> list[str]:
     links.feed(html)
     links.close()
     for url in dict.fromkeys(links.hrefs):
-        problem = link_problem(url, settings)
+        problem = link_problem(url, config)
         if problem:
             problems.append(problem)
         elif url not in text:
             problems.append(f"text part lacks the link {url[:120]}")
     problems += [f"image without alt text: {src[:120]}" for src in links.images_without_alt]
-    problems += _postal_problems(html, text, settings)
+    problems += _postal_problems(html, text, config)
     problems += _text_problems(text)
     problems += closed_job_problems(issue)
     return problems
@@ -164,9 +174,10 @@ def closed_job_problems(issue: Issue) -> list[str]:
     ]
 
 
-def _postal_problems(html: str, text: str, settings: Settings) -> list[str]:
-    address = " ".join(strip_controls(settings.postal_address).split())
-    if not address or address == PLACEHOLDER_POSTAL_ADDRESS:
+def _postal_problems(html: str, text: str, config: LintConfig) -> list[str]:
+    address = " ".join(strip_controls(config.postal_address).split())
+    placeholder = " ".join(config.placeholder_address.split())
+    if not address or address == placeholder:
         return [
             "postal address is the placeholder; set PULSE_POSTAL_ADDRESS to your mailing "
             'address (CAN-SPAM), e.g. a line PULSE_POSTAL_ADDRESS="…" in .env '

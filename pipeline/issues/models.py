@@ -41,14 +41,20 @@ class Issue(Base):
     built_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     send_started_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Why the send engine paused the send (the circuit breaker, a provider's refusal).
     pause_reason: Mapped[str | None] = mapped_column(Text)
+    # The decision that set the status (states.Decision: hold, skip, approve, …) and why.
+    status_decision: Mapped[str | None] = mapped_column(String(20))
+    status_reason: Mapped[str | None] = mapped_column(Text)
+    # An editor's "send now": the scheduler or a worker starts the send at its next poll.
+    send_requested_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     # The assembled IssueView as JSON: the web archive and salary downloads read it.
     view_json: Mapped[str | None] = mapped_column(Text)
     # Set by an editor's approval on the desk (issue 8); cleared when the issue is rebuilt.
     approved_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     approved_by: Mapped[str | None] = mapped_column(String(320))
     # Set when an editor (or the scheduler) discards the week: who, and when; why is in
-    # pause_reason. A discarded issue is skipped and its content goes back to the queue.
+    # status_reason. A discarded issue is skipped and its content goes back to the queue.
     discarded_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     discarded_by: Mapped[str | None] = mapped_column(String(320))
     # The issue's links numbered at render time (pipeline/issues/links.py), as JSON.

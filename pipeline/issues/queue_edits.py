@@ -26,7 +26,8 @@ from pipeline.content.validate import (
     web_url,
 )
 from pipeline.errors import NotFoundError, ValidationError
-from pipeline.issues.models import Issue, IssueStatus
+from pipeline.issues.models import Issue
+from pipeline.issues.states import UNSENT
 
 SALARY_FIELDS = tuple(SalaryInput.__dataclass_fields__)
 
@@ -103,7 +104,7 @@ def _unsent_issue_of(session: Session, job: JobListing) -> str | None:
     issue = session.get(Issue, job.issue_id)
     if issue is None:
         return None
-    if issue.status not in (IssueStatus.BUILT, IssueStatus.HELD):
+    if issue.status not in UNSENT:
         raise ValidationError(
             "job",
             f"job {job.id} went out in issue {issue.week_key} ({issue.status.value}) "

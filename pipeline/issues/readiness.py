@@ -8,14 +8,12 @@ from datetime import datetime
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from pipeline.config import Settings
 from pipeline.content.models import SalaryPoint, Section
 from pipeline.errors import PulseError
-from pipeline.issues.assemble import assemble
+from pipeline.issues.build import draft_issue, find_issue
 from pipeline.issues.comparisons import list_comparisons
-from pipeline.issues.lint import lint_issue
-from pipeline.issues.models import Issue
-from pipeline.issues.render import Footer, render_issue_once
+from pipeline.issues.lint import LintConfig, lint_issue
+from pipeline.issues.render import Footer
 from pipeline.issues.slots import IssueRules
 from pipeline.issues.view import IssueView, view_from_json
 
@@ -28,6 +26,15 @@ HOW_TO_ADD = {
     Section.QUICK_LINKS: "pulse content add --section quick-links",
 }
 NOUNS = {Section.SALARY_PULSE: "salary table", Section.WHOS_HIRING: "job listing"}
+
+
+@dataclass(frozen=True)
+class ReadinessConfig:
+    """What readiness needs: the section rules, lint's config, the footer drafts get."""
+
+    rules: IssueRules
+    lint: LintConfig
+    footer: Footer
 
 
 @dataclass(frozen=True)
@@ -112,41 +119,28 @@ def stale_salary_problem(session: Session, rules: IssueRules, now: datetime) -> 
     return None
 
 
-def _candidate(
-    session: Session, week: str, settings: Settings, rules: IssueRules
-) -> tuple[Issue, IssueView]:
-    """The issue as it would be built now, rendered but not stored (nothing is claimed)."""
-    number = (session.scalar(select(func.max(Issue.number))) or 0) + 1
-    assembly = assemble(session, week=week, number=number, rules=rules)
-    footer = Footer(base_url=settings.base_url, postal_address=settings.postal_address)
-    rendered = render_issue_once(assembly.view, footer)
-    issue = Issue(
-        week_key=week,
-        number=number,
-        subject=assembly.view.subject,
-        preheader=assembly.view.preheader,
-        mjml=rendered.mjml,
-        html=rendered.html,
-        text=rendered.text,
-    )
-    return issue, assembly.view
+def check_readiness(
+    session: Session, *, week: str, config: ReadinessConfig, now: datetime
+) -> Readiness:
+    """Check the built issue of ``week`` or, if none is built yet, the one that would be.
 
-
-def check_readiness(session: Session, *, week: str, settings: Settings, now: datetime) -> Readiness:
-    """Check the built issue of ``week`` or, if none is built yet, the one that would be."""
-    rules = IssueRules.from_settings(settings)
+    The one verdict on an issue: its sections against the rules, stale salary data, and
+    every lint problem. The caller rolls back afterwards (a draft claims nothing, but
+    assembling reads the queue inside the caller's transaction).
+    """
+    rules = config.rules
     problems: list[str] = []
     stale = stale_salary_problem(session, rules, now)
     if stale:
         problems.append(stale)
-    built = session.scalar(select(Issue).where(Issue.week_key == week))
+    built = find_issue(session, week)
     try:
         if built is not None and built.view_json:
             issue, view = built, view_from_json(built.view_json)
         else:
-            issue, view = _candidate(session, week, settings, rules)
+            issue, view = draft_issue(session, week=week, footer=config.footer, rules=rules)
     except PulseError as err:
         problems.append(str(err))
         return Readiness(week=week, sections=(), problems=tuple(problems))
-    problems += lint_issue(issue, settings=settings)
+    problems += lint_issue(issue, config.lint)
     return Readiness(week=week, sections=section_readiness(view, rules), problems=tuple(problems))

@@ -7,8 +7,8 @@ import logging
 from apscheduler.schedulers.base import BaseScheduler
 from apscheduler.triggers.cron import CronTrigger
 
-from pipeline.intake_run import run_intake
 from pipeline.wiring import Pulse
+from pipeline.workflow.intake import run_intake
 
 log = logging.getLogger(__name__)
 JOB_ID = "jobs-fetch"

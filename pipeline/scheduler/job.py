@@ -13,19 +13,19 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import select
-
-from pipeline import weekly
+from pipeline.delivery.report import RunEnd, SendReport
 from pipeline.delivery.send_lock import SendInProgress
-from pipeline.issue_analytics import last_issue_top_links
-from pipeline.issues import lifecycle
-from pipeline.issues.build import FROZEN
+from pipeline.issues.build import find_issue
 from pipeline.issues.models import Issue, IssueStatus
-from pipeline.issues.readiness import Readiness, check_readiness
+from pipeline.issues.readiness import Readiness
+from pipeline.issues.states import UNSENT
+from pipeline.schedule import WeeklySchedule
 from pipeline.scheduler import milestones, origin
-from pipeline.scheduler.plan import WeeklySchedule
 from pipeline.wiring import Pulse
-from pulse_core.database import transaction
+from pipeline.workflow import decisions, weekly
+from pipeline.workflow.analytics import last_issue_top_links
+from pipeline.workflow.check import check_week
+from pipeline.workflow.worker import start_requested_sends
 
 log = logging.getLogger(__name__)
 
@@ -37,8 +37,28 @@ class JobOutcome:
     """What a step did, for logs and tests."""
 
     week: str
-    action: str  # sent, held, skipped, already-run, busy, waiting, missed, reminded, nothing
+    # sent, paused, interrupted, retries-pending, unfinished (see SEND_ACTIONS), held,
+    # skipped, already-run, busy, waiting, missed, reminded, nothing
+    action: str
     detail: str = ""
+
+
+# What a send that ran says, by how its run ended (delivery.report.RunEnd).
+SEND_ACTIONS = {
+    RunEnd.FINISHED: "sent",
+    RunEnd.PAUSED: "paused",
+    RunEnd.STOPPED: "interrupted",
+    RunEnd.RETRIES_PENDING: "retries-pending",
+    RunEnd.UNFINISHED: "unfinished",
+}
+
+
+def send_outcome(report: SendReport) -> JobOutcome:
+    """The job's outcome for a send run, from how the run ended (not just finished or not)."""
+    detail = f"{report.sent} messages"
+    if not report.finished:
+        detail += f"; {report.describe_end()}"
+    return JobOutcome(report.week_key, SEND_ACTIONS[report.end], detail)
 
 
 class WeeklyJob:
@@ -67,13 +87,12 @@ class WeeklyJob:
         if not milestones.claim(self.pulse.db.sessions, week, milestones.WEEKLY_RUN):
             return JobOutcome(week, "already-run")
         issue = self._build(week)
-        if issue.status in FROZEN or issue.status is IssueStatus.SKIPPED:
+        if issue.status not in UNSENT:
             return JobOutcome(week, "nothing", f"issue is {issue.status.value}")
         readiness = self._readiness(week, now)
-        if readiness.ready or self._approved(week):
+        if readiness.ready or issue.approved_at is not None:
             return self._send(week)
-        with transaction(self.pulse.db.sessions) as session:
-            lifecycle.hold_issue(session, week, "not ready at send time")
+        decisions.hold(self.pulse, week, "not ready at send time")
         if milestones.claim(self.pulse.db.sessions, week, milestones.HOLD_REPORT):
             deadline = self._deadline(week)
             self.notify(
@@ -82,14 +101,19 @@ class WeeklyJob:
                 + f"\n\nChecking again every {self.settings.recheck_minutes} minutes until "
                 f"{deadline.astimezone(self.schedule.zone):%a %d %b %H:%M %Z}; then the issue is "
                 f"{'sent as it is' if self.settings.on_deadline == 'send' else 'skipped'}.\n"
-                f"Send it now with: pulse issue approve --week {week}",
+                f"Approve it with `pulse issue approve --week {week}` (sent at the next "
+                f"re-check) or send it now with `pulse issue send --week {week}`.",
             )
         return JobOutcome(week, "held", readiness.as_text())
 
     def tick(self, now: datetime) -> list[JobOutcome]:
         """Periodic work: reminders, re-checking held issues, resuming interrupted sends."""
-        outcomes = [self.remind(now), self.recheck(now)]
+        outcomes = [self.remind(now), self.recheck(now), *self.send_requested()]
         return [o for o in outcomes if o.action != "nothing"]
+
+    def send_requested(self) -> list[JobOutcome]:
+        """Start every send an editor asked for ("send now" on the desk)."""
+        return [send_outcome(r) for r in start_requested_sends(self.pulse, stop=self.stop)]
 
     def remind(self, now: datetime) -> JobOutcome:
         due = self.schedule.next_send(now)
@@ -115,6 +139,11 @@ class WeeklyJob:
             return JobOutcome(week, "nothing")
         if issue.status is IssueStatus.SENDING:
             return self._send(week)  # an interrupted send (its lock went stale) resumes
+        if issue.status is IssueStatus.BUILT and issue.approved_at is not None:
+            # Approved after the weekly run held it: the approval is for a time now past.
+            with self.pulse.db.sessions() as session:
+                ran = milestones.has(session, week, milestones.WEEKLY_RUN)
+            return self._send(week) if ran else JobOutcome(week, "nothing")
         if issue.status is not IssueStatus.HELD:
             return JobOutcome(week, "nothing")
         grace = timedelta(hours=self.settings.catch_up_grace_hours)
@@ -125,28 +154,26 @@ class WeeklyJob:
                 return JobOutcome(week, "nothing")
             detail = (
                 f"{week} stays held: its deadline passed while the scheduler was down. "
-                f"Send it with `pulse issue approve --week {week}` or discard it with "
-                f"`pulse issue discard --week {week} --reason …`."
+                f"Approve it with `pulse issue approve --week {week}` (sent at the next "
+                f"re-check), send it now with `pulse issue send --week {week} --yes`, or "
+                f"discard it with `pulse issue discard --week {week} --reason …`."
             )
             self.notify(f"{week}: deadline passed while the scheduler was down", detail)
             return JobOutcome(week, "missed", detail)
         self._build(week)
         readiness = self._readiness(week, now)
         if readiness.ready:
-            with transaction(self.pulse.db.sessions) as session:
-                lifecycle.approve_issue(session, week, "scheduler: ready on re-check")
+            decisions.approve(self.pulse, week, "scheduler: ready on re-check")
             return self._send(week)
         if now < self._deadline(week):
             return JobOutcome(week, "waiting", readiness.as_text())
         if not milestones.claim(self.pulse.db.sessions, week, milestones.DEADLINE):
             return JobOutcome(week, "nothing")
         if self.settings.on_deadline == "send":
-            with transaction(self.pulse.db.sessions) as session:
-                lifecycle.approve_issue(session, week, "scheduler: deadline reached")
+            decisions.approve(self.pulse, week, "scheduler: deadline reached")
             self.notify(f"{week}: deadline reached, sending what is ready", readiness.as_text())
             return self._send(week)
-        with transaction(self.pulse.db.sessions) as session:
-            lifecycle.skip_issue(session, week, "deadline reached while not ready")
+        decisions.discard(self.pulse, week, "scheduler", "deadline reached while not ready")
         self.notify(f"{week}: deadline reached, the week is skipped", readiness.as_text())
         return JobOutcome(week, "skipped", readiness.as_text())
 
@@ -210,34 +237,26 @@ class WeeklyJob:
 
     def _issue(self, week: str) -> Issue | None:
         with self.pulse.db.sessions() as session:
-            return session.scalar(select(Issue).where(Issue.week_key == week))
+            return find_issue(session, week)
 
     def _build(self, week: str) -> Issue:
+        """Build the week, re-rendering an unsent issue so late content goes in.
+
+        A rebuild keeps the status (a held issue stays held) and the approval.
+        """
         existing = self._issue(week)
-        # Content added since an earlier build (a preview, a reminder) goes in.
-        rebuild = existing is not None and existing.status in (IssueStatus.BUILT, IssueStatus.HELD)
-        issue = weekly.build_week(self.pulse, week, rebuild=rebuild).issue
-        if existing is not None and existing.status is IssueStatus.HELD:
-            # Rebuilding renders afresh; it must not quietly release a hold.
-            with transaction(self.pulse.db.sessions) as session:
-                issue = lifecycle.hold_issue(session, week, existing.pause_reason or "held")
-        return issue
+        rebuild = existing is not None and existing.status in UNSENT
+        return weekly.build_week(self.pulse, week, rebuild=rebuild).issue
 
     def _readiness(self, week: str, now: datetime) -> Readiness:
-        with self.pulse.db.sessions() as session:
-            return check_readiness(session, week=week, settings=self.settings, now=now)
-
-    def _approved(self, week: str) -> bool:
-        with self.pulse.db.sessions() as session:
-            return lifecycle.is_approved(session, week)
+        return check_week(self.pulse, week, now)
 
     def _send(self, week: str) -> JobOutcome:
         try:
             report = weekly.send_week(self.pulse, week, stop=self.stop)
         except SendInProgress as err:
             return JobOutcome(week, "busy", str(err))
-        state = "sent" if report.finished else "interrupted"
-        return JobOutcome(week, state, f"{report.sent} messages")
+        return send_outcome(report)
 
 
 def _hours(delta: timedelta) -> str:

@@ -14,11 +14,12 @@ from pipeline import metrics
 from pipeline.scheduler.intake import add_daily_intake
 from pipeline.scheduler.job import JobOutcome, WeeklyJob
 from pipeline.scheduler.notify import EditorNotifier
-from pipeline.scheduler.plan import WeeklySchedule
 from pipeline.wiring import Pulse
 from pulse_core.database import utcnow
 
 log = logging.getLogger(__name__)
+# How often the scheduler looks for an editor's "send now" (the desk records it, never sends).
+SEND_REQUEST_POLL_SECONDS = 30
 
 
 def _log_outcome(outcome: JobOutcome) -> None:
@@ -31,13 +32,17 @@ def _tick(job: WeeklyJob) -> None:
         _log_outcome(outcome)
 
 
+def _send_requested(job: WeeklyJob) -> None:
+    for outcome in job.send_requested():
+        _log_outcome(outcome)
+
+
 def make_job(pulse: Pulse, stop: threading.Event) -> WeeklyJob:
-    schedule = WeeklySchedule.parse(pulse.settings.schedule, pulse.settings.timezone)
-    return WeeklyJob(pulse, schedule, EditorNotifier(pulse), stop)
+    return WeeklyJob(pulse, pulse.schedule, EditorNotifier(pulse), stop)
 
 
 def build_scheduler(job: WeeklyJob) -> BlockingScheduler:
-    """The cron job for the send and an interval job for reminders and re-checks."""
+    """The cron job for the send, interval jobs for re-checks and for "send now" requests."""
     scheduler = BlockingScheduler(timezone=job.schedule.zone)
     grace = int(job.settings.catch_up_grace_hours * 3600)
     scheduler.add_job(
@@ -53,6 +58,14 @@ def build_scheduler(job: WeeklyJob) -> BlockingScheduler:
         IntervalTrigger(minutes=job.settings.recheck_minutes, timezone=job.schedule.zone),
         args=[job],
         id="tick",
+        coalesce=True,
+        max_instances=1,
+    )
+    scheduler.add_job(
+        _send_requested,
+        IntervalTrigger(seconds=SEND_REQUEST_POLL_SECONDS, timezone=job.schedule.zone),
+        args=[job],
+        id="send-requests",
         coalesce=True,
         max_instances=1,
     )

@@ -15,8 +15,9 @@ from fastapi.responses import HTMLResponse, JSONResponse, Response
 from sqlalchemy import select
 
 from pipeline.errors import ValidationError
-from pipeline.issues.models import Issue, IssueStatus
+from pipeline.issues.models import Issue
 from pipeline.issues.render import environment
+from pipeline.issues.states import SEND_BEGUN
 from pipeline.issues.view import IssueView, SalaryTable, view_from_json
 from pipeline.subscriber_wiring import web_policy
 from pipeline.weeks import parse_week
@@ -25,7 +26,6 @@ from subscribers.spreadsheet import safe_writer
 from subscribers.spreadsheet import spreadsheet_safe as spreadsheet_safe  # re-exported
 from subscribers.web.forms import FormGuard
 
-PUBLISHED = (IssueStatus.SENDING, IssueStatus.PAUSED, IssueStatus.SENT)
 FEED_SIZE = 20
 CSV_COLUMNS = (
     "table",
@@ -118,7 +118,7 @@ def archive_router(pulse: Pulse) -> APIRouter:
 
     def published() -> list[Issue]:
         with pulse.db.sessions() as session:
-            query = select(Issue).where(Issue.status.in_(PUBLISHED)).order_by(Issue.number.desc())
+            query = select(Issue).where(Issue.status.in_(SEND_BEGUN)).order_by(Issue.number.desc())
             return list(session.scalars(query))
 
     def find(key: str) -> tuple[Issue, IssueView] | None:
@@ -128,7 +128,7 @@ def archive_router(pulse: Pulse) -> APIRouter:
             return None
         with pulse.db.sessions() as session:
             issue = session.scalar(
-                select(Issue).where(Issue.week_key == week, Issue.status.in_(PUBLISHED))
+                select(Issue).where(Issue.week_key == week, Issue.status.in_(SEND_BEGUN))
             )
         if issue is None or not issue.view_json:
             return None

@@ -26,8 +26,9 @@ from pipeline.analytics.tokens import (
     ClickTarget,
 )
 from pipeline.issues.links import TrackedLink, links_from_json
-from pipeline.issues.models import Issue, IssueStatus
+from pipeline.issues.models import Issue
 from pipeline.issues.render import environment
+from pipeline.issues.states import SEND_BEGUN
 from pipeline.wiring import Pulse
 from pulse_core.database import transaction, utcnow
 
@@ -36,8 +37,7 @@ log = logging.getLogger(__name__)
 # A transparent 1×1 GIF.
 PIXEL = b64decode("R0lGODlhAQABAIAAAAAAAP///yH5BAEAAAAALAAAAAABAAEAAAIBRAA7")
 _PRIVATE = {"Cache-Control": "no-store, private", "Referrer-Policy": "no-referrer"}
-# Only issues that went out carry click tokens; their links are frozen from then on.
-_SENT = (IssueStatus.SENDING, IssueStatus.PAUSED, IssueStatus.SENT)
+# Only issues that went out (states.SEND_BEGUN) carry click tokens; their links are frozen.
 
 
 class ClickRedirects:
@@ -55,7 +55,7 @@ class ClickRedirects:
         if cached is None:
             with self.pulse.db.sessions() as session:
                 issue = session.scalar(select(Issue).where(Issue.id == issue_id))
-                if issue is None or issue.status not in _SENT:
+                if issue is None or issue.status not in SEND_BEGUN:
                     return None
                 cached = (links_from_json(issue.links_json), issue.send_started_at)
             if len(self._links) > 256:

@@ -16,6 +16,7 @@ from pipeline.admin.accounts import add_editor, create_api_token, set_password_w
 from pipeline.admin.models import Editor
 from pipeline.web.app import create_app
 from pipeline.wiring import Pulse
+from pipeline.workflow.worker import run_worker
 from pulse_core.database import transaction, utcnow
 
 PASSWORD = "correct horse battery staple"
@@ -92,8 +93,13 @@ class Desk:
         return client
 
     def wait_for_sends(self) -> None:
+        """Wait for the desk's "retry failed" threads (send now starts none)."""
         for thread in self.app.state.send_threads:
             thread.join(timeout=60)
+
+    def run_requested_sends(self) -> None:
+        """What ``pulse worker`` does with a desk's "send now": the desk itself sends nothing."""
+        run_worker(self.pulse, poll_seconds=0, exit_when_idle=True)
 
 
 @pytest.fixture

@@ -5,11 +5,11 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import TYPE_CHECKING
 
-from pipeline import weekly
 from pipeline.issues.models import IssueStatus
-from pipeline.scheduler.plan import WeeklySchedule
+from pipeline.schedule import WeeklySchedule
 from pipeline.weeks import week_key, week_monday
 from pipeline.wiring import Pulse
+from pipeline.workflow import weekly
 from pulse_core.database import utcnow
 from tests.admin.conftest import PASSWORD, make_editor
 from tests.admin.test_browser import database_url, pytestmark

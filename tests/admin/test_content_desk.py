@@ -7,7 +7,7 @@ from datetime import date
 from sqlalchemy import func, select
 
 from pipeline.content.models import JobListing, SalaryPoint, Snippet, SnippetStatus
-from pipeline.weekly import build_week
+from pipeline.workflow.weekly import build_week
 from pulse_core.database import transaction
 from tests.admin.conftest import Desk, csrf_of
 

@@ -1,16 +1,24 @@
-"""Preview, test send, and approve / hold / send now, each behind a confirmation step."""
+"""Preview, test send, and approve / hold / send now, each behind a confirmation step.
+
+"Send now" is recorded on the issue; the worker or the scheduler's tick sends it.
+"""
 
 from __future__ import annotations
 
+import threading
 from email import message_from_bytes, policy
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy import func, select
 
+from pipeline.config import PLACEHOLDER_POSTAL_ADDRESS
 from pipeline.content.queue import add_snippet
 from pipeline.delivery.models import Delivery
 from pipeline.issues.models import Issue, IssueStatus
+from pipeline.scheduler.runner import make_job
+from pipeline.workflow import weekly
 from pulse_core.database import transaction
 from subscribers.service import add_subscriber
 from tests.admin.conftest import Desk, csrf_of
@@ -160,12 +168,33 @@ def test_approve_then_hold_then_approve_again(queued: Desk) -> None:
     assert again is not None and again.status is IssueStatus.BUILT
 
 
-def test_send_now_sends_each_subscriber_once_through_the_send_engine(queued: Desk) -> None:
+def test_send_now_is_a_request_the_worker_sends_each_subscriber_once(
+    queued: Desk, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    senders: list[str] = []
+    real_begin = weekly.begin_send
+
+    def recording_begin(*args: Any, **kwargs: Any) -> Any:
+        senders.append(threading.current_thread().name)
+        return real_begin(*args, **kwargs)
+
+    monkeypatch.setattr(weekly, "begin_send", recording_begin)
     client = queued.editor()
     csrf = csrf_of(client, "/admin/issue")
     yes = {"csrf_token": csrf, "week": WEEK, "confirm": "yes"}
-    assert client.post("/admin/issue/send", data=yes).status_code == 200
-    queued.wait_for_sends()
+    answer = client.post("/admin/issue/send", data=yes)
+    assert answer.status_code == 200 and "queued to send now" in answer.text
+    # The web process recorded the request and sent nothing, in no thread of its own.
+    requested = _issue(queued)
+    assert requested is not None and requested.status is IssueStatus.BUILT
+    assert requested.send_requested_at is not None
+    assert requested.approved_by == "ed@example.com"
+    assert requested.status_decision == "send-now"
+    assert senders == [] and _deliveries(queued) == 0
+    assert not [t for t in threading.enumerate() if t.name.startswith("send-")]
+    assert "send now requested" in client.get(f"/admin?week={WEEK}").text
+    queued.run_requested_sends()  # what `pulse worker` does
+    assert senders == [threading.current_thread().name]
     issue = _issue(queued)
     assert issue is not None and issue.status is IssueStatus.SENT
     assert _deliveries(queued) == 3
@@ -173,6 +202,52 @@ def test_send_now_sends_each_subscriber_once_through_the_send_engine(queued: Des
     second = client.post("/admin/issue/send", data=yes)
     assert second.status_code == 400
     assert "will not be sent again" in second.text
+    queued.run_requested_sends()
     assert len(_messages(queued.pulse.settings.outbox_dir / WEEK)) == 3
     dashboard = client.get("/admin").text
     assert "<td>3</td>" in dashboard  # the sent count of the last issue
+
+
+def test_the_schedulers_tick_starts_a_desk_send_now(queued: Desk) -> None:
+    client = queued.editor()
+    csrf = csrf_of(client, "/admin/issue")
+    client.post("/admin/issue/send", data={"csrf_token": csrf, "week": WEEK, "confirm": "yes"})
+    job = make_job(queued.pulse, threading.Event())
+    [outcome] = job.send_requested()
+    assert outcome.action == "sent" and outcome.week == WEEK
+    assert len(_messages(queued.pulse.settings.outbox_dir / WEEK)) == 3
+    assert job.send_requested() == []  # a request is sent once
+
+
+def test_a_send_now_that_fails_lint_is_refused_on_the_desk(
+    queued: Desk, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    client = queued.editor()
+    csrf = csrf_of(client, "/admin/issue")
+    placeholder = queued.pulse.settings.model_copy(
+        update={"postal_address": PLACEHOLDER_POSTAL_ADDRESS}
+    )
+    monkeypatch.setattr(queued.pulse, "settings", placeholder)
+    refused = client.post(
+        "/admin/issue/send", data={"csrf_token": csrf, "week": WEEK, "confirm": "yes"}
+    )
+    assert refused.status_code == 400 and "fails lint, not sending" in refused.text
+    assert _issue(queued) is None  # nothing changed: not even the build stays
+
+
+def test_a_requested_send_the_worker_refuses_is_withdrawn_not_retried(
+    queued: Desk, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    client = queued.editor()
+    csrf = csrf_of(client, "/admin/issue")
+    client.post("/admin/issue/send", data={"csrf_token": csrf, "week": WEEK, "confirm": "yes"})
+    placeholder = queued.pulse.settings.model_copy(
+        update={"postal_address": PLACEHOLDER_POSTAL_ADDRESS}
+    )
+    monkeypatch.setattr(queued.pulse, "settings", placeholder)  # lint fails from now on
+    queued.run_requested_sends()
+    issue = _issue(queued)
+    assert issue is not None and issue.status is IssueStatus.BUILT
+    assert issue.send_requested_at is None
+    assert (issue.status_reason or "").startswith("send now refused: issue 2026-W48 fails lint")
+    assert _deliveries(queued) == 0

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from pipeline.config import load_settings
 from pipeline.demo.seed import seed_week
-from pipeline.issues.lifecycle import next_send_time
+from pipeline.schedule import WeeklySchedule
 from pipeline.weeks import week_monday
 from pipeline.wiring import Pulse
+from pipeline.workflow.calendar import next_send_time
 from pulse_core.database import transaction
 from tests.admin.conftest import Desk
 
@@ -23,13 +23,13 @@ def _fill(pulse: Pulse) -> None:
 
 
 def test_next_send_time_is_in_the_editors_time_zone(workspace: object) -> None:
-    settings = load_settings(schedule="tue 09:00", timezone="America/New_York")
+    schedule = WeeklySchedule.parse("tue 09:00", "America/New_York")
     wednesday = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)
-    at = next_send_time(settings, wednesday)
+    at = next_send_time(schedule, wednesday)
     assert (at.year, at.month, at.day, at.hour, at.minute) == (2026, 12, 1, 9, 0)
     assert at.utcoffset() is not None and at.utcoffset().total_seconds() == -5 * 3600  # type: ignore[union-attr]
     monday = datetime(2026, 11, 30, 12, 0, tzinfo=UTC)
-    assert next_send_time(settings, monday).day == 1
+    assert next_send_time(schedule, monday).day == 1
 
 
 def test_the_dashboard_shows_readiness_schedule_and_checks(desk: Desk) -> None:

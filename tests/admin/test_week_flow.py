@@ -7,13 +7,14 @@ from collections.abc import Iterator
 import pytest
 from sqlalchemy import select
 
-from pipeline import weekly
 from pipeline.content.models import JobListing, Snippet, SnippetStatus
-from pipeline.issues.lifecycle import allowed_actions, next_unsent_week
+from pipeline.issues.lifecycle import allowed_actions
 from pipeline.issues.models import Issue, IssueStatus
-from pipeline.scheduler.plan import WeeklySchedule
+from pipeline.schedule import WeeklySchedule
 from pipeline.weeks import week_key, week_monday
 from pipeline.wiring import Pulse
+from pipeline.workflow import weekly
+from pipeline.workflow.calendar import next_unsent_week
 from pulse_core.database import utcnow
 from tests.admin.conftest import Desk, csrf_of
 from tests.conftest import Cli
@@ -66,7 +67,7 @@ def test_discard_on_the_cli_records_who_and_why_and_frees_the_content(
     assert "discarded by ed@example.com: built by mistake" in done.stdout
     issue = _issue(pulse, STRAY)
     assert issue is not None and issue.status is IssueStatus.SKIPPED
-    assert issue.discarded_by == "ed@example.com" and issue.pause_reason == "built by mistake"
+    assert issue.discarded_by == "ed@example.com" and issue.status_reason == "built by mistake"
     assert issue.discarded_at is not None
     with pulse.db.sessions() as session:
         assert not session.scalars(select(Snippet).where(Snippet.issue_id == issue_id)).all()
@@ -97,7 +98,7 @@ def test_discard_on_the_desk_is_confirmed_and_recorded(pulse: Pulse, desk: Desk)
     assert done.status_code == 200 and "discarded" in done.text
     issue = _issue(pulse, STRAY)
     assert issue is not None and issue.status is IssueStatus.SKIPPED
-    assert issue.discarded_by == "ed@example.com" and issue.pause_reason == "stray week"
+    assert issue.discarded_by == "ed@example.com" and issue.status_reason == "stray week"
     page = client.get(f"/admin?week={STRAY}").text
     assert "discarded by ed@example.com" in page
     assert 'data-action="' not in page  # nothing left to decide
@@ -108,7 +109,7 @@ def test_after_a_send_the_desk_and_status_prepare_the_following_week(
 ) -> None:
     following = _next_week(sent_this_week)
     with pulse.db.sessions() as session:
-        assert next_unsent_week(session, pulse.settings, utcnow()) == following
+        assert next_unsent_week(session, pulse.schedule, utcnow()) == following
     page = desk.editor().get("/admin").text
     assert f'<span id="desk-week">{following}</span>' in page
     assert "Next issue" in page and "not built yet" in page
@@ -139,3 +140,22 @@ def test_send_now_on_a_week_not_yet_due_says_what_the_schedule_would_do(
     assert 'id="early-send"' in page and f"{following} is not due yet" in page
     past = desk.editor().get(f"/admin/issue/confirm/send?week={STRAY}").text
     assert 'id="early-send"' not in past
+
+
+def test_approve_on_the_desk_and_on_the_cli_leave_the_same_state(
+    pulse: Pulse, cli: Cli, desk: Desk
+) -> None:
+    """Approve is the go-ahead for the scheduled send on both: neither sends."""
+    seed(pulse, readers=3, week=STRAY)
+    client = desk.editor()
+    csrf = csrf_of(client, f"/admin/issue?week={STRAY}")
+    yes = {"csrf_token": csrf, "week": STRAY, "confirm": "yes"}
+    assert client.post("/admin/issue/approve", data=yes).status_code == 200
+    on_desk = _issue(pulse, STRAY)
+    assert on_desk is not None and on_desk.approved_by == "ed@example.com"
+    assert client.post("/admin/issue/hold", data={**yes, "reason": "legal"}).status_code == 200
+    assert cli("issue", "approve", "--week", STRAY, "--editor", "ed@example.com").exit_code == 0
+    on_cli = _issue(pulse, STRAY)
+    fields = ("status", "approved_by", "status_decision", "send_requested_at")
+    assert [getattr(on_cli, f) for f in fields] == [getattr(on_desk, f) for f in fields]
+    assert not list(pulse.settings.outbox_dir.glob("*/*.eml"))

@@ -12,11 +12,11 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 
-from pipeline import weekly
 from pipeline.demo.seed import seed_week
 from pipeline.web.app import create_app
 from pipeline.weeks import week_monday
 from pipeline.wiring import Pulse
+from pipeline.workflow import weekly
 from pulse_core.database import transaction
 from tests.conftest import Workspace
 

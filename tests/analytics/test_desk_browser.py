@@ -18,7 +18,6 @@ import pytest
 import uvicorn
 from sqlalchemy import select, update
 
-from pipeline import weekly
 from pipeline.admin.accounts import add_editor
 from pipeline.content.models import JobListing, SalaryPoint, Snippet
 from pipeline.delivery.models import Delivery
@@ -27,6 +26,7 @@ from pipeline.issues.models import Issue
 from pipeline.web.app import create_app
 from pipeline.weeks import week_monday
 from pipeline.wiring import Pulse
+from pipeline.workflow import weekly
 from pulse_core.database import transaction, utcnow
 from subscribers.models import Subscriber
 from tests.admin.conftest import PASSWORD, make_editor

@@ -8,11 +8,11 @@ from datetime import timedelta
 
 from sqlalchemy import select, update
 
-from pipeline import weekly
 from pipeline.delivery.models import Delivery, DeliveryStatus
-from pipeline.issue_analytics import last_issue_top_links
 from pipeline.issues.models import Issue
 from pipeline.wiring import Pulse
+from pipeline.workflow import weekly
+from pipeline.workflow.analytics import last_issue_top_links
 from pulse_core.database import transaction, utcnow
 from tests.admin.conftest import Desk, csrf_of
 from tests.analytics.conftest import BROWSER, WEEK, click_urls, messages, path_of, seed_and_build

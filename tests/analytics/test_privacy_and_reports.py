@@ -10,7 +10,6 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import func, select, update
 
-from pipeline import weekly
 from pipeline.analytics.models import DeliveryRetry, Engagement
 from pipeline.analytics.report import issue_report
 from pipeline.config import load_settings
@@ -18,6 +17,7 @@ from pipeline.delivery.models import Delivery, DeliveryStatus
 from pipeline.events.models import BounceKind, EventType, ProviderEvent
 from pipeline.issues.models import Issue
 from pipeline.wiring import Pulse
+from pipeline.workflow import weekly
 from pulse_core.database import transaction, utcnow
 from subscribers.models import Subscriber, SubscriberStatus
 from subscribers.privacy import erase, find_by_email

@@ -7,12 +7,12 @@ from collections.abc import Callable, Iterator
 import pytest
 from sqlalchemy import select
 
-from pipeline import weekly
 from pipeline.config import load_settings
 from pipeline.delivery.models import Delivery
 from pipeline.demo.seed import seed_week
 from pipeline.weeks import week_monday
 from pipeline.wiring import Pulse
+from pipeline.workflow import weekly
 from pulse_core.database import transaction
 from tests.conftest import Workspace
 from tests.fakes import FAKES, FakeProvider

@@ -8,12 +8,12 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select, update
 
-from pipeline import weekly
 from pipeline.delivery.engine import begin_send
 from pipeline.delivery.models import Delivery, DeliveryStatus
 from pipeline.delivery.ratelimit import SendRateLimiter
 from pipeline.issues.models import Issue, IssueStatus
 from pipeline.wiring import Pulse
+from pipeline.workflow import weekly
 from pulse_core.database import transaction, utcnow
 from tests.conftest import Cli
 from tests.delivery.conftest import WEEK, provider_env, seed_and_build

@@ -14,7 +14,6 @@ from email.headerregistry import Address
 import pytest
 from sqlalchemy import select
 
-from pipeline import weekly
 from pipeline.delivery.breaker import BreakerThresholds
 from pipeline.delivery.engine import SendOptions, begin_send, run_send
 from pipeline.delivery.message import Batch, Recipient, build_mime, check_header_value
@@ -34,6 +33,7 @@ from pipeline.events.send_health import event_figures
 from pipeline.issues.merge import MergeTemplate
 from pipeline.issues.models import Issue, IssueStatus
 from pipeline.wiring import Pulse
+from pipeline.workflow import weekly
 from pulse_core.database import transaction, utcnow
 from subscribers.history import change_status
 from subscribers.models import Subscriber, SubscriberStatus

@@ -14,11 +14,11 @@ from dataclasses import replace
 import pytest
 from sqlalchemy import select, update
 
-from pipeline import weekly
 from pipeline.delivery.models import Delivery, DeliveryStatus
 from pipeline.delivery.providers.base import Provider
 from pipeline.issues.models import Issue, IssueStatus
 from pipeline.wiring import Pulse
+from pipeline.workflow import weekly
 from pulse_core.database import transaction
 from subscribers.models import Subscriber
 from tests.delivery.conftest import WEEK, provider_env, seed_and_build

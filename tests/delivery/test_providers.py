@@ -7,11 +7,11 @@ from collections.abc import Callable
 import pytest
 from sqlalchemy import select
 
-from pipeline import weekly
 from pipeline.delivery.models import Delivery, DeliveryStatus
 from pipeline.errors import ConfigError
 from pipeline.issues.models import Issue, IssueStatus
 from pipeline.wiring import Pulse
+from pipeline.workflow import weekly
 from pulse_core.database import transaction
 from subscribers.models import Subscriber
 from tests.delivery.conftest import WEEK, provider_env, seed_and_build

@@ -23,10 +23,10 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlalchemy import select, update
 
-from pipeline import weekly
 from pipeline.delivery.models import Delivery
 from pipeline.events.webhooks import webhook_router
 from pipeline.wiring import Pulse
+from pipeline.workflow import weekly
 from pulse_core.database import transaction
 from subscribers.models import Subscriber
 from tests.conftest import MakePulse

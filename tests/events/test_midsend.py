@@ -8,7 +8,6 @@ from email import message_from_bytes
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
-from pipeline import weekly
 from pipeline.config import load_settings
 from pipeline.delivery.message import Batch
 from pipeline.delivery.models import Delivery, DeliveryStatus
@@ -18,6 +17,7 @@ from pipeline.events.models import ProviderEvent
 from pipeline.web.app import create_app
 from pipeline.weeks import week_monday
 from pipeline.wiring import Pulse
+from pipeline.workflow import weekly
 from pulse_core.database import transaction
 from subscribers.models import Subscriber, SubscriberStatus
 from tests.conftest import Workspace

@@ -32,7 +32,7 @@ def seed_week_of(
 
 def build_seeded_week(pulse: Pulse, readers: int = 12, week: str = WEEK) -> None:
     """Seed ``week`` (see :func:`seed_week_of`) and build its issue."""
-    from pipeline import weekly
+    from pipeline.workflow import weekly
 
     seed_week_of(pulse, readers, week)
     weekly.build_week(pulse, week)

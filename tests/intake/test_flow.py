@@ -10,14 +10,15 @@ from typing import Any
 import pytest
 from sqlalchemy import func, select
 
-from pipeline import weekly
 from pipeline.content.models import JobListing, SalaryPoint
 from pipeline.intake.models import IntakeSource, JobPosting, ProposalState
-from pipeline.intake_run import run_intake
 from pipeline.issues.build import get_issue
 from pipeline.issues.models import IssueStatus
 from pipeline.weeks import current_week
 from pipeline.wiring import Pulse
+from pipeline.workflow import weekly
+from pipeline.workflow.check import lint_week
+from pipeline.workflow.intake import run_intake
 from pulse_core.database import transaction, utcnow
 from tests.conftest import Cli
 from tests.intake import documented
@@ -266,7 +267,7 @@ def test_whole_flow_from_fetch_to_the_built_issue(
         issue = get_issue(session, week)
         assert "Senior Forward Deployed Engineer" not in issue.html
         assert "Contoso AI" in issue.html
-    assert not [p for p in weekly.lint_week(intake_pulse, week) if "no longer live" in p]
+    assert not [p for p in lint_week(intake_pulse, week) if "no longer live" in p]
 
     # A job closed without a rebuild (say, by hand) is caught by the pre-send lint.
     with transaction(intake_pulse.db.sessions) as session:
@@ -275,7 +276,7 @@ def test_whole_flow_from_fetch_to_the_built_issue(
         ).first()
         assert listing is not None
         listing.closed_on = utcnow().date() - timedelta(days=1)
-    problems = weekly.lint_week(intake_pulse, week)
+    problems = lint_week(intake_pulse, week)
     assert any("no longer live: Contoso AI" in p for p in problems)
 
 

@@ -9,12 +9,12 @@ import xml.etree.ElementTree as ET
 
 from fastapi.testclient import TestClient
 
-from pipeline import weekly
 from pipeline.content import queue
 from pipeline.demo.seed import seed_week
 from pipeline.web.app import create_app
 from pipeline.weeks import week_monday
 from pipeline.wiring import Pulse
+from pipeline.workflow import weekly
 from pulse_core.database import transaction
 from tests.conftest import MakePulse, Workspace
 from tests.issues.test_render_properties import markup_of

@@ -6,7 +6,6 @@ from datetime import timedelta
 
 import pytest
 
-from pipeline import weekly
 from pipeline.config import load_settings
 from pipeline.content import queue
 from pipeline.content.models import Section
@@ -16,6 +15,7 @@ from pipeline.issues.slots import IssueRules, Limits, parse_section_limits
 from pipeline.issues.view import view_from_json, view_to_json
 from pipeline.weeks import week_monday
 from pipeline.wiring import Pulse
+from pipeline.workflow import weekly
 from pulse_core.database import transaction
 
 WEEK, NEXT = "2026-W48", "2026-W49"

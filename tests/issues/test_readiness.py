@@ -6,15 +6,16 @@ from datetime import UTC, date, datetime
 
 import pytest
 
-from pipeline import weekly
 from pipeline.config import load_settings
 from pipeline.content import queue
 from pipeline.content.models import Section
 from pipeline.demo.seed import seed_week
 from pipeline.errors import IssueError
 from pipeline.issues.readiness import check_readiness
+from pipeline.stage_configs import readiness_config
 from pipeline.weeks import week_monday
 from pipeline.wiring import Pulse
+from pipeline.workflow import weekly
 from pulse_core.database import transaction
 from tests.conftest import Cli, Workspace
 from tests.harness.seed import seed_week_of
@@ -29,7 +30,9 @@ def seed(pulse: Pulse, readers: int = 2) -> None:
 
 def test_empty_queue_reports_what_each_section_lacks(pulse: Pulse) -> None:
     with pulse.db.sessions() as session:
-        report = check_readiness(session, week=WEEK, settings=pulse.settings, now=NOW)
+        report = check_readiness(
+            session, week=WEEK, config=readiness_config(pulse.settings, pulse.footer), now=NOW
+        )
     assert not report.ready
     missing = {s.section: s.missing for s in report.sections}
     assert missing == {
@@ -47,11 +50,15 @@ def test_empty_queue_reports_what_each_section_lacks(pulse: Pulse) -> None:
 def test_seeded_week_is_ready_and_building_keeps_it_so(pulse: Pulse) -> None:
     seed(pulse)
     with pulse.db.sessions() as session:
-        before = check_readiness(session, week=WEEK, settings=pulse.settings, now=NOW)
+        before = check_readiness(
+            session, week=WEEK, config=readiness_config(pulse.settings, pulse.footer), now=NOW
+        )
     assert before.ready, before.as_text()
     weekly.build_week(pulse, WEEK)
     with pulse.db.sessions() as session:
-        after = check_readiness(session, week=WEEK, settings=pulse.settings, now=NOW)
+        after = check_readiness(
+            session, week=WEEK, config=readiness_config(pulse.settings, pulse.footer), now=NOW
+        )
     assert after.ready and after.sections == before.sections
 
 
@@ -59,11 +66,15 @@ def test_stale_salary_data_is_a_problem(pulse: Pulse) -> None:
     seed(pulse)
     later = datetime(2027, 3, 1, tzinfo=UTC)
     with pulse.db.sessions() as session:
-        report = check_readiness(session, week=WEEK, settings=pulse.settings, now=later)
+        report = check_readiness(
+            session, week=WEEK, config=readiness_config(pulse.settings, pulse.footer), now=later
+        )
     assert any(p.startswith("salary data is stale") for p in report.problems)
     lenient = load_settings(salary_stale_days=365)
     with pulse.db.sessions() as session:
-        report = check_readiness(session, week=WEEK, settings=lenient, now=later)
+        report = check_readiness(
+            session, week=WEEK, config=readiness_config(lenient, pulse.footer), now=later
+        )
     assert not any("stale" in p for p in report.problems)
 
 
@@ -75,7 +86,9 @@ def test_mixed_currencies_block_readiness_with_a_clear_problem(pulse: Pulse) -> 
         )
         queue.add_salary_point(session, data)
     with pulse.db.sessions() as session:
-        report = check_readiness(session, week=WEEK, settings=pulse.settings, now=NOW)
+        report = check_readiness(
+            session, week=WEEK, config=readiness_config(pulse.settings, pulse.footer), now=NOW
+        )
     assert not report.ready
     assert any("ML Engineer / Senior mixes currencies (EUR, USD)" in p for p in report.problems)
 

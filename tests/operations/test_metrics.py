@@ -8,10 +8,11 @@ import pytest
 from fastapi.testclient import TestClient
 from prometheus_client import REGISTRY
 
-from pipeline import gauges, metrics, weekly
+from pipeline import gauges, metrics
 from pipeline.delivery.engine import begin_send, pause_send
 from pipeline.web.app import create_app
 from pipeline.wiring import Pulse
+from pipeline.workflow import weekly
 from tests.conftest import Cli, MakePulse, Workspace
 from tests.delivery.conftest import WEEK, provider_env, seed_and_build
 from tests.events.conftest import fixture, postmark_auth

@@ -14,7 +14,7 @@ import urllib.request
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from pipeline.scheduler.plan import WeeklySchedule
+from pipeline.schedule import WeeklySchedule
 from pipeline.weeks import WEEKDAYS
 from pipeline.wiring import Pulse
 from tests.conftest import Workspace

@@ -7,8 +7,8 @@ from dataclasses import dataclass, field
 
 import pytest
 
+from pipeline.schedule import WeeklySchedule
 from pipeline.scheduler.job import WeeklyJob
-from pipeline.scheduler.plan import WeeklySchedule
 from pipeline.wiring import Pulse
 from tests.harness.seed import WEEK, seed_week_of
 

@@ -17,8 +17,8 @@ from pipeline.config import load_settings
 from pipeline.content import queue
 from pipeline.delivery.models import Delivery, DeliveryStatus
 from pipeline.issues.models import Issue, IssueStatus
+from pipeline.schedule import WeeklySchedule
 from pipeline.scheduler.job import WeeklyJob
-from pipeline.scheduler.plan import WeeklySchedule
 from pipeline.weeks import WEEKDAYS
 from pipeline.wiring import Pulse
 from pulse_core.database import transaction

@@ -164,7 +164,7 @@ def test_deadline_sends_what_is_ready_or_skips(
     fresh = Pulse(type(pulse.settings)())
     seed(fresh)
     make_unready(fresh)
-    from pipeline.scheduler.plan import WeeklySchedule
+    from pipeline.schedule import WeeklySchedule
 
     job = WeeklyJob(fresh, WeeklySchedule.parse("tue 09:00", "America/New_York"), notifier)
     due = job.schedule.send_time(WEEK)

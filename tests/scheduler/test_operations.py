@@ -9,11 +9,11 @@ from collections.abc import Iterator
 import pytest
 from fastapi.testclient import TestClient
 
-from pipeline import weekly
 from pipeline.db import downgrade
 from pipeline.logs import JsonFormatter, configure_logging, redact
 from pipeline.web.app import create_app
 from pipeline.wiring import Pulse
+from pipeline.workflow import weekly
 from tests.conftest import Cli
 from tests.scheduler.conftest import WEEK, seed
 

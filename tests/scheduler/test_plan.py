@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from pipeline.scheduler.plan import WeeklySchedule
+from pipeline.schedule import WeeklySchedule
 
 NEW_YORK = WeeklySchedule.parse("tue 09:00", "America/New_York")
 

@@ -21,7 +21,7 @@ import sys
 from datetime import UTC, datetime
 from pipeline.config import load_settings
 from pipeline.scheduler.job import WeeklyJob
-from pipeline.scheduler.plan import WeeklySchedule
+from pipeline.schedule import WeeklySchedule
 from pipeline.wiring import Pulse
 
 pulse = Pulse(load_settings())
@@ -134,7 +134,7 @@ def test_scheduler_process_catches_up_on_start_and_stops_on_sigterm(
 ) -> None:
     from datetime import UTC, datetime, timedelta
 
-    from pipeline.scheduler.plan import WeeklySchedule
+    from pipeline.schedule import WeeklySchedule
     from pipeline.weeks import WEEKDAYS
 
     due = datetime.now(UTC) - timedelta(minutes=10)

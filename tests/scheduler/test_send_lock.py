@@ -7,12 +7,12 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select, update
 
-from pipeline import weekly
 from pipeline.delivery.liveness import hold_liveness, process_liveness
 from pipeline.delivery.models import SendLock
 from pipeline.delivery.send_lock import SendInProgress, send_lock, try_acquire
 from pipeline.issues.models import Issue
 from pipeline.wiring import Pulse
+from pipeline.workflow import weekly
 from pulse_core.database import transaction, utcnow
 from tests.scheduler.conftest import WEEK, seed
 

@@ -6,44 +6,13 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from sqlalchemy import select
-
-from pipeline import weekly
-from pipeline.config import Settings
 from pipeline.errors import PulseError
-from pipeline.intake.fetch import IntakeConfig, SourceReport, fetch_all
-from pipeline.intake.http import FetchPolicy, PoliteClient
-from pipeline.intake.models import SourceKind
-from pipeline.intake.roles import DEFAULT_EXCLUDE, DEFAULT_INCLUDE, RoleRules, parse_phrases
-from pipeline.issues.models import Issue
+from pipeline.intake.fetch import SourceReport, fetch_all
+from pipeline.intake.http import PoliteClient
+from pipeline.issues.build import find_issue
+from pipeline.stage_configs import fetch_policy, intake_config
 from pipeline.wiring import Pulse
-
-
-def intake_config(settings: Settings) -> IntakeConfig:
-    """The intake's frozen config from settings (empty role settings keep the defaults)."""
-    return IntakeConfig(
-        api_urls={
-            SourceKind.GREENHOUSE: settings.greenhouse_api_url,
-            SourceKind.LEVER: settings.lever_api_url,
-            SourceKind.ASHBY: settings.ashby_api_url,
-        },
-        rules=RoleRules(
-            include=parse_phrases(settings.jobs_include) or DEFAULT_INCLUDE,
-            exclude=parse_phrases(settings.jobs_exclude) or DEFAULT_EXCLUDE,
-        ),
-        salary_role=settings.jobs_salary_role,
-        check_pages=settings.jobs_check_pages,
-    )
-
-
-def fetch_policy(settings: Settings) -> FetchPolicy:
-    return FetchPolicy(
-        timeout=settings.jobs_http_timeout,
-        attempts=settings.jobs_http_attempts,
-        backoff=settings.jobs_http_backoff,
-        backoff_max=max(settings.jobs_http_backoff * 8, 1.0),
-        user_agent=f"AISE-Pulse-Brief/1.0 (+{settings.base_url})",
-    )
+from pipeline.workflow import weekly
 
 
 @dataclass
@@ -64,7 +33,7 @@ def run_intake(pulse: Pulse, now: datetime | None = None) -> IntakeOutcome:
     outcome = IntakeOutcome(reports=reports, requests=client.requests)
     for week in sorted({w for report in reports for w in report.weeks_to_rebuild}):
         with pulse.db.sessions() as session:
-            issue = session.scalar(select(Issue).where(Issue.week_key == week))
+            issue = find_issue(session, week)
             kept = (issue.subject, issue.preheader) if issue else (None, None)
         try:  # the editors' subject and preheader stay; only the listings change
             weekly.build_week(pulse, week, rebuild=True, subject=kept[0], preheader=kept[1])

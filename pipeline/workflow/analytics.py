@@ -18,7 +18,8 @@ from pipeline.delivery.send_lock import send_lock
 from pipeline.errors import IssueError, NotFoundError
 from pipeline.issues.build import get_issue
 from pipeline.issues.models import Issue, IssueStatus
-from pipeline.weekly import send_options
+from pipeline.issues.states import Decision, allowed
+from pipeline.stage_configs import send_options
 from pipeline.weeks import parse_week
 from pipeline.wiring import Pulse
 from pulse_core.database import transaction, utcnow
@@ -79,7 +80,7 @@ def retry_failed_week(pulse: Pulse, week: str) -> RetryReport:
     """
     with transaction(pulse.db.sessions) as session:
         issue = get_issue(session, week)
-    if issue.status is not IssueStatus.SENT:
+    if not allowed(issue.status, Decision.RETRY_FAILED):
         raise IssueError(
             f"issue {week} is {issue.status.value}; only a finished send's failures are retried"
         )

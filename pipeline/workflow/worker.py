@@ -1,0 +1,134 @@
+"""``pulse worker`` and requested sends: the send path outside any web request.
+
+An editor's "send now" (desk or CLI) is recorded on the issue (``send_requested_at``);
+the worker loop and the scheduler's periodic tick start each requested send here, so a web
+process never runs a send. A worker also joins whatever send is in progress.
+
+Several workers (on PostgreSQL) share a send: each claims its own batches with
+``FOR UPDATE SKIP LOCKED`` and the rate cap is shared through the database. A worker holds
+its liveness lock (liveness.py) for as long as it runs, so if it is killed, whoever claims
+next takes its batches back at once.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable
+
+from sqlalchemy import select
+
+from pipeline.delivery.engine import SendReport, run_send
+from pipeline.delivery.liveness import process_liveness
+from pipeline.delivery.send_lock import SendInProgress
+from pipeline.errors import IssueError
+from pipeline.issues.lifecycle import withdraw_send_request
+from pipeline.issues.models import Issue, IssueStatus
+from pipeline.stage_configs import send_options
+from pipeline.wiring import Pulse
+from pipeline.workflow.check import refuse_unlinted_send
+from pipeline.workflow.weekly import send_week, send_with
+from pulse_core.database import transaction
+
+log = logging.getLogger(__name__)
+
+
+def sending_issues(pulse: Pulse) -> list[Issue]:
+    """Issues whose send is in progress (not paused, not finished)."""
+    with transaction(pulse.db.sessions) as session:
+        query = select(Issue).where(Issue.status == IssueStatus.SENDING).order_by(Issue.id)
+        return list(session.scalars(query))
+
+
+def requested_sends(pulse: Pulse) -> list[Issue]:
+    """Issues an editor asked to send now whose send has not begun yet."""
+    with transaction(pulse.db.sessions) as session:
+        query = (
+            select(Issue)
+            .where(Issue.status == IssueStatus.BUILT, Issue.send_requested_at.is_not(None))
+            .order_by(Issue.send_requested_at, Issue.id)
+        )
+        return list(session.scalars(query))
+
+
+def _refused(pulse: Pulse, issue: Issue, err: IssueError) -> None:
+    """A request the send path refuses (lint, state) is withdrawn, not retried forever."""
+    log.error("send now of %s refused: %s", issue.week_key, err)
+    with transaction(pulse.db.sessions) as session:
+        withdraw_send_request(session, issue.week_key, str(err))
+
+
+def start_requested_sends(
+    pulse: Pulse,
+    *,
+    stop: threading.Event | None = None,
+    send: Callable[[Issue], SendReport] | None = None,
+) -> list[SendReport]:
+    """Start (and run) every requested send, each under its own send lock.
+
+    The scheduler's tick calls this as it is (each send with its own provider); the worker
+    passes ``send``, sending with its provider and liveness lock. A send another process
+    already runs is left to it; one the send path refuses is withdrawn.
+    """
+
+    def send_on_its_own(issue: Issue) -> SendReport:
+        return send_week(pulse, issue.week_key, stop=stop, issue=issue)
+
+    reports = []
+    for issue in requested_sends(pulse):
+        try:
+            reports.append((send or send_on_its_own)(issue))
+        except SendInProgress:
+            continue
+        except IssueError as err:
+            _refused(pulse, issue, err)
+    return reports
+
+
+def run_worker(
+    pulse: Pulse,
+    *,
+    poll_seconds: float = 5.0,
+    exit_when_idle: bool = False,
+    stop: threading.Event | None = None,
+    on_report: Callable[[SendReport], None] | None = None,
+) -> None:
+    """Send whatever is sending or requested until stopped (or, with ``exit_when_idle``, idle).
+
+    Idle means no send has anything to send now: none requested or in progress, or only
+    retries that are not due yet and batches other workers hold (a run ends on those).
+    """
+    stop = stop or threading.Event()
+    provider = pulse.provider()  # a missing credential stops the worker at startup
+    try:
+        options = send_options(pulse.settings, provider)
+        with process_liveness(pulse.db.engine) as liveness:
+
+            def send_here(issue: Issue) -> SendReport:
+                refuse_unlinted_send(pulse, issue)
+                return send_with(pulse, issue, provider, liveness, stop=stop)
+
+            while not stop.is_set():
+                reports = start_requested_sends(pulse, send=send_here)
+                for issue in sending_issues(pulse):
+                    report = run_send(
+                        pulse.db.sessions,
+                        issue,
+                        provider,
+                        pulse.identity,
+                        pulse.signer,
+                        options=options,
+                        stop=stop,
+                        liveness=liveness,
+                    )
+                    log.info("%s: worker sent %d", issue.week_key, report.sent)
+                    reports.append(report)
+                busy = any(report.outcome for report in reports)
+                if on_report is not None:
+                    for report in reports:
+                        on_report(report)
+                if not busy and exit_when_idle:
+                    return
+                stop.wait(0.2 if busy else poll_seconds)
+    finally:
+        provider.close()
