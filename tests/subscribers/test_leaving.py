@@ -6,6 +6,7 @@ import json
 
 from fastapi.testclient import TestClient
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from pipeline.delivery.models import Delivery
 from pipeline.delivery.outbox import claim_next_batch, create_deliveries
@@ -36,22 +37,27 @@ def suppressed(site: Pulse, address: str) -> bool:
         return is_suppressed(session, address, site.subscribers.hash_keys)
 
 
-def sending_issue(site: Pulse, week: str, number: int) -> tuple[int, int]:
+def add_sending_issue(session: Session, week: str, number: int) -> tuple[int, int]:
     """An issue whose send has begun: its id and how many delivery rows were created."""
+    issue = Issue(
+        week_key=week,
+        number=number,
+        subject="s",
+        preheader="p",
+        status=IssueStatus.SENDING,
+        mjml="",
+        html="",
+        text="",
+    )
+    session.add(issue)
+    session.flush()
+    return issue.id, create_deliveries(session, issue.id)
+
+
+def sending_issue(site: Pulse, week: str, number: int) -> tuple[int, int]:
+    """:func:`add_sending_issue` in a transaction of its own."""
     with transaction(site.db.sessions) as session:
-        issue = Issue(
-            week_key=week,
-            number=number,
-            subject="s",
-            preheader="p",
-            status=IssueStatus.SENDING,
-            mjml="",
-            html="",
-            text="",
-        )
-        session.add(issue)
-        session.flush()
-        return issue.id, create_deliveries(session, issue.id)
+        return add_sending_issue(session, week, number)
 
 
 def test_one_click_post_unsubscribes_without_cookies_urlencoded(

@@ -15,12 +15,11 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from pipeline.delivery.models import Delivery, DeliveryStatus
-from pipeline.delivery.outbox import claim_next_batch, create_deliveries, record_results
+from pipeline.delivery.outbox import claim_next_batch, record_results
 from pipeline.delivery.providers.base import SendResult, SendStatus
 from pipeline.events.models import BounceKind, EventType
 from pipeline.events.normalised import NormalisedEvent
 from pipeline.events.policy import apply_event
-from pipeline.issues.models import Issue, IssueStatus
 from pipeline.wiring import Pulse, event_policy
 from pulse_core.database import transaction, utcnow
 from subscribers import preferences
@@ -28,6 +27,7 @@ from subscribers.history import history_of
 from subscribers.models import Subscriber, SubscriberStatus
 from subscribers.privacy import erase
 from subscribers.suppression import Suppression, SuppressionReason, suppression_reason_of
+from tests.subscribers.test_leaving import add_sending_issue
 
 LEAVER = "leaver@example.com"
 BYSTANDER = "stays@example.com"
@@ -43,20 +43,7 @@ class Scene:
 
 
 def _issue(session: Session, number: int) -> int:
-    issue = Issue(
-        week_key=f"2026-W{number:02d}",
-        number=number,
-        subject="s",
-        preheader="p",
-        status=IssueStatus.SENDING,
-        mjml="",
-        html="",
-        text="",
-    )
-    session.add(issue)
-    session.flush()
-    create_deliveries(session, issue.id)
-    return issue.id
+    return add_sending_issue(session, f"2026-W{number:02d}", number)[0]
 
 
 def set_scene(pulse: Pulse) -> Scene:
