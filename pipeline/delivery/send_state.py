@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from pipeline.delivery.outbox import create_deliveries
 from pipeline.errors import IssueError
 from pipeline.issues.models import Issue, IssueStatus
-from pipeline.issues.states import Decision, allowed, refusal
+from pipeline.issues.states import Decision, allowed, refusal, transition_values
 from pulse_core.database import transaction, utcnow
 
 
@@ -58,10 +58,11 @@ def begin_send(
 
 def pause_send(sessions: sessionmaker[Session], issue_id: int, reason: str) -> bool:
     """Pause a sending issue with a reason; returns False if it was not sending."""
+    sources, values = transition_values(Decision.PAUSE)
     with transaction(sessions) as session:
         result: CursorResult[Any] = session.execute(  # type: ignore[assignment]
             update(Issue)
-            .where(Issue.id == issue_id, Issue.status == IssueStatus.SENDING)
-            .values(status=IssueStatus.PAUSED, pause_reason=reason)
+            .where(Issue.id == issue_id, Issue.status.in_(sources))
+            .values(**values, pause_reason=reason)
         )
         return bool(result.rowcount)

@@ -38,6 +38,7 @@ from pipeline.delivery.retry import RetryPolicy
 from pipeline.delivery.send_state import pause_send
 from pipeline.delivery.store import Claim, ClaimedBatch, Finish, IssueState, Outlook
 from pipeline.issues.models import Issue, IssueStatus
+from pipeline.issues.states import Decision, transition_values
 from pulse_core.database import transaction, utcnow
 
 Sessions: TypeAlias = "sessionmaker[Session]"
@@ -139,10 +140,11 @@ class SqlSendStore:
             if unfinished(session, self.issue_id):
                 return Finish(finished=False)
             # Only a sending issue becomes sent: a pause that came meanwhile stands.
+            sources, values = transition_values(Decision.FINISH)
             result: CursorResult[Any] = session.execute(  # type: ignore[assignment]
                 update(Issue)
-                .where(Issue.id == self.issue_id, Issue.status == IssueStatus.SENDING)
-                .values(status=IssueStatus.SENT, sent_at=utcnow())
+                .where(Issue.id == self.issue_id, Issue.status.in_(sources))
+                .values(**values, sent_at=utcnow())
             )
             status = session.scalar(select(Issue.status).where(Issue.id == self.issue_id))
         sent = status is IssueStatus.SENT

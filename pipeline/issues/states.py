@@ -104,6 +104,22 @@ def refusal(status: IssueStatus, decision: Decision, week: str | None = None) ->
     return reason
 
 
+def transition_values(decision: Decision) -> tuple[tuple[IssueStatus, ...], dict[str, object]]:
+    """The compare-and-set form of a transition, for a bulk ``UPDATE … WHERE status IN …``.
+
+    The send engine pauses and finishes with one conditional UPDATE (a pause another process
+    wrote meanwhile must stand, so it cannot load, check and write): this gives that UPDATE
+    the statuses ``decision`` may leave and the values it writes, both from the one table.
+    Only decisions that lead to a single status have this form.
+    """
+    sources = statuses_allowing(decision)
+    targets = {TRANSITIONS[status][decision] for status in sources}
+    if len(targets) != 1:
+        raise ValueError(f"{decision.value} leads to {len(targets)} statuses, not one")
+    values = {"status": targets.pop(), "status_decision": decision.value, "status_reason": None}
+    return sources, values
+
+
 def transition(issue: Issue, decision: Decision, reason: str | None = None) -> Issue:
     """Take ``decision`` on ``issue``: check the table, set the status and record why.
 

@@ -17,8 +17,8 @@ from pipeline.delivery.liveness import process_liveness
 from pipeline.delivery.send_lock import send_lock
 from pipeline.errors import IssueError, NotFoundError
 from pipeline.issues.build import get_issue
-from pipeline.issues.models import Issue, IssueStatus
-from pipeline.issues.states import Decision, allowed
+from pipeline.issues.models import Issue
+from pipeline.issues.states import Decision, allowed, transition_values
 from pipeline.stage_configs import send_options
 from pipeline.weeks import parse_week
 from pipeline.wiring import Pulse
@@ -94,10 +94,11 @@ def retry_failed_week(pulse: Pulse, week: str) -> RetryReport:
             with transaction(pulse.db.sessions) as session:
                 ids = requeue_fixable(session, issue.id, keys)
                 if ids:
+                    sources, values = transition_values(Decision.RETRY_FAILED)
                     session.execute(
                         update(Issue)
-                        .where(Issue.id == issue.id, Issue.status == IssueStatus.SENT)
-                        .values(status=IssueStatus.SENDING)
+                        .where(Issue.id == issue.id, Issue.status.in_(sources))
+                        .values(**values)
                     )
             if not ids:
                 return RetryReport(week, requeued=len(ids))

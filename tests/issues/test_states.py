@@ -8,6 +8,7 @@ import pytest
 from sqlalchemy import text
 
 from pipeline.db import downgrade, open_database, upgrade
+from pipeline.delivery.send_state import pause_send
 from pipeline.errors import IssueError
 from pipeline.issues.models import Issue, IssueStatus
 from pipeline.issues.states import (
@@ -17,6 +18,7 @@ from pipeline.issues.states import (
     UNSENT,
     Decision,
     transition,
+    transition_values,
 )
 from pipeline.wiring import Pulse
 from pulse_core.database import transaction
@@ -87,6 +89,42 @@ def test_every_transition_not_in_the_table_is_refused(
     with pytest.raises(IssueError, match=f"is {status.value} and "):
         transition(issue, decision)
     assert issue.status is status
+
+
+@pytest.mark.parametrize(
+    ("decision", "sources", "target"),
+    [
+        (Decision.PAUSE, (IssueStatus.SENDING,), IssueStatus.PAUSED),
+        (Decision.FINISH, (IssueStatus.SENDING,), IssueStatus.SENT),
+        (Decision.RETRY_FAILED, (IssueStatus.SENT,), IssueStatus.SENDING),
+    ],
+)
+def test_the_engines_bulk_updates_take_their_statuses_from_the_table(
+    decision: Decision, sources: tuple[IssueStatus, ...], target: IssueStatus
+) -> None:
+    assert transition_values(decision) == (
+        sources,
+        {"status": target, "status_decision": decision.value, "status_reason": None},
+    )
+
+
+def test_a_decision_leading_to_several_statuses_has_no_bulk_form() -> None:
+    with pytest.raises(ValueError, match="rebuild leads to 2 statuses"):
+        transition_values(Decision.REBUILD)
+
+
+def test_a_paused_and_a_finished_send_record_their_decision(pulse: Pulse) -> None:
+    issue_id = _stored(pulse, IssueStatus.SENDING)
+    assert pause_send(pulse.db.sessions, issue_id, "breaker: too many bounces")
+    assert not pause_send(pulse.db.sessions, issue_id, "again")  # only a sending issue
+    with transaction(pulse.db.sessions) as session:
+        issue = session.get(Issue, issue_id)
+        assert issue is not None
+        assert (issue.status, issue.status_decision, issue.pause_reason) == (
+            IssueStatus.PAUSED,
+            "pause",
+            "breaker: too many bounces",
+        )
 
 
 def test_the_status_groups_cover_every_status_once() -> None:
