@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import inspect
-import threading
 
 from fastapi import FastAPI, Request
 from fastapi.exception_handlers import request_validation_exception_handler
@@ -60,10 +59,6 @@ def install_desk(app: FastAPI) -> None:
     """Add the desk's routes, error pages and per-process state to ``app``."""
     settings = app.state.pulse.settings
     app.state.login_throttle = LoginThrottle(settings.admin_login_attempts_per_minute)
-    # The ledger's "retry failed" threads (routes_analytics), kept so tests and shutdown can
-    # wait for them. "Send now" starts no thread: the scheduler or a worker sends it.
-    send_threads: list[threading.Thread] = []
-    app.state.send_threads = send_threads
     install_error_pages(app)
     # The desk and API answer bad input with FastAPI's 422; other pages keep their own handler.
     public_handler = app.exception_handlers.get(RequestValidationError)

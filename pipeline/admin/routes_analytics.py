@@ -5,7 +5,6 @@ from __future__ import annotations
 import html
 import logging
 import re
-import threading
 
 from fastapi import APIRouter, Form, Request
 from fastapi.concurrency import run_in_threadpool
@@ -24,10 +23,11 @@ from pipeline.admin.web import (
 from pipeline.analytics.ledger import LEDGER_STATUSES, LedgerStatus, ledger_csv
 from pipeline.analytics.report import IssueReport, links_csv, report_json
 from pipeline.delivery.compose import IssueMailer
-from pipeline.errors import PulseError
+from pipeline.errors import IssueError, PulseError
 from pipeline.issues.build import get_issue
 from pipeline.wiring import Pulse
 from pipeline.workflow import analytics as issue_analytics
+from pipeline.workflow import decisions
 from pulse_core.database import transaction
 
 log = logging.getLogger(__name__)
@@ -149,23 +149,20 @@ def analytics_router() -> APIRouter:
         return desk_headers(response)
 
     @router.post("/deliveries/retry-failed")
-    async def retry_failed(request: Request, week: str = Form("")) -> Response:
+    async def retry_failed(request: Request, actor: EditorActor, week: str = Form("")) -> Response:
         await editor_form(request)
         pulse = pulse_of(request)
         key = await run_in_threadpool(_week, pulse, week)
-
-        def retry() -> None:
-            try:
-                issue_analytics.retry_failed_week(pulse, key)
-            except PulseError as err:  # e.g. a send is running: nothing was re-queued
-                log.warning("retry of %s failures refused: %s", key, err)
-
-        thread = threading.Thread(target=retry, name=f"retry-failed-{key}", daemon=True)
-        thread.start()
-        request.app.state.send_threads.append(thread)
+        try:
+            await run_in_threadpool(decisions.request_retry_failed, pulse, key, actor.email)
+        except IssueError as err:  # e.g. the send is still running: nothing to retry yet
+            raise DeskError(400, str(err)) from err
         return redirect(
             f"/admin/deliveries?week={key}",
-            message="Retrying the fixable failures; refresh to see them go out.",
+            message=(
+                "Retry requested: the scheduler or a worker re-sends the fixable failures "
+                "within a minute; refresh to see them go out."
+            ),
         )
 
     return router

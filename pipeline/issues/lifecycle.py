@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 from pipeline.errors import IssueError, ValidationError
 from pipeline.issues.build import get_issue, release_content
 from pipeline.issues.models import Issue, IssueStatus
-from pipeline.issues.states import Decision, allowed, transition
+from pipeline.issues.states import Decision, allowed, refusal, transition
 from pulse_core.database import utcnow
 
 MAX_REASON = 500
@@ -59,6 +59,20 @@ def request_send(session: Session, issue: Issue, editor: str) -> Issue:
     issue.approved_at = utcnow()
     issue.approved_by = editor
     issue.send_requested_at = utcnow()
+    session.flush()
+    return issue
+
+
+def request_retry(session: Session, issue: Issue, editor: str) -> Issue:
+    """Ask the send path to re-send a finished send's fixable failures.
+
+    Like "send now", nothing is sent here: the scheduler's tick or a worker runs the
+    retry (:func:`pipeline.workflow.analytics.retry_failed_week`) within its poll interval.
+    """
+    if not allowed(issue.status, Decision.RETRY_FAILED):
+        raise IssueError(refusal(issue.status, Decision.RETRY_FAILED, issue.week_key))
+    issue.send_requested_at = utcnow()
+    issue.status_reason = f"retry of failures requested by {editor}"[:MAX_REASON]
     session.flush()
     return issue
 

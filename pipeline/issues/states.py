@@ -116,7 +116,11 @@ def transition_values(decision: Decision) -> tuple[tuple[IssueStatus, ...], dict
     targets = {TRANSITIONS[status][decision] for status in sources}
     if len(targets) != 1:
         raise ValueError(f"{decision.value} leads to {len(targets)} statuses, not one")
-    values = {"status": targets.pop(), "status_decision": decision.value, "status_reason": None}
+    values: dict[str, object] = {
+        "status": targets.pop(),
+        "status_decision": decision.value,
+        "status_reason": None,
+    }
     return sources, values
 
 

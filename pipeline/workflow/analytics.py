@@ -12,7 +12,7 @@ from sqlalchemy import select, update
 
 from pipeline.analytics.ledger import LedgerEntry, LedgerStatus, ledger, requeue_fixable
 from pipeline.analytics.report import IssueReport, issue_report
-from pipeline.delivery.engine import run_send
+from pipeline.delivery.engine import SendReport, run_send
 from pipeline.delivery.liveness import process_liveness
 from pipeline.delivery.send_lock import send_lock
 from pipeline.errors import IssueError, NotFoundError
@@ -69,6 +69,7 @@ class RetryReport:
     requeued: int
     sent: int = 0
     failed: int = 0
+    report: SendReport | None = None  # the re-send's own report, when anything was re-queued
 
 
 def retry_failed_week(pulse: Pulse, week: str) -> RetryReport:
@@ -93,6 +94,10 @@ def retry_failed_week(pulse: Pulse, week: str) -> RetryReport:
         ):
             with transaction(pulse.db.sessions) as session:
                 ids = requeue_fixable(session, issue.id, keys)
+                # A desk's request (send_requested_at) is answered by this run, whatever it finds.
+                session.execute(
+                    update(Issue).where(Issue.id == issue.id).values(send_requested_at=None)
+                )
                 if ids:
                     sources, values = transition_values(Decision.RETRY_FAILED)
                     session.execute(
@@ -116,7 +121,11 @@ def retry_failed_week(pulse: Pulse, week: str) -> RetryReport:
     finally:
         provider.close()
     return RetryReport(
-        week, requeued=len(ids), sent=report.outcome["sent"], failed=report.outcome["failed"]
+        week,
+        requeued=len(ids),
+        sent=report.outcome["sent"],
+        failed=report.outcome["failed"],
+        report=report,
     )
 
 

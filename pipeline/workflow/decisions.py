@@ -7,6 +7,8 @@
   ``pulse worker`` starts the send within its poll interval (:mod:`pipeline.workflow.worker`).
 - **hold**: keep it from going out until approved again.
 - **discard** (skip): it is never sent; its content goes back to the queue.
+- **retry failed**: a finished send re-sends the failures a retry can fix, each once;
+  from the desk this is a request too, run by the same send path as "send now".
 
 Every decision except discard builds the issue from the queue first if there is none.
 """
@@ -15,6 +17,7 @@ from __future__ import annotations
 
 from pipeline.errors import IssueError
 from pipeline.issues import lifecycle
+from pipeline.issues.build import get_issue
 from pipeline.issues.lint import lint_issue
 from pipeline.issues.models import Issue
 from pipeline.issues.states import Decision, allowed
@@ -57,3 +60,9 @@ def request_send_now(pulse: Pulse, week: str, editor: str) -> Issue:
             if problems:
                 raise IssueError(f"issue {week} fails lint, not sending: {'; '.join(problems)}")
         return lifecycle.request_send(session, issue, editor)
+
+
+def request_retry_failed(pulse: Pulse, week: str, editor: str) -> Issue:
+    """Ask the scheduler's tick or a worker to re-send the week's fixable failures."""
+    with transaction(pulse.db.sessions) as session:
+        return lifecycle.request_retry(session, get_issue(session, week), editor)

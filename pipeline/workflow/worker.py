@@ -26,6 +26,7 @@ from pipeline.issues.lifecycle import withdraw_send_request
 from pipeline.issues.models import Issue, IssueStatus
 from pipeline.stage_configs import send_options
 from pipeline.wiring import Pulse
+from pipeline.workflow.analytics import retry_failed_week
 from pipeline.workflow.check import refuse_unlinted_send
 from pipeline.workflow.weekly import send_week, send_with
 from pulse_core.database import transaction
@@ -41,11 +42,14 @@ def sending_issues(pulse: Pulse) -> list[Issue]:
 
 
 def requested_sends(pulse: Pulse) -> list[Issue]:
-    """Issues an editor asked to send now whose send has not begun yet."""
+    """Issues an editor asked to send now (still built) or to retry the failures of (sent)."""
     with transaction(pulse.db.sessions) as session:
         query = (
             select(Issue)
-            .where(Issue.status == IssueStatus.BUILT, Issue.send_requested_at.is_not(None))
+            .where(
+                Issue.status.in_((IssueStatus.BUILT, IssueStatus.SENT)),
+                Issue.send_requested_at.is_not(None),
+            )
             .order_by(Issue.send_requested_at, Issue.id)
         )
         return list(session.scalars(query))
@@ -77,6 +81,11 @@ def start_requested_sends(
     reports = []
     for issue in requested_sends(pulse):
         try:
+            if issue.status is IssueStatus.SENT:
+                retried = retry_failed_week(pulse, issue.week_key)
+                if retried.report is not None:
+                    reports.append(retried.report)
+                continue
             reports.append((send or send_on_its_own)(issue))
         except SendInProgress:
             continue

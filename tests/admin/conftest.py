@@ -92,13 +92,9 @@ class Desk:
         assert log_in(client, "boss@example.com") == 303
         return client
 
-    def wait_for_sends(self) -> None:
-        """Wait for the desk's "retry failed" threads (send now starts none)."""
-        for thread in self.app.state.send_threads:
-            thread.join(timeout=60)
-
     def run_requested_sends(self) -> None:
-        """What ``pulse worker`` does with a desk's "send now": the desk itself sends nothing."""
+        """What ``pulse worker`` does with a desk's "send now" or "retry failed": the desk
+        itself sends nothing."""
         run_worker(self.pulse, poll_seconds=0, exit_when_idle=True)
 
 
@@ -108,5 +104,3 @@ def desk(pulse: Pulse) -> Iterator[Desk]:
     admin_id = make_editor(pulse, "boss@example.com", "admin")
     app = create_app(pulse)
     yield Desk(pulse=pulse, app=app, editor_id=editor_id, admin_id=admin_id)
-    for thread in app.state.send_threads:
-        thread.join(timeout=60)

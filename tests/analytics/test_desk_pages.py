@@ -6,10 +6,11 @@ import csv
 import io
 from datetime import timedelta
 
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 
+from pipeline.analytics.models import DeliveryRetry
 from pipeline.delivery.models import Delivery, DeliveryStatus
-from pipeline.issues.models import Issue
+from pipeline.issues.models import Issue, IssueStatus
 from pipeline.wiring import Pulse
 from pipeline.workflow import weekly
 from pipeline.workflow.analytics import last_issue_top_links
@@ -91,9 +92,34 @@ def test_the_ledger_page_searches_exports_and_retries(
         follow_redirects=False,
     )
     assert answer.status_code == 303
-    desk.wait_for_sends()
+    # The desk only records the request: nothing is re-sent inside the web request.
+    with transaction(pulse.db.sessions) as session:
+        assert session.get(Delivery, first).status is DeliveryStatus.FAILED  # type: ignore[union-attr]
+        assert session.scalar(select(Issue.send_requested_at)) is not None
+    desk.run_requested_sends()  # what `pulse worker` (or the scheduler's tick) does
     with transaction(pulse.db.sessions) as session:
         assert session.get(Delivery, first).status is DeliveryStatus.SENT  # type: ignore[union-attr]
+        assert session.scalar(select(Issue.send_requested_at)) is None
+    desk.run_requested_sends()  # answered once: a second pass re-sends nothing
+    with transaction(pulse.db.sessions) as session:
+        assert session.scalar(select(func.count()).select_from(DeliveryRetry)) == 1
+
+
+def test_retry_failed_on_a_send_still_running_is_refused_on_the_desk(
+    pulse: Pulse, workspace: Workspace, desk: Desk
+) -> None:
+    send_and_click(pulse, workspace, desk)
+    with transaction(pulse.db.sessions) as session:
+        session.execute(update(Issue).values(status=IssueStatus.SENDING))
+    editor = desk.editor()
+    token = csrf_of(editor, f"/admin/deliveries?week={WEEK}")
+    answer = editor.post(
+        "/admin/deliveries/retry-failed", data={"week": WEEK, "csrf_token": token}
+    )
+    assert answer.status_code == 400
+    assert f"issue {WEEK} is sending and has no finished send to retry" in answer.text
+    with transaction(pulse.db.sessions) as session:
+        assert session.scalar(select(Issue.send_requested_at)) is None
 
 
 def test_the_editors_weekly_report_lists_last_issue_s_top_links(
