@@ -9,6 +9,7 @@ provider interface whose results they carry.
 from __future__ import annotations
 
 from pulse_core.errors import (
+    AlreadyExists,
     ConfigError,
     ImportFileError,
     NotFoundError,
@@ -18,6 +19,7 @@ from pulse_core.errors import (
 )
 
 __all__ = [
+    "AlreadyExists",
     "ConfigError",
     "ImportFileError",
     "IssueError",

@@ -12,6 +12,7 @@ answer with the right status, never a traceback.
     ├── ConfigError                     pulse_core.errors
     ├── ValidationError                 pulse_core.errors
     │   ├── ImportFileError             pulse_core.errors
+    │   ├── AlreadyExists               pulse_core.errors
     │   ├── SuppressedAddress           subscribers.service
     │   ├── HeaderInjection             pipeline.delivery.header_check
     │   └── MalformedEvent              pipeline.events.errors
@@ -71,6 +72,10 @@ class ImportFileError(ValidationError):
         super().__init__(field, message)
         self.line = line
         self.args = (f"line {line}: {field}: {message}",)
+
+
+class AlreadyExists(ValidationError):
+    """The record given is already there (a job URL listed twice); the API answers 409."""
 
 
 class NotFoundError(PulseError):

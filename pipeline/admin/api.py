@@ -28,6 +28,7 @@ from pydantic import (
 )
 
 from pipeline.admin.api_errors import (
+    ALREADY_LISTED,
     BODY_ERRORS,
     PATH_ERRORS,
     UNAUTHORIZED,
@@ -47,7 +48,7 @@ from pipeline.content.queue import (
     list_snippets,
     salary_point,
 )
-from pipeline.errors import ValidationError
+from pipeline.errors import AlreadyExists, ValidationError
 from pipeline.issues.build import find_issue
 from pipeline.weeks import parse_week
 from pipeline.workflow.calendar import upcoming_week
@@ -63,18 +64,40 @@ def _clean(value: str) -> str:
 
 
 Text = Annotated[str, AfterValidator(_clean)]
-# Text the queue requires: something other than spaces (it strips, then refuses empty text).
-NON_BLANK = r"\S"
-# What the queue's web_url accepts: http or https and a host (urlsplit judges the rest).
-WEB_URL = r"^[Hh][Tt][Tt][Pp][Ss]?://[^/?#\s]+"
+# The queue strips text (Python's strip: Unicode spaces and U+001C-U+001F), then refuses it
+# when empty or when it holds a control character other than tab and newline. One pattern
+# says the same: optional edges of what strip removes, at least one visible character, and
+# no other control character in between.
+_EDGE = r"[\s\x1c-\x1f]*"
+_TEXT_CHAR = r"[^\x00-\x08\x0b-\x1f]"
+NON_BLANK = rf"^{_EDGE}{_TEXT_CHAR}*[^\s\x00-\x1f]{_TEXT_CHAR}*{_EDGE}$"
+# Snippet Markdown: tab, newline and carriage return allowed, no other control character.
+MARKDOWN = r"^[^\x00-\x08\x0b\x0c\x0e-\x1f]*$"
+# What the queue's web_url accepts: http or https and a host (urlsplit judges the rest),
+# no control character (before the edges strip removes), no bracket in the host (an
+# unbalanced one is not a URL; IPv6 literals are not job or snippet links).
+WEB_URL = (
+    rf"^{_EDGE}[Hh][Tt][Tt][Pp][Ss]?://[^/?#\s\x00-\x1f\x7f\[\]]+[^\x00-\x1f\x7f]*{_EDGE}$"
+)
 # An ISO week in the years a newsletter can have (pipeline.weeks: 2000-2999, W01-W53;
 # a W53 the year does not have is the queue's 422). [0-9], not \d: JSON Schema's \d is ASCII,
 # Python's is not.
 ISO_WEEK = r"2[0-9]{3}-W(0[1-9]|[1-4][0-9]|5[0-3])"
 CURRENCY = r"^[A-Za-z]{3}$"
+def _whole_number(value: object) -> object:
+    # JSON Schema's integer includes 5.0 (a number whose fraction is zero); strict pydantic
+    # would refuse it. Strings and booleans still go on to be refused.
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    return value
+
+
 # positive_int's bounds: greater than zero, at most a billion. Strict: the schema says
 # integer, so "5" and true are refused (lax pydantic would take them).
-Amount = Annotated[int, Field(gt=0, le=1_000_000_000, strict=True)]
+# (The Field before the validator: after it, pydantic leaves gt/le untranslated in the schema.)
+Amount = Annotated[
+    int, Field(gt=0, le=1_000_000_000, strict=True), BeforeValidator(_whole_number)
+]
 _ISO_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 
 
@@ -111,13 +134,15 @@ ApiEditor = Annotated[Actor, Depends(api_editor)]
 
 
 def _invalid(err: ValidationError, prefix: str = "") -> HTTPException:
-    return HTTPException(422, {"field": prefix + err.field, "message": err.message})
+    """422 for a wrong field; 409 for a record that is already there (the same job URL)."""
+    status = 409 if isinstance(err, AlreadyExists) else 422
+    return HTTPException(status, {"field": prefix + err.field, "message": err.message})
 
 
 class SnippetIn(BaseModel):
     section: Section = Field(description="the issue section the snippet goes in")
     title: Text = Field(min_length=1, max_length=200, pattern=NON_BLANK)
-    body: Text = Field(default="", max_length=20_000, description="Markdown")
+    body: Text = Field(default="", max_length=20_000, pattern=MARKDOWN, description="Markdown")
     link: WebUrl | None = Field(default=None, description="an http(s) URL")
     status: Literal["ready", "draft"] = "ready"
     target_week: Week | None = Field(default=None, description="e.g. 2026-W48; none = any week")
@@ -319,7 +344,7 @@ def api_router() -> APIRouter:
         response_model=JobOut,
         status_code=201,
         summary="Add a job listing",
-        responses=BODY_ERRORS,
+        responses={**BODY_ERRORS, **ALREADY_LISTED},
     )
     def post_job(request: Request, body: JobIn, _actor: ApiEditor) -> JobOut:
         try:
@@ -345,7 +370,9 @@ def api_router() -> APIRouter:
         try:
             key = upcoming_week(pulse, now) if week == "next" else parse_week(week)
         except ValidationError as err:
-            raise _invalid(err) from err
+            # The path has the declared shape but names no week (2026-W53: 2026 has 52):
+            # like any path naming nothing, it is not found.
+            raise HTTPException(404, err.message) from err
         readiness = check_week(pulse, key, now)
         with transaction(pulse.db.sessions) as session:
             issue = find_issue(session, key)

@@ -21,10 +21,13 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel
 from starlette.exceptions import HTTPException
+from starlette.routing import Match
 
 API_PREFIX = "/api/"
 FASTAPI_UNPARSABLE = "There was an error parsing the body"
 UNAUTHORIZED_MESSAGE = "a valid API token is required"
+# What a 405's Allow header may name (HEAD goes with GET and is not declared on its own).
+_METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE")
 
 
 class ErrorDetail(BaseModel):
@@ -63,6 +66,9 @@ INVALID_FIELD: dict[int | str, dict[str, Any]] = {
     422: _declared(ApiError, "A field is invalid; nothing was changed"),
 }
 PATH_ERRORS: dict[int | str, dict[str, Any]] = {**OUT_OF_RANGE, **INVALID_FIELD}
+ALREADY_LISTED: dict[int | str, dict[str, Any]] = {
+    409: _declared(ApiError, "The record is already there (field: url); nothing was changed"),
+}
 BODY_ERRORS: dict[int | str, dict[str, Any]] = {
     400: _declared(ApiError, "The body is not JSON (field: body)"),
     413: _declared(ApiMessage, "The body is larger than the API accepts"),
@@ -115,10 +121,32 @@ def install_api_errors(app: FastAPI) -> None:
         if request.url.path.startswith(API_PREFIX) and exc.detail == FASTAPI_UNPARSABLE:
             # FastAPI raises this for a JSON body it cannot even decode (not UTF-8).
             return _error(400, "body", "is not valid JSON (not UTF-8 text)")
+        if request.url.path.startswith(API_PREFIX) and exc.status_code == 405:
+            return _method_not_allowed(request)
         return await _delegate(previous_http, request, exc)
 
     app.add_exception_handler(RequestValidationError, invalid_request)
     app.add_exception_handler(HTTPException, http_error)
+
+
+def _method_not_allowed(request: Request) -> Response:
+    """405 with every method the path has (RFC 9110 15.5.6), not just the first route's.
+
+    Starlette names the methods of the first route whose path matches; a path with a GET
+    and a POST route would claim to allow GET alone. Each method is tried against the app's
+    own routing, so the answer is what the app would route.
+    """
+    methods = [
+        method
+        for method in _METHODS
+        if any(
+            route.matches({**request.scope, "method": method})[0] is Match.FULL
+            for route in request.app.router.routes
+        )
+    ]
+    return JSONResponse(
+        {"detail": "Method Not Allowed"}, status_code=405, headers={"Allow": ", ".join(methods)}
+    )
 
 
 async def _delegate(handler: Any, request: Request, exc: Exception) -> Response:

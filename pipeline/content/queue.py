@@ -21,7 +21,7 @@ from pipeline.content.validate import (
     required_text,
     web_url,
 )
-from pipeline.errors import ImportFileError, ValidationError
+from pipeline.errors import AlreadyExists, ImportFileError, ValidationError
 from pipeline.weeks import parse_week
 
 
@@ -227,7 +227,7 @@ def add_job(
     """Queue a job listing; the same URL cannot be listed twice."""
     clean_url = web_url(url, "url")
     if session.scalar(select(JobListing.id).where(JobListing.url == clean_url)) is not None:
-        raise ValidationError("url", f"{clean_url} is already listed")
+        raise AlreadyExists("url", f"{clean_url} is already listed")
     if (comp_low is None) != (comp_high is None):
         raise ValidationError("comp", "give both comp_low and comp_high, or neither")
     if comp_low is not None and comp_high is not None:

@@ -25,7 +25,7 @@ from pipeline.content.validate import (
     required_text,
     web_url,
 )
-from pipeline.errors import NotFoundError, ValidationError
+from pipeline.errors import AlreadyExists, NotFoundError, ValidationError
 from pipeline.issues.models import Issue
 from pipeline.issues.states import UNSENT
 
@@ -121,7 +121,7 @@ def update_job(session: Session, job_id: int, change: JobChange) -> tuple[JobLis
     if url != job.url:
         clash = session.scalar(select(JobListing.id).where(JobListing.url == url))
         if clash is not None:
-            raise ValidationError("url", f"{url} is already listed (job {clash})")
+            raise AlreadyExists("url", f"{url} is already listed (job {clash})")
     low, high = (None, None) if change.clear_comp else (job.comp_low, job.comp_high)
     if change.comp_low is not None:
         low = positive_int(change.comp_low, "comp_low")

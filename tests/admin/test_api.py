@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 from urllib.parse import quote
 
+import pytest
 from fastapi.testclient import TestClient
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -93,8 +95,59 @@ def test_jobs_are_added_and_a_duplicate_url_refused(desk: Desk) -> None:
     job = {"company": "Acme", "title": "AI SE", "location": "NYC", "url": "https://a.example/1"}
     assert client.post("/api/v1/jobs", json=job).status_code == 201
     again = client.post("/api/v1/jobs", json=job)
-    assert again.status_code == 422 and again.json()["detail"]["field"] == "url"
+    # A conflict with what is there, not a malformed field: 409, with the same error body.
+    assert again.status_code == 409
+    assert again.json() == {
+        "detail": {"field": "url", "message": "https://a.example/1 is already listed"}
+    }
     assert [j["company"] for j in client.get("/api/v1/jobs").json()] == ["Acme"]
+
+
+def test_a_method_the_path_does_not_have_names_every_method_it_has(desk: Desk) -> None:
+    client = _client(desk)
+    for path in ("/api/v1/jobs", "/api/v1/snippets", "/api/v1/salary-points"):
+        answer = client.request("OPTIONS", path)
+        assert answer.status_code == 405
+        assert answer.headers["Allow"] == "GET, POST"
+        assert answer.json() == {"detail": "Method Not Allowed"}
+    assert client.delete("/api/v1/issues/next").headers["Allow"] == "GET"
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [
+        ("title", "AI\x07SE"),
+        ("title", " \t "),
+        ("link", "https://a.example/\x01"),
+        ("body", "tab\tand\nnewline are fine, a bell\x07 is not"),
+    ],
+)
+def test_a_snippet_the_schema_refuses_is_refused(desk: Desk, field: str, value: str) -> None:
+    """The declared patterns match the queue's checks, so a generated client agrees."""
+    schema = desk.client().get("/openapi.json").json()["components"]["schemas"]["SnippetIn"]
+    declared = schema["properties"][field]
+    pattern = declared.get("pattern") or next(
+        option["pattern"] for option in declared["anyOf"] if "pattern" in option
+    )
+    assert re.search(pattern, value) is None
+    snippet = {"section": "quick-links", "title": "AI SE", field: value}
+    answer = _client(desk).post("/api/v1/snippets", json=snippet)
+    assert answer.status_code == 422 and answer.json()["detail"]["field"] == field
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [("title", "  AI SE\n"), ("link", " https://a.example/x "), ("body", "line\r\nline\t")],
+)
+def test_a_snippet_the_schema_accepts_is_accepted(desk: Desk, field: str, value: str) -> None:
+    schema = desk.client().get("/openapi.json").json()["components"]["schemas"]["SnippetIn"]
+    declared = schema["properties"][field]
+    pattern = declared.get("pattern") or next(
+        option["pattern"] for option in declared["anyOf"] if "pattern" in option
+    )
+    assert re.search(pattern, value) is not None
+    snippet = {"section": "quick-links", "title": "AI SE", field: value}
+    assert _client(desk).post("/api/v1/snippets", json=snippet).status_code == 201
 
 
 def test_issue_status_reports_readiness_and_approval(desk: Desk) -> None:
@@ -201,3 +254,22 @@ def test_text_postgres_cannot_store_is_a_422_not_a_500(desk: Desk) -> None:
         response = client.post("/api/v1/snippets", content=raw, headers=headers)
         assert response.status_code == 422, raw
     assert client.get("/api/v1/snippets").json() == []
+
+
+def test_a_week_the_calendar_does_not_have_is_not_found(desk: Desk) -> None:
+    answer = _client(desk).get("/api/v1/issues/2027-W53")  # 2027 has 52 ISO weeks
+    assert answer.status_code == 404
+    assert answer.json() == {"detail": "'2027-W53': 2027 has no week 53"}
+    assert _client(desk).get("/api/v1/issues/2027-W52").status_code == 200
+
+
+def test_a_whole_number_written_with_a_zero_fraction_is_an_integer(desk: Desk) -> None:
+    """JSON Schema's integer includes 5.0; a string or a boolean is still refused."""
+    client = _client(desk)
+    job = {"company": "Acme", "title": "AI SE", "location": "NYC", "url": "https://a.example/2"}
+    made = client.post("/api/v1/jobs", json={**job, "comp_low": 150000.0, "comp_high": 2e5})
+    assert made.status_code == 201
+    assert (made.json()["comp_low"], made.json()["comp_high"]) == (150000, 200000)
+    for bad in (150000.5, "150000", True):
+        refused = client.post("/api/v1/jobs", json={**job, "comp_low": bad, "comp_high": 2e5})
+        assert refused.status_code == 422 and refused.json()["detail"]["field"] == "comp_low"

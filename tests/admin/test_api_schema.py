@@ -186,3 +186,13 @@ def test_a_week_the_path_pattern_refuses_is_a_422_naming_the_week(desk: Desk) ->
     answer = _authorized(desk).get("/api/v1/issues/2026-W54")
     assert answer.status_code == 422
     assert answer.json()["detail"]["field"] == "week"
+
+
+def test_amounts_are_declared_as_json_schema_bounds(desk: Desk) -> None:
+    schemas = desk.client().get("/openapi.json").json()["components"]["schemas"]
+    assert schemas["SalaryPointIn"]["properties"]["low"] == {
+        "type": "integer",
+        "title": "Low",
+        "exclusiveMinimum": 0,
+        "maximum": 1_000_000_000,
+    }
