@@ -26,6 +26,7 @@ from pipeline.issues.slots import IssueRules
 from pipeline.provider_wiring import make_provider
 from pipeline.resources import use_templates
 from pipeline.schedule import WeeklySchedule
+from pipeline.stage_configs import issue_rules
 from pipeline.subscriber_wiring import subscriber_context
 from subscribers.context import SubscriberContext
 from subscribers.suppression import suppression_keys
@@ -41,11 +42,6 @@ def event_policy(settings: Settings) -> EventPolicy:
         soft_bounce_limit=settings.soft_bounce_limit,
         soft_bounce_window=timedelta(days=settings.soft_bounce_window_days),
     )
-
-
-def issue_rules(settings: Settings) -> IssueRules:
-    """The section limits and salary rules an issue is built and checked with."""
-    return IssueRules.from_settings(settings)
 
 
 def webhook_credentials(settings: Settings) -> WebhookCredentials:
