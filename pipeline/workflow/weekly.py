@@ -25,7 +25,7 @@ from pipeline.delivery.send_lock import send_lock
 from pipeline.errors import ValidationError
 from pipeline.issues.build import BuildResult, build_issue, draft_issue, find_issue, get_issue
 from pipeline.issues.models import Issue, IssueStatus
-from pipeline.stage_configs import issue_rules, send_options
+from pipeline.stage_configs import send_options
 from pipeline.weeks import current_week, parse_week
 from pipeline.wiring import Pulse
 from pipeline.workflow.check import refuse_unlinted_send
@@ -57,7 +57,7 @@ def build_in(
         rebuild=rebuild,
         subject=subject,
         preheader=preheader,
-        rules=issue_rules(pulse.settings),
+        rules=pulse.issue_rules,
     )
 
 
@@ -82,7 +82,7 @@ def ensure_built(pulse: Pulse, session: Session, week: str) -> Issue:
 def draft_week(pulse: Pulse, session: Session, week: str) -> Issue:
     """The issue the queue would make now, rendered but not stored (nothing is written)."""
     issue, _view = draft_issue(
-        session, week=week, footer=pulse.footer, rules=issue_rules(pulse.settings)
+        session, week=week, footer=pulse.footer, rules=pulse.issue_rules
     )
     return issue
 
