@@ -64,6 +64,11 @@ class Subscriber(Base):
     paused_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
     # "Don't track my clicks" (preferences): when false, this reader's links go direct.
     track_clicks: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
+    # The reader's profile (subscribers.profile): each optional, each from a fixed list.
+    role: Mapped[str | None] = mapped_column(String(30))
+    level: Mapped[str | None] = mapped_column(String(20))
+    region: Mapped[str | None] = mapped_column(String(2))
+    timezone: Mapped[str | None] = mapped_column(String(64))
 
     @property
     def erased(self) -> bool:
@@ -110,6 +115,11 @@ class QueuedMail(Base):
     consent_source: Mapped[str | None] = mapped_column(String(200))
     consent_ip: Mapped[str | None] = mapped_column(String(64))
     consent_user_agent: Mapped[str | None] = mapped_column(String(500))
+    # The profile the form gave (subscribers.profile), already validated.
+    role: Mapped[str | None] = mapped_column(String(30))
+    level: Mapped[str | None] = mapped_column(String(20))
+    region: Mapped[str | None] = mapped_column(String(2))
+    timezone: Mapped[str | None] = mapped_column(String(64))
     # The throttle slot an email holds: freed when it finally cannot be sent.
     confirmation_send_id: Mapped[int | None] = mapped_column(Integer)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
