@@ -10,6 +10,7 @@ from __future__ import annotations
 import csv
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any, TextIO, cast
 
 from sqlalchemy import Table, insert, select
@@ -18,8 +19,10 @@ from sqlalchemy.orm import Session
 from pulse_core.database import utcnow
 from pulse_core.errors import ImportFileError, PulseError, ValidationError
 from subscribers.addresses import email_key, normalise_email
+from subscribers.departures import LEFT, DepartureCounts, Standing, apply_departures
 from subscribers.fields import clean_first_name
 from subscribers.history import SubscriberChange
+from subscribers.leaving import LeavingRules
 from subscribers.models import Subscriber, SubscriberStatus
 from subscribers.suppression import suppressed_among
 
@@ -32,6 +35,10 @@ class NewSubscriber:
 
     email: str
     first_name: str | None
+    # From another platform's export (subscribers.platforms): where they stood there, when
+    # they signed up there.
+    standing: Standing = Standing.SUBSCRIBED
+    signed_up_at: datetime | None = None
 
 
 @dataclass(frozen=True)
@@ -47,7 +54,7 @@ class LineError:
 
 
 @dataclass
-class ImportSummary:
+class ImportSummary(DepartureCounts):
     """What an import did (or would have done)."""
 
     added: int = 0
@@ -57,13 +64,23 @@ class ImportSummary:
     invalid: int = 0
     errors: list[LineError] = field(default_factory=list)  # the first few, for the report
     added_ids: list[int] = field(default_factory=list)  # only when asked for
+    unconfirmed: int = 0  # never confirmed on the old platform: skipped
+    gone: int = 0  # deleted or disabled on the old platform: skipped
 
     def describe(self) -> str:
-        return (
+        text = (
             f"imported {self.added} new, {self.already_present} already present, "
             f"{self.duplicates_in_file} duplicates in the file, {self.suppressed} suppressed "
             f"(skipped), {self.invalid} invalid lines"
         )
+        more = (
+            (self.suppressed_new, "new suppressed (left the old platform)"),
+            (self.left, "taken off the list (left the old platform)"),
+            (self.already_suppressed, "left the old platform, already off the list"),
+            (self.unconfirmed, "unconfirmed on the old platform (skipped)"),
+            (self.gone, "deleted or disabled on the old platform (skipped)"),
+        )
+        return text + "".join(f", {count} {label}" for count, label in more if count)
 
 
 class ImportRejected(PulseError):
@@ -150,11 +167,15 @@ def import_subscribers(
     skip_invalid: bool = False,
     collect_ids: bool = False,
     chunk_size: int = 2000,
+    leaving: LeavingRules | None = None,
+    dry_run: bool = False,
 ) -> ImportSummary:
     """Insert the new, unsuppressed addresses of ``rows`` inside the caller's transaction.
 
     Raises :class:`ImportRejected` after reading everything if a line was invalid and
     ``skip_invalid`` is false; the caller's rollback then undoes the chunks written so far.
+    Lines of people who left the old platform go to :mod:`subscribers.departures` (with
+    ``leaving``). ``dry_run`` reads and counts the same but writes nothing.
     """
     if not consent_text.strip():
         raise ValidationError("consent", "a consent text is required")
@@ -172,6 +193,12 @@ def import_subscribers(
             summary.duplicates_in_file += 1
             continue
         seen.add(key)
+        if item.standing is Standing.GONE:
+            summary.gone += 1
+            continue
+        if item.standing is Standing.UNCONFIRMED and status is not SubscriberStatus.PENDING:
+            summary.unconfirmed += 1
+            continue
         chunk[key] = item
         if len(chunk) >= chunk_size:
             _flush(
@@ -183,10 +210,21 @@ def import_subscribers(
                 consent_source,
                 hash_keys,
                 collect_ids,
+                leaving,
+                dry_run,
             )
     if chunk:
         _flush(
-            session, chunk, summary, status, consent_text, consent_source, hash_keys, collect_ids
+            session,
+            chunk,
+            summary,
+            status,
+            consent_text,
+            consent_source,
+            hash_keys,
+            collect_ids,
+            leaving,
+            dry_run,
         )
     if summary.invalid and not skip_invalid:
         raise ImportRejected(summary)
@@ -202,17 +240,29 @@ def _flush(
     consent_source: str,
     hash_keys: Sequence[str],
     collect_ids: bool,
+    leaving: LeavingRules | None = None,
+    dry_run: bool = False,
 ) -> None:
-    existing = set(
-        session.scalars(select(Subscriber.email_key).where(Subscriber.email_key.in_(chunk)))
+    found = session.execute(
+        select(Subscriber.email_key, Subscriber.status).where(Subscriber.email_key.in_(chunk))
     )
-    summary.already_present += len(existing)
-    fresh = [new for key, new in chunk.items() if key not in existing]
+    existing = {key: status for key, status in found}
+    leavers = {k: (new.email, new.standing) for k, new in chunk.items() if new.standing in LEFT}
+    if leavers:
+        apply_departures(
+            session, leavers, existing, summary, hash_keys=hash_keys, leaving=leaving,
+            detail=consent_source, dry_run=dry_run,
+        )  # fmt: skip
+    summary.already_present += sum(1 for key in existing if key not in leavers)
+    fresh = [new for key, new in chunk.items() if key not in existing and key not in leavers]
     chunk.clear()
     if hash_keys and fresh:
         blocked = suppressed_among(session, [new.email for new in fresh], hash_keys)
         summary.suppressed += len(blocked)
         fresh = [new for new in fresh if new.email not in blocked]
+    if dry_run:
+        summary.added += len(fresh)
+        return
     if not fresh:
         return
     now = utcnow()
@@ -226,7 +276,8 @@ def _flush(
             "updated_at": now,
             "confirmed_at": now if status is SubscriberStatus.ACTIVE else None,
             "consent_text": consent_text,
-            "consent_at": now,
+            # When they agreed: at signup on the old platform where the file says so.
+            "consent_at": min(new.signed_up_at, now) if new.signed_up_at else now,
             "consent_source": consent_source,
         }
         for new in fresh

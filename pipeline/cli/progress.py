@@ -69,3 +69,52 @@ class SendProgress:
             f"of {self.total} ({rate:.0f}/s{eta})",
             markup=False,
         )
+
+
+class ReadProgress:
+    """Reading a large import file: a bar by bytes on a terminal, a line now and then otherwise.
+
+    Call the instance with the bytes read so far and the rows seen.
+    """
+
+    def __init__(self, console: Console, label: str, total: int, *, interval: float) -> None:
+        self.console = console
+        self.label = label
+        self.total = total
+        self.interval = interval
+        self.last_line = time.monotonic()
+        self.bar: Progress | None = None
+        if console.is_terminal:
+            self.bar = Progress(
+                TextColumn("reading {task.description}"),
+                BarColumn(),
+                TextColumn("{task.fields[rows]} rows"),
+                TimeRemainingColumn(),
+                console=console,
+            )
+            self.task = self.bar.add_task(label, total=total or None, rows=0)
+
+    def __enter__(self) -> ReadProgress:
+        if self.bar is not None:
+            self.bar.start()
+        return self
+
+    def __exit__(
+        self,
+        kind: type[BaseException] | None,
+        error: BaseException | None,
+        trace: TracebackType | None,
+    ) -> None:
+        if self.bar is not None:
+            self.bar.stop()
+
+    def __call__(self, done: int, rows: int) -> None:
+        if self.bar is not None:
+            self.bar.update(self.task, completed=done, rows=rows)
+            return
+        now = time.monotonic()
+        if now - self.last_line < self.interval:
+            return
+        self.last_line = now
+        share = f" ({100 * done // self.total}%)" if self.total else ""
+        self.console.print(f"{self.label}: {rows} rows read{share}", markup=False)

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import sys
+from collections.abc import Iterator
+from contextlib import nullcontext
 from pathlib import Path
 from typing import Annotated
 
@@ -12,10 +14,14 @@ from rich.table import Table
 
 from pipeline.cli.common import console, errors, new_app, pulse
 from pipeline.cli.content import read_csv_path
+from pipeline.cli.progress import ReadProgress
 from pipeline.errors import ValidationError
+from pipeline.workflow.imports import ImportRequest, import_file
 from pulse_core.database import transaction, utcnow
 from subscribers import service
 from subscribers.models import SubscriberStatus
+from subscribers.platforms import PLATFORMS, reader_for
+from subscribers.platforms.files import Row
 from subscribers.privacy import erase, find_by_email, subscriber_record, write_export_csv
 from subscribers.signup import request_confirmation
 
@@ -61,47 +67,68 @@ def add(
         console.print("confirmation sent" if sent else "confirmation throttled (sent recently)")
 
 
+PLATFORM_HELP = "the platform the export comes from: " + ", ".join(PLATFORMS)
+# Files past this size get a progress bar (or, off a terminal, a line every few seconds).
+LARGE_FILE_BYTES = 1_000_000
+PROGRESS_EVERY_ROWS = 500
+
+
 @app.command("import")
 def import_csv(
-    path: Annotated[Path, typer.Argument(help="CSV with an 'email' column (and 'first_name')")],
+    path: Annotated[
+        Path, typer.Argument(help="CSV with an 'email' column (and 'first_name'), or an export")
+    ],
     consent: ConsentOption,
+    platform: Annotated[str | None, typer.Option("--from", help=PLATFORM_HELP)] = None,
     require_confirmation: RequireConfirmation = False,
     skip_invalid: Annotated[
         bool, typer.Option("--skip-invalid", help="import the valid lines, report the others")
     ] = False,
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="say what would happen; change nothing")
+    ] = False,
 ) -> None:
-    """Import subscribers from CSV, streamed; suppressed addresses are skipped.
+    """Import subscribers from CSV or another platform's export, streamed, all or nothing.
 
-    Without --skip-invalid any bad line aborts the whole file (nothing is kept).
+    Suppressed addresses are skipped; people who unsubscribed, bounced or complained on
+    the old platform are imported suppressed and never mailed. Without --skip-invalid any
+    bad line aborts the whole file (nothing is kept).
     """
     wiring = pulse()
     read_csv_path(path)
-    status = SubscriberStatus.PENDING if require_confirmation else SubscriberStatus.ACTIVE
-    try:
-        with (
-            transaction(wiring.db.sessions) as session,
-            path.open(newline="", encoding="utf-8-sig") as stream,
-        ):
-            summary = service.import_subscribers(
-                session,
-                service.read_subscriber_csv(
-                    stream, check_deliverability=wiring.settings.check_deliverability
-                ),
-                consent_text=consent,
-                consent_source=f"cli:import:{path.name}",
-                status=status,
-                hash_keys=wiring.subscribers.hash_keys,
-                skip_invalid=skip_invalid,
-                collect_ids=require_confirmation,
-            )
-    except UnicodeDecodeError as err:
-        raise ValidationError("file", f"{path} is not UTF-8 text ({err.reason})") from err
+    if platform is not None:
+        reader_for(platform)  # a wrong name is refused before the file is read
+    request = ImportRequest(
+        filename=path.name,
+        consent_text=consent,
+        front="cli",
+        platform=platform,
+        require_confirmation=require_confirmation,
+        skip_invalid=skip_invalid,
+        dry_run=dry_run,
+    )
+    size = path.stat().st_size
+    with (
+        path.open("rb") as stream,
+        ReadProgress(console, path.name, size, interval=5.0)
+        if size > LARGE_FILE_BYTES
+        else nullcontext() as progress,
+    ):
+
+        def watch(rows: Iterator[Row]) -> Iterator[Row]:
+            for count, row in enumerate(rows, 1):
+                if progress is not None and count % PROGRESS_EVERY_ROWS == 0:
+                    progress(stream.tell(), count)
+                yield row
+
+        result = import_file(wiring, stream, request, watch=watch)
+    summary = result.summary
     for error in summary.errors:
         errors.print(f"skipped {error}", markup=False)
-    console.print(summary.describe())
-    if require_confirmation:
-        sent = sum(request_confirmation(wiring.subscribers, i) for i in summary.added_ids)
-        console.print(f"confirmations sent: {sent}")
+    prefix = "dry run, nothing changed: would have " if dry_run else ""
+    console.print(prefix + summary.describe(), markup=False)
+    if require_confirmation and not dry_run:
+        console.print(f"confirmations sent: {result.confirmations_sent}")
 
 
 @app.command("export")
