@@ -126,7 +126,7 @@ def import_csv(
     for error in summary.errors:
         errors.print(f"skipped {error}", markup=False)
     prefix = "dry run, nothing changed: would have " if dry_run else ""
-    console.print(prefix + summary.describe(), markup=False)
+    console.print(prefix + summary.describe(), markup=False, soft_wrap=True)
     if require_confirmation and not dry_run:
         console.print(f"confirmations sent: {result.confirmations_sent}")
 
