@@ -71,6 +71,7 @@ PLATFORM_HELP = "the platform the export comes from: " + ", ".join(PLATFORMS)
 # Files past this size get a progress bar (or, off a terminal, a line every few seconds).
 LARGE_FILE_BYTES = 1_000_000
 PROGRESS_EVERY_ROWS = 500
+PROGRESS_INTERVAL = 5.0  # seconds between lines when not on a terminal
 
 
 @app.command("import")
@@ -110,7 +111,7 @@ def import_csv(
     size = path.stat().st_size
     with (
         path.open("rb") as stream,
-        ReadProgress(console, path.name, size, interval=5.0)
+        ReadProgress(console, path.name, size, interval=PROGRESS_INTERVAL)
         if size > LARGE_FILE_BYTES
         else nullcontext() as progress,
     ):

@@ -151,3 +151,20 @@ def test_an_unknown_platform_is_refused_before_the_file_is_read(
     result = cli("subscribers", "import", str(path), "--from", "revue", "--consent", CONSENT)
     assert result.exit_code == 1 and "from" in result.stderr and "mailchimp" in result.stderr
     assert all_subscribers(site) == []
+
+
+def test_a_large_file_shows_its_progress(
+    cli: Cli, site: Pulse, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from pipeline.cli import subscribers as command
+
+    monkeypatch.setattr(command, "LARGE_FILE_BYTES", 100)
+    monkeypatch.setattr(command, "PROGRESS_EVERY_ROWS", 10)
+    monkeypatch.setattr(command, "PROGRESS_INTERVAL", 0.0)
+    path = tmp_path / "subscribers.csv"
+    lines = [f"u{i},p{i}@example.com,P,{{}},enabled,,\n" for i in range(40)]
+    path.write_text("uuid,email,name,attributes,status,created_at,updated_at\n" + "".join(lines))
+    result = cli("subscribers", "import", str(path), "--from", "listmonk", "--consent", CONSENT)
+    assert result.exit_code == 0, result.stderr
+    assert "subscribers.csv: 10 rows read" in result.stdout
+    assert "subscribers.csv: 40 rows read" in result.stdout and "imported 40 new" in result.stdout
