@@ -7,11 +7,10 @@ from fastapi.responses import Response
 from sqlalchemy import select
 
 from pipeline.admin.accounts import add_editor, create_api_token, parse_role, revoke_api_token
-from pipeline.admin.chart import growth_chart
 from pipeline.admin.models import ApiToken, Editor
 from pipeline.admin.people import get_subscriber
+from pipeline.admin.people_page import subscribers_page
 from pipeline.admin.sessions import Actor, end_sessions_of
-from pipeline.admin.stats import status_counts, weekly_growth
 from pipeline.admin.web import (
     AdminActor,
     DeskError,
@@ -25,11 +24,8 @@ from pipeline.admin.web import (
 from pipeline.errors import NotFoundError, PulseError
 from pulse_core.database import transaction, utcnow
 from subscribers.history import history_of
-from subscribers.models import Subscriber
 from subscribers.preferences import unsubscribe as unsubscribe_subscriber
 from subscribers.privacy import erase
-
-SEARCH_LIMIT = 50
 
 
 def people_router() -> APIRouter:
@@ -37,26 +33,7 @@ def people_router() -> APIRouter:
 
     @router.get("/subscribers")
     def subscribers(request: Request, actor: EditorActor, q: str = "") -> Response:
-        pulse = pulse_of(request)
-        # Control characters (NUL above all) can match nothing and PostgreSQL refuses them.
-        query = "".join(ch for ch in q if ch.isprintable()).strip()[:320]
-        with transaction(pulse.db.sessions) as session:
-            found: list[Subscriber] = []
-            if query:
-                found = list(
-                    session.scalars(
-                        select(Subscriber)
-                        .where(Subscriber.email_key.contains(query.casefold(), autoescape=True))
-                        .order_by(Subscriber.email_key)
-                        .limit(SEARCH_LIMIT)
-                    )
-                )
-            counts = status_counts(session)
-            chart = growth_chart(weekly_growth(session, utcnow()))
-        return page(
-            request, "admin/subscribers.html", actor, q=query, found=found, counts=counts,
-            chart=chart,
-        )  # fmt: skip
+        return subscribers_page(request, actor, q=q)
 
     @router.get("/subscribers/{subscriber_id}")
     def subscriber(request: Request, subscriber_id: int, actor: EditorActor) -> Response:
