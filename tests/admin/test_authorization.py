@@ -78,6 +78,7 @@ ROUTES: dict[tuple[str, str], str] = {
     ("GET", "/admin/subscribers/{subscriber_id}"): EDITOR,
     ("POST", "/admin/subscribers/{subscriber_id}/unsubscribe"): ADMIN,
     ("POST", "/admin/subscribers/{subscriber_id}/forget"): ADMIN,
+    ("POST", "/admin/subscribers/import"): ADMIN,
     ("GET", "/admin/tokens"): EDITOR,
     ("POST", "/admin/tokens"): EDITOR,
     ("POST", "/admin/tokens/{token_id}/revoke"): EDITOR,
