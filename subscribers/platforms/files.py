@@ -76,6 +76,14 @@ def open_zip(stream: IO[bytes]) -> zipfile.ZipFile:
     return archive
 
 
+def open_member(archive: zipfile.ZipFile, info: zipfile.ZipInfo) -> IO[bytes]:
+    """One member of ``archive`` to read; a damaged or unsupported one is a clear error."""
+    try:
+        return archive.open(info)
+    except (*_READ_ERRORS, NotImplementedError, RuntimeError) as err:
+        raise ImportFileError(1, f"{info.filename}: file", f"cannot be read ({err})") from err
+
+
 def csv_members(archive: zipfile.ZipFile) -> list[tuple[str, zipfile.ZipInfo]]:
     """The archive's CSV files by base name (lower case), macOS resource forks left out."""
     found = []

@@ -11,10 +11,11 @@ UNSUB_CAMPAIGN_TITLE, UNSUB_CAMPAIGN_ID, UNSUB_REASON, UNSUB_REASON_OTHER``
 (unsubscribed) or ``CLEAN_TIME, CLEAN_CAMPAIGN_TITLE, CLEAN_CAMPAIGN_ID`` (cleaned), and
 ``LEID, EUID, NOTES, TAGS``. Times are UTC.
 
-Sources: Mailchimp's "Export your audience" help and "View unsubscribed and cleaned
-addresses" (kb.mailchimp.com/lists/managing-subscribers/view-unsubscribed-and-cleaned-
-addresses); the sample exports in TryGhost/migrate packages/mg-mailchimp-members/src/test/
-fixtures. An unzipped member CSV can be imported alone when it keeps Mailchimp's file name.
+Sources: Mailchimp's help, "Export your audience" and "View unsubscribed and cleaned
+addresses":
+http://kb.mailchimp.com/lists/managing-subscribers/view-unsubscribed-and-cleaned-addresses
+and the sample exports in TryGhost/migrate (packages/mg-mailchimp-members/src/test/fixtures).
+An unzipped member CSV can be imported alone when it keeps Mailchimp's file name.
 """
 
 from __future__ import annotations
@@ -25,7 +26,15 @@ from typing import IO
 
 from pulse_core.errors import ImportFileError
 from subscribers.departures import Standing
-from subscribers.platforms.files import Person, Row, csv_members, is_zip, open_zip, platform_rows
+from subscribers.platforms.files import (
+    Person,
+    Row,
+    csv_members,
+    is_zip,
+    open_member,
+    open_zip,
+    platform_rows,
+)
 
 NAME = "Mailchimp"
 _MEMBER = re.compile(r"^(nonsubscribed|subscribed|unsubscribed|cleaned)_.*export.*\.csv$")
@@ -65,7 +74,7 @@ def read(stream: IO[bytes], filename: str, check_deliverability: bool) -> Iterat
         )
     members.sort(key=lambda member: _ORDER.index(member[0]))
     for kind, name, info in members:
-        with archive.open(info) as member:
+        with open_member(archive, info) as member:
             yield from _member_rows(member, kind, name, check_deliverability)
 
 

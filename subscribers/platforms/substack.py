@@ -28,6 +28,7 @@ from subscribers.platforms.files import (
     first_word,
     flag,
     is_zip,
+    open_member,
     open_zip,
     platform_rows,
 )
@@ -57,7 +58,7 @@ def read(stream: IO[bytes], filename: str, check_deliverability: bool) -> Iterat
     if len(lists) != 1:
         raise ImportFileError(1, "file", "the zip should hold one email_list.….csv (Substack's)")
     [(name, info)] = lists
-    with archive.open(info) as member:
+    with open_member(archive, info) as member:
         yield from platform_rows(
             member, NAME, required, describe, check_deliverability=check_deliverability,
             where=name,

@@ -67,6 +67,20 @@ def test_a_damaged_zip_a_zip_bomb_and_a_zip_of_something_else_are_refused() -> N
         read("substack", zipped(**{"posts.csv": b"post_id\n"}), "export.zip")
 
 
+def test_a_zip_whose_member_is_damaged_is_refused() -> None:
+    name = "subscribed_members_export_1.csv"
+    good = zipped(**{name: b"Email Address\n" + b"a@example.com\n" * 50})
+    header_name = bytearray(good)
+    header_name[30] ^= 0x20  # the member's own header no longer names it as the directory does
+    with pytest.raises(ImportFileError, match="cannot be read"):
+        read("mailchimp", bytes(header_name), "members.zip")
+    data = bytearray(good)
+    data[30 + len(name) + 4] ^= 0xFF  # inside the deflated data: inflate or CRC fails
+    with pytest.raises(ImportFileError) as damaged:
+        read("mailchimp", bytes(data), "members.zip")
+    assert damaged.value.field.startswith(name)
+
+
 def test_a_lone_mailchimp_csv_needs_its_mailchimp_name() -> None:
     data = (FIXTURES / "mailchimp" / "cleaned_members_export_3f2a1b9c0d.csv").read_bytes()
     [(_line, row)] = read("mailchimp", data, "cleaned_members_export_3f2a1b9c0d.csv")
