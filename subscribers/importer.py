@@ -246,7 +246,7 @@ def _flush(
     found = session.execute(
         select(Subscriber.email_key, Subscriber.status).where(Subscriber.email_key.in_(chunk))
     )
-    existing = {key: status for key, status in found}
+    existing = {key: state for key, state in found}
     leavers = {k: (new.email, new.standing) for k, new in chunk.items() if new.standing in LEFT}
     if leavers:
         apply_departures(
