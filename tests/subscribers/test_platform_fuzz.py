@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+import random
 import zipfile
 
 from hypothesis import given, settings
@@ -119,3 +120,33 @@ def test_what_the_export_says_is_what_the_reader_reads(
         Standing.UNSUBSCRIBED
     }
     assert len(read) == len(people)
+
+
+@FUZZ
+@given(
+    platform=st.sampled_from(sorted(PLATFORMS)),
+    order=st.randoms(use_true_random=False),
+    shout=st.booleans(),
+    bom=st.booleans(),
+)
+def test_header_case_order_and_bom_do_not_matter(
+    platform: str, order: random.Random, shout: bool, bom: bool
+) -> None:
+    from tests.subscribers.platform_files import FIXTURES, SINGLE_FILES
+
+    if platform == "mailchimp":
+        source = FIXTURES / "mailchimp" / "subscribed_members_export_3f2a1b9c0d.csv"
+    else:
+        source = FIXTURES / SINGLE_FILES[platform]
+    table = list(csv.reader(io.StringIO(source.read_text(encoding="utf-8-sig"))))
+    columns = list(range(len(table[0])))
+    order.shuffle(columns)
+    out = io.StringIO()
+    writer = csv.writer(out)
+    for number, row in enumerate(table):
+        cells = [row[i] for i in columns]
+        writer.writerow([c.upper() if shout else c for c in cells] if number == 0 else cells)
+    data = ("\ufeff" if bom else "").encode() + out.getvalue().encode()
+    name = source.name
+    original = list(PLATFORMS[platform](io.BytesIO(source.read_bytes()), name, False))
+    assert list(PLATFORMS[platform](io.BytesIO(data), name, False)) == original
