@@ -76,14 +76,14 @@ MARKDOWN = r"^[^\x00-\x08\x0b\x0c\x0e-\x1f]*$"
 # What the queue's web_url accepts: http or https and a host (urlsplit judges the rest),
 # no control character (before the edges strip removes), no bracket in the host (an
 # unbalanced one is not a URL; IPv6 literals are not job or snippet links).
-WEB_URL = rf"^{_EDGE}[Hh][Tt][Tt][Pp][Ss]?://[^/?#\s\x00-\x1f\x7f\[\]]+[^\x00-\x1f\x7f]*{_EDGE}$"
+WEB_URL = (
+    rf"^{_EDGE}[Hh][Tt][Tt][Pp][Ss]?://[^/?#\s\x00-\x1f\x7f\[\]]+[^\x00-\x1f\x7f]*{_EDGE}$"
+)
 # An ISO week in the years a newsletter can have (pipeline.weeks: 2000-2999, W01-W53;
 # a W53 the year does not have is the queue's 422). [0-9], not \d: JSON Schema's \d is ASCII,
 # Python's is not.
 ISO_WEEK = r"2[0-9]{3}-W(0[1-9]|[1-4][0-9]|5[0-3])"
 CURRENCY = r"^[A-Za-z]{3}$"
-
-
 def _whole_number(value: object) -> object:
     # JSON Schema's integer includes 5.0 (a number whose fraction is zero); strict pydantic
     # would refuse it. Strings and booleans still go on to be refused.
@@ -95,7 +95,9 @@ def _whole_number(value: object) -> object:
 # positive_int's bounds: greater than zero, at most a billion. Strict: the schema says
 # integer, so "5" and true are refused (lax pydantic would take them).
 # (The Field before the validator: after it, pydantic leaves gt/le untranslated in the schema.)
-Amount = Annotated[int, Field(gt=0, le=1_000_000_000, strict=True), BeforeValidator(_whole_number)]
+Amount = Annotated[
+    int, Field(gt=0, le=1_000_000_000, strict=True), BeforeValidator(_whole_number)
+]
 _ISO_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 
 
