@@ -48,12 +48,21 @@ def status(
     if not overview.steps:
         console.print("the welcome series is off (PULSE_WELCOME_SERIES is empty)", markup=False)
         return
-    columns = ("sent", "due", "waiting", "paused", "stopped", "missed", "in flight", "retrying")
-    table = Table("step", "delay", *columns, "failed", "skipped", title="welcome series")
+    table = Table(title="welcome series")
+    table.add_column("step", no_wrap=True)
+    for name in ("delay", "sent", "due", "waiting", "paused", "stopped", "missed"):
+        table.add_column(name, justify="right")
+    table.add_column("also")
     for item in overview.steps:
         counts = (item.sent, item.due, item.waiting, item.paused, item.stopped, item.missed)
-        more = (item.in_flight, item.retrying, item.failed, item.skipped)
-        table.add_row(item.step.key, item.step.delay_text, *(str(n) for n in (*counts, *more)))
+        more = {
+            "in flight": item.in_flight,
+            "retrying": item.retrying,
+            "failed": item.failed,
+            "skipped": item.skipped,
+        }
+        also = ", ".join(f"{count} {label}" for label, count in more.items() if count)
+        table.add_row(item.step.key, item.step.delay_text, *(str(n) for n in counts), also)
     console.print(table)
     if overview.quiet:
         console.print(f"holding back now: {overview.quiet}", markup=False)

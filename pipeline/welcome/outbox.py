@@ -327,19 +327,3 @@ def record_results(
         if result.suppress:
             suppress.append(result.delivery_id)
     return len(accepted), retry, failed, suppress
-
-
-def release(session: Session, ids: Sequence[int], error: str, not_before: datetime) -> None:
-    """A batch the provider did not take goes back to wait for its retry."""
-    session.execute(
-        update(WelcomeSend)
-        .where(WelcomeSend.id.in_(ids), WelcomeSend.status == DeliveryStatus.SENDING)
-        .values(
-            status=DeliveryStatus.PENDING,
-            lease_until=None,
-            lease_owner=None,
-            claim_token=None,
-            last_error=error[:500],
-            not_before=not_before,
-        )
-    )

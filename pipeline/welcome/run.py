@@ -8,18 +8,19 @@ week of the series in a few calls.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime
 from pathlib import Path
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from pipeline.delivery.compose import ListIdentity
-from pipeline.delivery.providers.base import Provider, SendResult
-from pipeline.delivery.providers.errors import ProviderError
+from pipeline.delivery.message import Recipient
+from pipeline.delivery.providers.base import Provider, SendResult, SendStatus
+from pipeline.delivery.providers.errors import BadRecipientInBatch, ProviderError
 from pipeline.delivery.retry import RetryPolicy
 from pipeline.delivery.withdraw import skip_pending_deliveries
 from pipeline.issues.render import Footer
@@ -181,19 +182,27 @@ def _send(
     try:
         results = provider.send_batch(batch)
     except ProviderError as err:
-        # What the provider decided before failing still stands; the rest waits a retry.
-        results = list(err.partial)
-        decided = {r.delivery_id for r in results}
-        undecided = [
-            send_id_of(r.delivery_id) for r in batch.recipients if r.delivery_id not in decided
-        ]
-        if undecided:
-            log.warning("welcome %s: %d email(s) not sent: %s", mailer.key, len(undecided), err)
-            later = now + timedelta(seconds=run.config.retry.recipient_delay(1))
-            with transaction(run.sessions) as session:
-                outbox.release(session, undecided, str(err), later)
-            outcome.retry += len(undecided)
+        log.warning("welcome %s: batch not sent: %s", mailer.key, err)
+        results = _undecided_refused(batch.recipients, err)
     _record(run, [_as_row(r) for r in results], now, outcome)
+
+
+def _undecided_refused(recipients: Sequence[Recipient], err: ProviderError) -> list[SendResult]:
+    """What the provider decided before failing stands; everyone else was refused for now.
+
+    Only the addresses a provider names as the reason (a bad recipient in the batch) fail
+    for good; a failed call (a timeout, a 5xx, even bad credentials) is retried on the
+    retry policy's schedule, so fixing the settings lets the step go out after all.
+    """
+    results = list(err.partial)
+    decided = {result.delivery_id for result in results}
+    culprits = set(err.delivery_ids) if isinstance(err, BadRecipientInBatch) else set()
+    for recipient in recipients:
+        if recipient.delivery_id in decided:
+            continue
+        status = SendStatus.INVALID if recipient.delivery_id in culprits else SendStatus.FAILED
+        results.append(SendResult(recipient.delivery_id, status, error=str(err)[:500]))
+    return results
 
 
 def _as_row(result: SendResult) -> SendResult:
