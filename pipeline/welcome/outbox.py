@@ -16,7 +16,7 @@ from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import Table, and_, bindparam, exists, literal, or_, select, update
+from sqlalchemy import Table, and_, bindparam, delete, exists, literal, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
@@ -327,3 +327,8 @@ def record_results(
         if result.suppress:
             suppress.append(result.delivery_id)
     return len(accepted), retry, failed, suppress
+
+
+def erase_welcome_sends(session: Session, subscriber_id: int, email: str) -> None:
+    """Erasure hook: the person's series rows go (a provider's error text may name them)."""
+    session.execute(delete(WelcomeSend).where(WelcomeSend.subscriber_id == subscriber_id))

@@ -114,7 +114,8 @@ def test_a_suppressed_or_erased_reader_gets_nothing_more(series_pulse: Pulse, at
         erase(session, doomed, ctx.leaving, ctx.erasure_hooks)
     run_week(series_pulse, at)
     assert sent_steps(series_pulse, bounced) == {"welcome": DeliveryStatus.SENT}
-    assert set(sent_steps(series_pulse, erased)) <= {"welcome"}
+    # Erasure takes the person's series rows too, and nothing is sent to the tombstone.
+    assert sent_steps(series_pulse, erased) == {}
 
 
 def test_a_pause_holds_a_step_which_goes_after_if_still_fresh(
@@ -238,3 +239,25 @@ def test_nothing_goes_while_an_issue_sends_nor_within_the_hour_after(
     assert run_welcome_series(series_pulse, moment).deferred
     assert run_welcome_series(series_pulse, moment + timedelta(minutes=31)).sent == 1
     assert sent_steps(series_pulse, reader) == {"welcome": DeliveryStatus.SENT}
+
+
+def test_a_returning_reader_gets_only_the_steps_they_never_had(
+    series_pulse: Pulse, at: Clock
+) -> None:
+    from subscribers.preferences import resubscribe
+    from subscribers.signup import confirm
+
+    reader = confirmed_reader(series_pulse, "ada@example.com")
+    run_welcome_series(series_pulse, at(minutes=1))
+    ctx = series_pulse.subscribers
+    unsubscribe(ctx, reader, cause="unsubscribe:one-click")
+    resubscribe(ctx, reader)  # pending again: a fresh confirmation is needed
+    confirm(ctx, ctx.signer.confirm_token(reader))
+    # Confirmed again (now, on the real clock): welcome is not repeated, the rest follow.
+    run_welcome_series(series_pulse, at(minutes=2))
+    assert sent_steps(series_pulse, reader) == {"welcome": DeliveryStatus.SENT}
+    run_welcome_series(series_pulse, at(days=2, minutes=2))
+    assert sent_steps(series_pulse, reader) == {
+        "welcome": DeliveryStatus.SENT,
+        "start-here": DeliveryStatus.SENT,
+    }
