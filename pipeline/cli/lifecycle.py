@@ -2,13 +2,19 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Annotated
 
 import typer
 from rich.table import Table
 
 from pipeline.cli.common import console, new_app, pulse, require_provider
-from pipeline.workflow.welcome import reader_welcome_status, run_welcome_series, welcome_status
+from pipeline.workflow.welcome import (
+    preview_series,
+    reader_welcome_status,
+    run_welcome_series,
+    welcome_status,
+)
 from pulse_core.database import utcnow
 
 app = new_app("The welcome series sent after a reader confirms (PULSE_WELCOME_SERIES).")
@@ -28,6 +34,20 @@ def run() -> None:
         extra = {"retry later": step.retry, "failed": step.failed, "skipped": step.skipped}
         line += "".join(f", {label} {count}" for label, count in extra.items() if count)
         console.print(line, markup=False)
+
+
+@app.command("preview")
+def preview(
+    out: Annotated[Path, typer.Option(help="folder to write the files into")],
+) -> None:
+    """Write each step as the sample reader gets it: STEP.html, STEP.txt and STEP.eml."""
+    out.mkdir(parents=True, exist_ok=True)
+    for step in preview_series(pulse()):
+        (out / f"{step.step}.html").write_text(step.html, encoding="utf-8")
+        (out / f"{step.step}.txt").write_text(step.text, encoding="utf-8")
+        (out / f"{step.step}.eml").write_bytes(step.eml)
+        console.print(f"{step.step}: {step.subject}", markup=False)
+    console.print(f"wrote {out}", markup=False)
 
 
 @app.command("status")

@@ -14,19 +14,24 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from pipeline.delivery.liveness import ProcessLiveness, process_liveness
+from pipeline.delivery.message import build_mime
 from pipeline.errors import NotFoundError
 from pipeline.resources import templates_dir
 from pipeline.stage_configs import welcome_config
 from pipeline.welcome.archive import best_issues, latest_issue
-from pipeline.welcome.outbox import lease_owners
+from pipeline.welcome.mailer import StepMailer
+from pipeline.welcome.outbox import ClaimedSend, lease_owners
 from pipeline.welcome.quiet import quiet_reason
 from pipeline.welcome.run import PassReport, SeriesConfig, SeriesRun, run_pass
 from pipeline.welcome.status import ReaderStep, StepStatus, reader_status, series_status
-from pipeline.welcome.templates import SeriesContent, check_templates
+from pipeline.welcome.templates import SeriesContent, check_templates, render_step
 from pipeline.wiring import Pulse
 from pulse_core.database import transaction
 from subscribers.addresses import email_key
 from subscribers.models import Subscriber
+
+# The reader previews are addressed to, as for the issue's (delivery/compose.py).
+SAMPLE = ClaimedSend(send_id=0, subscriber_id=0, email="reader@example.com", first_name="Alex")
 
 
 def series_config(pulse: Pulse) -> SeriesConfig:
@@ -107,3 +112,36 @@ def reader_welcome_status(pulse: Pulse, email: str, now: datetime) -> list[Reade
         if subscriber is None:
             raise NotFoundError(f"no subscriber {email}")
         return reader_status(session, config.steps, subscriber, now)
+
+
+@dataclass(frozen=True)
+class StepPreview:
+    """A step as the sample reader gets it: what ``pulse lifecycle preview`` writes."""
+
+    step: str
+    subject: str
+    html: str
+    text: str
+    eml: bytes
+
+
+def preview_series(pulse: Pulse) -> list[StepPreview]:
+    """Every step rendered for the sample reader (no real subscriber, nothing sent)."""
+    config = series_config(pulse)
+    content = _content(pulse)()
+    previews = []
+    for step in config.steps:
+        email = render_step(templates_dir(), step, content, config.footer)
+        mailer = StepMailer(email, config.identity, pulse.signer)
+        batch = mailer.batch([SAMPLE])
+        recipient = batch.recipients[0]
+        previews.append(
+            StepPreview(
+                step=step.key,
+                subject=email.subject,
+                html=batch.html_for(recipient),
+                text=batch.text_for(recipient),
+                eml=build_mime(batch, recipient).as_bytes(),
+            )
+        )
+    return previews

@@ -129,3 +129,17 @@ def test_a_failing_pass_is_logged_not_fatal(
     app.provider = broken  # type: ignore[assignment,method-assign]
     welcome_pass(app)  # does not raise
     assert "welcome series pass failed" in caplog.text
+
+
+@pytest.mark.usefixtures("quiet_free")
+def test_preview_writes_each_step_for_the_sample_reader(cli: Cli, tmp_path: Path) -> None:
+    out = tmp_path / "preview"
+    result = cli("lifecycle", "preview", "--out", str(out))
+    assert result.exit_code == 0, result.stderr
+    for step in ("welcome", "start-here", "your-role"):
+        html = (out / f"{step}.html").read_text(encoding="utf-8")
+        text = (out / f"{step}.txt").read_text(encoding="utf-8")
+        assert "Hi Alex" in html and "Hi Alex" in text
+        assert "%%pulse:" not in html + text
+        assert b"List-Unsubscribe:" in (out / f"{step}.eml").read_bytes()
+    assert "start-here: Start here" in result.stdout
