@@ -143,7 +143,8 @@ def claim_due(
     ]
     dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
     # Two schedulers may pick the same reader: the unique key keeps the first, and the
-    # second's row is simply not inserted (it then finds nothing under its own token).
+    # second's row is simply not inserted (it then finds nothing under its own token, and
+    # leaves the rest of the step to the process that won, which claims until none is left).
     session.execute(
         dialect.insert(WelcomeSend).from_select(columns, source).on_conflict_do_nothing()
     )
