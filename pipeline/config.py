@@ -15,7 +15,7 @@ from collections.abc import Iterable
 from email.headerregistry import Address
 from email.utils import parseaddr
 from pathlib import Path
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -24,6 +24,9 @@ from pydantic import ValidationError as PydanticValidationError
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from pipeline.errors import ConfigError
+
+if TYPE_CHECKING:
+    from pipeline.welcome.series import Step
 
 ProviderName = Literal["file", "smtp", "postmark", "sendgrid", "mailgun", "ses", "resend"]
 
@@ -230,6 +233,24 @@ class Settings(BaseSettings):
                     "`pulse templates copy DIR` and edit that"
                 )
         return value.resolve()
+    # --- issue 18: the welcome series (pipeline/welcome) ---
+    welcome_series: str = "welcome=0d,start-here=2d,your-role=7d"
+
+    @field_validator("welcome_series")
+    @classmethod
+    def _check_welcome_series(cls, value: str) -> str:
+        from pipeline.welcome.series import parse_series
+
+        parse_series(value)  # raises ValueError naming the bad entry
+        return value.strip()
+
+    @property
+    def welcome_steps(self) -> tuple[Step, ...]:
+        """The series' steps, in order (none: the series is off)."""
+        from pipeline.welcome.series import parse_series
+
+        return parse_series(self.welcome_series)
+
     # --- issue 16: click and open analytics ---
     track_clicks: bool = True
     track_opens: bool = False

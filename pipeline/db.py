@@ -27,6 +27,7 @@ from pipeline.intake import models as _intake_models  # noqa: F401
 from pipeline.issues import comparisons as _comparison_models  # noqa: F401
 from pipeline.issues import models as _issue_models  # noqa: F401
 from pipeline.resources import bundled
+from pipeline.welcome import models as _welcome_models  # noqa: F401
 from pulse_core.database import make_engine, session_factory
 from subscribers import history as _history_models  # noqa: F401
 from subscribers import models as _subscriber_models  # noqa: F401

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pipeline.config import PLACEHOLDER_POSTAL_ADDRESS, Settings
 from pipeline.delivery.breaker import BreakerThresholds
+from pipeline.delivery.compose import ListIdentity
 from pipeline.delivery.engine import SendOptions
 from pipeline.delivery.providers.base import Provider
 from pipeline.delivery.ratelimit import windows_for
@@ -17,6 +18,7 @@ from pipeline.issues.lint import LintConfig
 from pipeline.issues.readiness import ReadinessConfig
 from pipeline.issues.render import Footer
 from pipeline.issues.slots import IssueRules
+from pipeline.welcome.run import SeriesConfig
 from subscribers.suppression import suppression_keys
 
 
@@ -54,18 +56,36 @@ def send_options(settings: Settings, provider: Provider) -> SendOptions:
             min_sent=settings.breaker_min_sent,
         ),
         suppression_key=suppression_keys(settings.secret_keys())[0],
-        retry=RetryPolicy(
-            request_retries=settings.send_retries,
-            backoff_base=settings.send_backoff_base,
-            backoff_max=settings.send_backoff_max,
-            pause_after_failed_batches=settings.pause_after_failed_batches,
-            first_delay=settings.retry_first_delay,
-            max_delay=settings.retry_max_delay,
-            give_up_after=settings.retry_give_up_after,
-            max_retries=settings.retry_max_retries,
-        ),
+        retry=retry_policy(settings),
         idle_wait=settings.send_idle_wait,
         read_events=event_figures,
+    )
+
+
+def retry_policy(settings: Settings) -> RetryPolicy:
+    """Backoff, recipient retries and when to give up (PULSE_SEND_*, PULSE_RETRY_*)."""
+    return RetryPolicy(
+        request_retries=settings.send_retries,
+        backoff_base=settings.send_backoff_base,
+        backoff_max=settings.send_backoff_max,
+        pause_after_failed_batches=settings.pause_after_failed_batches,
+        first_delay=settings.retry_first_delay,
+        max_delay=settings.retry_max_delay,
+        give_up_after=settings.retry_give_up_after,
+        max_retries=settings.retry_max_retries,
+    )
+
+
+def welcome_config(settings: Settings, identity: ListIdentity, footer: Footer) -> SeriesConfig:
+    """The welcome series: its steps (PULSE_WELCOME_SERIES) and the weekly send's knobs."""
+    return SeriesConfig(
+        steps=settings.welcome_steps,
+        identity=identity,
+        footer=footer,
+        batch_size=min(settings.batch_size, 500),
+        lease_seconds=settings.send_lease_seconds,
+        retry=retry_policy(settings),
+        suppression_key=suppression_keys(settings.secret_keys())[0],
     )
 
 

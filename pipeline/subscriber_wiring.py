@@ -16,6 +16,8 @@ from pipeline.delivery.withdraw import skip_pending_deliveries
 from pipeline.events.erasure import scrub_provider_events
 from pipeline.issues.models import Issue, IssueStatus
 from pipeline.resources import templates_dir
+from pipeline.welcome.outbox import erase_welcome_sends
+from pipeline.welcome.series import welcomes_at_once
 from pulse_core.database import transaction
 from subscribers.context import SubscriberContext, SubscriptionPolicy
 from subscribers.emails import MailIdentity, TransactionalMail
@@ -63,10 +65,11 @@ def subscriber_context(
         policy=SubscriptionPolicy(
             confirm_min_interval=timedelta(minutes=settings.confirm_interval_minutes),
             confirm_max_per_day=settings.confirm_max_per_day,
-            welcome_email=settings.welcome_email,
+            # A series whose first step goes at once is the welcome (pipeline/welcome).
+            welcome_email=settings.welcome_email and not welcomes_at_once(settings.welcome_steps),
             check_deliverability=settings.check_deliverability,
         ),
-        erasure_hooks=(scrub_provider_events, erase_engagements),
+        erasure_hooks=(scrub_provider_events, erase_engagements, erase_welcome_sends),
     )
 
 

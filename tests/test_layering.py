@@ -47,6 +47,7 @@ STAGES = frozenset(
         "extras",
         "logs",
         "metrics",
+        "welcome",
     )
 )
 FRONT_ENDS = frozenset(

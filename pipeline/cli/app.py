@@ -18,6 +18,7 @@ from pipeline.cli import (
     events,
     issue,
     jobs_intake,
+    lifecycle,
     links,
     report,
     scheduler,
@@ -88,6 +89,7 @@ app.add_typer(db.app, name="db")
 app.add_typer(events.app, name="events")
 app.add_typer(editors.app, name="editors")
 app.add_typer(templates.app, name="templates")
+app.add_typer(lifecycle.app, name="lifecycle")
 app.command("demo")(demo.demo)
 app.command("doctor")(doctor.doctor)
 app.command("serve")(serve.serve)
