@@ -37,8 +37,9 @@ def test_sign_up_confirm_and_one_click_unsubscribe_in_chromium(
         page.get_by_role("button", name="Subscribe").click()
         page.wait_for_load_state()
         assert "Check your inbox" in page.content()
-        nia = subscriber(pulse, "nia@example.com")
-        assert nia is not None and nia.status is SubscriberStatus.PENDING
+        # The signup is recorded after the answer, in the server's sending thread.
+        nia = eventually(lambda: subscriber(pulse, "nia@example.com"), what="the signup")
+        assert nia.status is SubscriberStatus.PENDING
         assert nia.consent_user_agent and "Chrom" in nia.consent_user_agent
 
         # The confirmation is mailed after the answer, in the server's thread.
