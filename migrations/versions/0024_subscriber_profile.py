@@ -34,7 +34,9 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    # In place (SQLite 3.35+ drops a column natively): a table copy would DROP subscribers
+    # with foreign keys on, and SQLite would cascade to every row hanging on a subscriber.
     for table in TABLES:
-        with op.batch_alter_table(table, schema=None) as batch_op:
+        with op.batch_alter_table(table, schema=None, recreate='never') as batch_op:
             for column in ('timezone', 'region', 'level', 'role'):
                 batch_op.drop_column(column)
