@@ -243,7 +243,7 @@ def pause(
     """Pause a send in progress (with local-time sending, the waves still to come too)."""
     app_ = pulse()
     key = weekly.resolve_week(app_, week)
-    decisions.pause(app_, key, reason.strip() or "paused by an operator")
+    decisions.pause(app_, key, reason)
     console.print(f"{key}: send paused; `pulse issue resume --week {key}` continues it")
 
 
