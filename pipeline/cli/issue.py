@@ -5,6 +5,7 @@ from __future__ import annotations
 import signal
 import sys
 import threading
+from collections import Counter
 from datetime import UTC, datetime
 from pathlib import Path
 from types import FrameType
@@ -354,6 +355,11 @@ def _print_waves(waves: list[Wave], now: datetime) -> None:
             str(wave.done),
             str(wave.left),
         )
-    done = sum(1 for wave in waves if wave.state(now) == "done")
-    console.print(f"waves: {done} done, {len(waves) - done} in progress or to come")
+    states = Counter(wave.state(now) for wave in waves)
+    coming = [wave.due_at for wave in waves if wave.state(now) == "to come"]
+    then = f"; the next at {min(coming):%Y-%m-%d %H:%M} UTC" if coming else ""
+    console.print(
+        f"waves: {states['done']} done, {states['in progress']} in progress, "
+        f"{states['to come']} to come{then}"
+    )
     console.print(table)

@@ -13,16 +13,17 @@ from datetime import UTC, datetime, timedelta
 from itertools import chain
 
 import pytest
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from pipeline.delivery.engine import SendOptions, begin_send, send_from_store
 from pipeline.delivery.liveness import ProcessLiveness, process_liveness
-from pipeline.delivery.models import Delivery, DeliveryStatus
+from pipeline.delivery.models import Delivery, DeliveryStatus, SendRateEntry
 from pipeline.delivery.ratelimit import SendRateLimiter, windows_for
 from pipeline.delivery.report import RunEnd, SendReport
 from pipeline.delivery.send_state import pause_send
 from pipeline.delivery.sql_store import SqlSendStore
+from pipeline.delivery.waves import waves_of
 from pipeline.issues.models import Issue, IssueStatus
 from pipeline.wiring import Pulse
 from pulse_core.database import transaction
@@ -168,6 +169,27 @@ def test_each_wave_goes_out_at_its_instant_once_and_the_issue_is_sent_after_the_
             assert idle.sent == 0 and idle.end is RunEnd.WAVES_PENDING
     sent = list(chain.from_iterable(provider.calls))
     assert len(sent) == len(set(sent)) == READERS
+    # Every wave reserved its messages in the shared release log the rate cap reads.
+    with transaction(local_pulse.db.sessions) as session:
+        assert session.scalar(select(func.sum(SendRateEntry.count))) == READERS
+
+
+def test_the_waves_say_what_is_done_in_progress_and_to_come(
+    local_pulse: Pulse, liveness: ProcessLiveness
+) -> None:
+    issue = start(local_pulse)
+    run_at(local_pulse, issue, WAVES[1][1], ScriptedProvider(), liveness)
+    with transaction(local_pulse.db.sessions) as session:
+        waves = waves_of(session, issue.id, "America/New_York")
+    assert [wave.due_at for wave in waves] == [due for _zone, due in WAVES]
+    assert [wave.zones for wave in waves] == [[zone or "America/New_York"] for zone, _ in WAVES]
+    now = WAVES[2][1]  # Kolkata's wave has come but not been sent yet
+    assert [wave.state(now) for wave in waves] == ["done", "done", "in progress"] + ["to come"] * 3
+    assert [(wave.sent, wave.done, wave.left) for wave in waves[:3]] == [
+        (2, 2, 0),
+        (2, 2, 0),
+        (0, 0, 2),
+    ]
 
 
 def test_a_pause_stops_the_waves_still_to_come(

@@ -101,7 +101,10 @@ def test_status_lists_the_waves_and_pause_names_its_reason(local: Pulse, cli: Cl
     WeeklyJob(local, local.schedule, RecordingNotifier()).run_due(local.schedule.send_time(WEEK))
     shown = cli("issue", "status", "--week", WEEK)
     assert shown.exit_code == 0
-    assert "waves: 0 done, 2 in progress or to come" in shown.stdout
+    assert (
+        "waves: 0 done, 0 in progress, 2 to come; the next at 2036-03-10 20:00 UTC"
+        in shown.stdout
+    )
     assert "2036-03-10 20:00" in shown.stdout and "Pacific/Auckland" in shown.stdout
     assert "2036-03-11 16:00" in shown.stdout and "America/Los_Angeles" in shown.stdout
     assert shown.stdout.count("to come") == 3  # the summary line and both waves
