@@ -28,7 +28,7 @@ from pipeline.errors import ConfigError
 ProviderName = Literal["file", "smtp", "postmark", "sendgrid", "mailgun", "ses", "resend"]
 
 PLACEHOLDER_POSTAL_ADDRESS = "Set PULSE_POSTAL_ADDRESS to your postal address"
-_CLOCK = re.compile(r"^([01]\d|2[0-3]):([0-5]\d)$")
+_CLOCK = re.compile(r"([01][0-9]|2[0-3]):[0-5][0-9]")
 _SCHEDULE = re.compile(r"^(mon|tue|wed|thu|fri|sat|sun) ([01]\d|2[0-3]):([0-5]\d)$")
 
 
@@ -278,7 +278,7 @@ class Settings(BaseSettings):
     @classmethod
     def _check_send_local_time(cls, value: str) -> str:
         normalised = value.strip()
-        if normalised and not _CLOCK.match(normalised):
+        if normalised and not _CLOCK.fullmatch(normalised):
             raise ValueError("must be a 24-hour time such as '09:00', or empty to send at once")
         return normalised
 

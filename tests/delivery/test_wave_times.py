@@ -15,7 +15,9 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from pipeline.config import load_settings
 from pipeline.delivery.waves import WavePlan, local_instant, start_of_waves
+from pipeline.errors import ConfigError
 from pipeline.schedule import WeeklySchedule
 from pipeline.weeks import week_key
 
@@ -255,3 +257,34 @@ def test_no_wave_is_due_before_the_send_starts_and_the_week_is_its_own(
     assert schedule.week_at(start) == week
     assert schedule.previous_send(start) == start
     assert schedule.next_send(start - timedelta(seconds=1)) == start
+
+
+@given(st.text(max_size=12))
+def test_a_local_send_time_is_hh_mm_or_nothing(value: str) -> None:
+    clean = value.strip()
+    valid = (
+        len(clean) == 5
+        and clean[2] == ":"
+        and clean[:2].isascii()
+        and clean[:2].isdigit()
+        and clean[3:].isascii()
+        and clean[3:].isdigit()
+        and int(clean[:2]) < 24
+        and int(clean[3:]) < 60
+    )
+    if valid or not clean:
+        settings = load_settings(send_local_time=value)
+        assert settings.send_local_time == clean
+        WeeklySchedule.parse(settings.schedule, settings.timezone, settings.send_local_time)
+    else:
+        with pytest.raises(ConfigError, match=r"^PULSE_SEND_LOCAL_TIME: "):
+            load_settings(send_local_time=value)
+
+
+NEAR_MISSES = ["9:00", "09:00:00", "24:00", "09:60", "09h00", "٠٩:٠٠", "0٩:00", "09:0\u0663"]
+
+
+@pytest.mark.parametrize("value", NEAR_MISSES)
+def test_near_misses_are_refused(value: str) -> None:
+    with pytest.raises(ConfigError, match=r"^PULSE_SEND_LOCAL_TIME: "):
+        load_settings(send_local_time=value)
