@@ -21,7 +21,7 @@ from datetime import UTC, date, datetime, time
 from functools import cache
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from sqlalchemy import exists, func, select
+from sqlalchemy import exists, func, or_, select
 from sqlalchemy.orm import InstrumentedAttribute, Session
 from sqlalchemy.sql.elements import ColumnElement
 
@@ -146,6 +146,8 @@ def wave_due(issue_id: InstrumentedAttribute[int], now: datetime) -> ColumnEleme
         Delivery.status == DeliveryStatus.PENDING,
         Delivery.due_at.is_not(None),
         Delivery.due_at <= now,
+        # A row set aside to retry is the retry schedule's (retry.py), not a wave's.
+        or_(Delivery.not_before.is_(None), Delivery.not_before <= now),
     )
 
 

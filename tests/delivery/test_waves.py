@@ -23,7 +23,7 @@ from pipeline.delivery.ratelimit import SendRateLimiter, windows_for
 from pipeline.delivery.report import RunEnd, SendReport
 from pipeline.delivery.send_state import pause_send
 from pipeline.delivery.sql_store import SqlSendStore
-from pipeline.delivery.waves import waves_of
+from pipeline.delivery.waves import wave_due, waves_of
 from pipeline.issues.models import Issue, IssueStatus
 from pipeline.wiring import Pulse
 from pulse_core.database import transaction
@@ -276,3 +276,24 @@ def test_a_wave_killed_mid_batch_is_resumed_whole_and_exactly_once(
     sent = list(chain.from_iterable(provider.calls))
     assert len(sent) == len(set(sent)) == READERS
     assert status_of(local_pulse, issue) is IssueStatus.SENT
+
+
+def test_a_wave_is_due_once_its_instant_has_come_and_not_for_rows_waiting_to_retry(
+    local_pulse: Pulse,
+) -> None:
+    issue = start(local_pulse)
+
+    def due_at(now: datetime) -> bool:
+        with transaction(local_pulse.db.sessions) as session:
+            return session.scalar(select(Issue.id).where(wave_due(Issue.id, now))) == issue.id
+
+    first = WAVES[0][1]
+    assert not due_at(first - SECOND) and due_at(first)
+    with transaction(local_pulse.db.sessions) as session:
+        session.execute(
+            update(Delivery)
+            .where(Delivery.due_at == first)
+            .values(not_before=first + timedelta(minutes=5), retries=1)
+        )
+    assert not due_at(first + SECOND)  # refused for now: the retry schedule's, not a wave's
+    assert due_at(first + timedelta(minutes=5))
