@@ -9,7 +9,8 @@ time in the reader's time zone); the claim passes over rows not yet due. It is a
 its own rather than ``not_before`` (a retry's wait, cleared at each claim and counted as
 "refused for now"). The partial index finds the next wave and counts the rows waiting for it;
 sends without waves leave the column NULL and have no entry. Existing rows get NULL: due at
-once, as they always were.
+once, as they always were. Both directions alter the table in place, so no row hanging on a
+delivery (clicks, retries, events) is touched.
 """
 
 from __future__ import annotations
@@ -41,4 +42,7 @@ def upgrade() -> None:
 def downgrade() -> None:
     with op.batch_alter_table('deliveries', schema=None) as batch_op:
         batch_op.drop_index('ix_deliveries_wave_due')
+    # In place (SQLite 3.35+ drops a column natively): a table copy would DROP deliveries
+    # with foreign keys on, and SQLite would cascade the clicks and retries hanging on them.
+    with op.batch_alter_table('deliveries', schema=None, recreate='never') as batch_op:
         batch_op.drop_column('due_at')
