@@ -31,6 +31,7 @@ if TYPE_CHECKING:
 ProviderName = Literal["file", "smtp", "postmark", "sendgrid", "mailgun", "ses", "resend"]
 
 PLACEHOLDER_POSTAL_ADDRESS = "Set PULSE_POSTAL_ADDRESS to your postal address"
+_CLOCK = re.compile(r"([01][0-9]|2[0-3]):[0-5][0-9]")
 _SCHEDULE = re.compile(r"^(mon|tue|wed|thu|fri|sat|sun) ([01]\d|2[0-3]):([0-5]\d)$")
 
 
@@ -57,6 +58,7 @@ class Settings(BaseSettings):
     postal_address: str = PLACEHOLDER_POSTAL_ADDRESS
     schedule: str = "tue 09:00"
     timezone: str = "America/New_York"
+    send_local_time: str = ""
     send_rate: float | None = Field(default=None, gt=0)
     batch_size: int = Field(default=500, ge=1, le=10_000)
     editor_emails: str = ""
@@ -291,6 +293,14 @@ class Settings(BaseSettings):
         normalised = value.strip().lower()
         if not _SCHEDULE.match(normalised):
             raise ValueError("must be a weekday and 24-hour time, e.g. 'tue 09:00'")
+        return normalised
+
+    @field_validator("send_local_time")
+    @classmethod
+    def _check_send_local_time(cls, value: str) -> str:
+        normalised = value.strip()
+        if normalised and not _CLOCK.fullmatch(normalised):
+            raise ValueError("must be a 24-hour time such as '09:00', or empty to send at once")
         return normalised
 
     @field_validator("timezone")

@@ -94,8 +94,9 @@ class Pulse:
 
     @cached_property
     def schedule(self) -> WeeklySchedule:
-        """When issues go out: PULSE_SCHEDULE in PULSE_TIMEZONE."""
-        return WeeklySchedule.parse(self.settings.schedule, self.settings.timezone)
+        """When issues go out: PULSE_SCHEDULE in PULSE_TIMEZONE (PULSE_SEND_LOCAL_TIME: waves)."""
+        settings = self.settings
+        return WeeklySchedule.parse(settings.schedule, settings.timezone, settings.send_local_time)
 
     @cached_property
     def click_signer(self) -> ClickSigner:

@@ -27,6 +27,8 @@ def test_defaults_need_no_configuration(monkeypatch: pytest.MonkeyPatch) -> None
         ("PULSE_BASE_URL", "ftp://example.com"),
         ("PULSE_SCHEDULE", "someday 25:00"),
         ("PULSE_TIMEZONE", "Mars/Olympus"),
+        ("PULSE_SEND_LOCAL_TIME", "9am"),
+        ("PULSE_SEND_LOCAL_TIME", "24:00"),
         ("PULSE_SMTP_PORT", "99999"),
         ("PULSE_FROM", "nobody"),
     ],

@@ -5,10 +5,12 @@ from __future__ import annotations
 import signal
 import sys
 import threading
+from collections import Counter
 from datetime import UTC, datetime
 from pathlib import Path
 from types import FrameType
 from typing import Annotated
+from zoneinfo import ZoneInfo
 
 import typer
 from rich.table import Table
@@ -21,6 +23,7 @@ from pipeline.deliverability.spam import score_message
 from pipeline.delivery.models import DeliveryStatus
 from pipeline.delivery.outbox import counts_by_status, next_retry_at, retries_waiting
 from pipeline.delivery.ratelimit import SendRateLimiter
+from pipeline.delivery.waves import Wave, waves_of
 from pipeline.issues.build import find_issue, get_issue
 from pipeline.issues.models import IssueStatus
 from pipeline.issues.screenshots import chromium_available, take_screenshots
@@ -233,6 +236,18 @@ def resume(week: WeekOption = None) -> None:
     _send(week, resume=True)
 
 
+@app.command("pause")
+def pause(
+    week: WeekOption = None,
+    reason: Annotated[str, typer.Option(help="why, shown by `status`")] = "paused by an operator",
+) -> None:
+    """Pause a send in progress (with local-time sending, the waves still to come too)."""
+    app_ = pulse()
+    key = weekly.resolve_week(app_, week)
+    decisions.pause(app_, key, reason)
+    console.print(f"{key}: send paused; `pulse issue resume --week {key}` continues it")
+
+
 @app.command("approve")
 def approve(
     week: WeekOption = None,
@@ -285,6 +300,7 @@ def status(week: WeekOption = None) -> None:
         counts = counts_by_status(session, issue.id)
         waiting = retries_waiting(session, issue.id)
         retry_at = next_retry_at(session, issue.id)
+        waves = waves_of(session, issue.id, app_.settings.timezone)
     console.print(f"{key}: issue #{issue.number} “{issue.subject}” is {issue.status.value}")
     if issue.discarded_by and issue.discarded_at:
         when = f"{issue.discarded_at.astimezone(app_.settings.zone):%Y-%m-%d %H:%M %Z}"
@@ -319,4 +335,31 @@ def status(week: WeekOption = None) -> None:
     for state in DeliveryStatus:
         table.add_row(state.value, str(counts.get(state, 0)))
     table.add_row("total", str(sum(counts.values())))
+    console.print(table)
+    if waves:
+        _print_waves(waves, utcnow())
+
+
+def _print_waves(waves: list[Wave], now: datetime) -> None:
+    """Local-time sending (PULSE_SEND_LOCAL_TIME): each wave, done, in progress or to come."""
+    table = Table("wave (UTC)", "local time", "state", "sent", "done", "to send")
+    for wave in waves:
+        first = wave.zones[0]
+        local = wave.due_at.astimezone(ZoneInfo(first))
+        others = f" (+{len(wave.zones) - 1} zones)" if len(wave.zones) > 1 else ""
+        table.add_row(
+            f"{wave.due_at:%Y-%m-%d %H:%M}",
+            f"{local:%a %H:%M} {first}{others}",
+            wave.state(now),
+            str(wave.sent),
+            str(wave.done),
+            str(wave.left),
+        )
+    states = Counter(wave.state(now) for wave in waves)
+    coming = [wave.due_at for wave in waves if wave.state(now) == "to come"]
+    then = f"; the next at {min(coming):%Y-%m-%d %H:%M} UTC" if coming else ""
+    console.print(
+        f"waves: {states['done']} done, {states['in progress']} in progress, "
+        f"{states['to come']} to come{then}"
+    )
     console.print(table)

@@ -325,17 +325,19 @@ class _SendRun:
 
         Batches other live processes hold may come back (their sender dies, or a batch
         fails), so the run waits for them up to ``idle_wait``; its own threads' batches are
-        theirs to finish. Rows set aside to retry are waited for when due within
-        ``idle_wait``; later ones are left for the next run (see retry.py).
+        theirs to finish. Rows set aside to retry, and the next local-time wave, are waited
+        for when due within ``idle_wait``; later ones are left for the next run (retry.py,
+        waves.py): the issue stays sending, and no process idles through the hours between.
         """
         outlook = self.store.outlook()
         waited = time.monotonic() - idle_since
         if outlook.in_flight_elsewhere and waited < self.options.idle_wait:
             self.wait(self.stop, IDLE_POLL)
             return not self.stop.is_set()
-        if outlook.next_retry_at is None:
+        due = [at for at in (outlook.next_retry_at, outlook.next_wave_at) if at is not None]
+        if not due:
             return False
-        delay = (outlook.next_retry_at - utcnow()).total_seconds()
+        delay = (min(due) - (outlook.looked_at or utcnow())).total_seconds()
         if delay > self.options.idle_wait:
             return False
         self.wait(self.stop, min(max(delay, 0.05), 1.0))
@@ -357,3 +359,5 @@ class _SendRun:
         self.report.retries_pending = outlook.retries_pending
         self.report.next_retry_at = outlook.next_retry_at
         self.report.in_flight_elsewhere = outlook.in_flight_elsewhere
+        self.report.waves_pending = outlook.waves_pending
+        self.report.next_wave_at = outlook.next_wave_at

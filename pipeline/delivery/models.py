@@ -40,6 +40,15 @@ class Delivery(Base):
             sqlite_where=text("not_before IS NOT NULL"),
             postgresql_where=text("not_before IS NOT NULL"),
         ),
+        # Local-time sending (waves.py): the next wave due and the rows waiting for it.
+        # Sends without waves leave ``due_at`` NULL, so they have no entry here.
+        Index(
+            "ix_deliveries_wave_due",
+            "issue_id",
+            "due_at",
+            sqlite_where=text("due_at IS NOT NULL"),
+            postgresql_where=text("due_at IS NOT NULL"),
+        ),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -66,6 +75,9 @@ class Delivery(Base):
     lease_owner: Mapped[str | None] = mapped_column(String(300))
     # A pending row set aside after a temporary refusal is not claimed before this time.
     not_before: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Local-time sending (waves.py): not claimable before the reader's wave; set when the
+    # row is created and never changed (unlike ``not_before``, a retry's wait). NULL: at once.
+    due_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     # Temporary per-recipient refusals so far (retry.py decides when to give up).
     retries: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 

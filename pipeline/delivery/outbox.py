@@ -22,6 +22,7 @@ from pipeline.delivery.models import Delivery, DeliveryStatus
 from pipeline.delivery.providers.base import SendResult
 from pipeline.delivery.retry import RetryPolicy
 from pipeline.delivery.store import ClaimedBatch, ClaimedDelivery
+from pipeline.delivery.waves import WavePlan
 from pipeline.delivery.withdraw import skip_pending_deliveries
 from pulse_core.database import utcnow
 from subscribers.leaving import LeaveReason, LeavingRules, leave
@@ -33,31 +34,64 @@ CLAIM_LOCK_KEY = 0x50554C5345
 CLAIMABLE = frozenset({SubscriberStatus.ACTIVE})
 
 
-def create_deliveries(session: Session, issue_id: int) -> int:
+def create_deliveries(session: Session, issue_id: int, waves: WavePlan | None = None) -> int:
     """One pending row per active subscriber not yet in this issue; returns rows added.
 
     A single INSERT … SELECT keeps memory flat however long the list is, and the
-    NOT EXISTS plus the unique (issue, subscriber) key make it safe to run again.
+    NOT EXISTS plus the unique (issue, subscriber) key make it safe to run again. With
+    ``waves`` (local-time sending) each wave is one INSERT, earliest first, with its
+    ``due_at``: rows are numbered in wave order, so a claim (in id order) finds the due ones
+    first. A last INSERT gives anyone left (a zone changed meanwhile) the list's own instant.
     """
     now = utcnow()
+    before = _count_rows(session, issue_id)
+    if waves is None:
+        _insert_pending(session, issue_id, now)
+    else:
+        zones = session.scalars(
+            select(Subscriber.timezone).where(_eligible(issue_id, now)).distinct()
+        )
+        for due_at, names in waves.groups(zones):
+            known = [name for name in names if name is not None]
+            in_wave: ColumnElement[bool] = Subscriber.timezone.in_(known)
+            if None in names:
+                in_wave = or_(in_wave, Subscriber.timezone.is_(None))
+            _insert_pending(session, issue_id, now, in_wave, due_at)
+        _insert_pending(session, issue_id, now, due_at=waves.instant(None))
+    # Counted rather than read from rowcount, which drivers report unreliably here.
+    return _count_rows(session, issue_id) - before
+
+
+def _eligible(issue_id: int, now: datetime) -> ColumnElement[bool]:
+    """Active, not paused, and not yet in this issue."""
     already = exists().where(
         and_(Delivery.issue_id == issue_id, Delivery.subscriber_id == Subscriber.id)
     )
-    source = select(
+    return and_(Subscriber.status == SubscriberStatus.ACTIVE, _not_paused(now), ~already)
+
+
+def _insert_pending(
+    session: Session,
+    issue_id: int,
+    now: datetime,
+    where: ColumnElement[bool] | None = None,
+    due_at: datetime | None = None,
+) -> None:
+    columns = ["issue_id", "subscriber_id", "status", "attempts", "created_at"]
+    values = [
         literal(issue_id),
         Subscriber.id,
         literal(DeliveryStatus.PENDING.value),
         literal(0),
         literal(now, Delivery.created_at.type),
-    ).where(Subscriber.status == SubscriberStatus.ACTIVE, _not_paused(now), ~already)
-    before = _count_rows(session, issue_id)
-    session.execute(
-        insert(Delivery).from_select(
-            ["issue_id", "subscriber_id", "status", "attempts", "created_at"], source
-        )
-    )
-    # Counted rather than read from rowcount, which drivers report unreliably here.
-    return _count_rows(session, issue_id) - before
+    ]
+    if due_at is not None:
+        columns.append("due_at")
+        values.append(literal(due_at, Delivery.due_at.type))
+    source = select(*values).where(_eligible(issue_id, now))
+    if where is not None:
+        source = source.where(where).order_by(Subscriber.id)
+    session.execute(insert(Delivery).from_select(columns, source))
 
 
 def _not_paused(now: datetime) -> ColumnElement[bool]:
@@ -94,6 +128,7 @@ def claim_batch(
     lease_seconds: float = 300.0,
     owner: str | None = None,
     dead_owners: Collection[str] = (),
+    now: datetime | None = None,
 ) -> ClaimedBatch | None:
     """Lease the next batch: first a batch left by a dead sender, else up to ``limit`` pending rows.
 
@@ -107,9 +142,10 @@ def claim_batch(
     On PostgreSQL ``FOR UPDATE SKIP LOCKED`` lets several workers claim disjoint batches
     without waiting on each other; SQLite ignores it and relies on BEGIN IMMEDIATE (one
     writer at a time). Fresh rows whose subscriber left meanwhile are marked skipped here,
-    so an unsubscribe, bounce or complaint takes effect before the next batch mid-send.
+    so an unsubscribe, bounce or complaint takes effect before the next batch mid-send
+    (and before a later local-time wave). ``now`` is the clock seam (default: the clock).
     """
-    now = utcnow()
+    now = now or utcnow()
     lease = now + timedelta(seconds=lease_seconds)
     replay = _reclaim_left_behind(session, issue_id, now, lease, owner, dead_owners)
     if replay is not None:
@@ -122,6 +158,8 @@ def claim_batch(
                 Delivery.status == DeliveryStatus.PENDING,
                 # Set aside after a temporary refusal: not before its retry is due.
                 or_(Delivery.not_before.is_(None), Delivery.not_before <= now),
+                # Local-time sending: not before the reader's wave (waves.py).
+                or_(Delivery.due_at.is_(None), Delivery.due_at <= now),
             )
             .order_by(Delivery.id)
             .limit(limit)

@@ -14,6 +14,7 @@ class RunEnd(enum.StrEnum):
     FINISHED = "finished"  # the issue is sent (by this run, or the last batches by another)
     PAUSED = "paused"  # the send is paused and waits for an operator (`pulse issue resume`)
     STOPPED = "stopped"  # asked to stop (SIGTERM) or lost its liveness lock; resumes later
+    WAVES_PENDING = "waiting-for-wave"  # local-time sending: later waves are not due yet
     RETRIES_PENDING = "retries-pending"  # only retries not yet due are left (see retry.py)
     UNFINISHED = "unfinished"  # other live workers still hold batches in flight
 
@@ -33,6 +34,8 @@ class SendReport:
     retries_pending: int = 0
     next_retry_at: datetime | None = None
     in_flight_elsewhere: int = 0  # rows other live workers held when the run ended
+    waves_pending: int = 0  # rows waiting for their local-time wave (delivery/waves.py)
+    next_wave_at: datetime | None = None
 
     @property
     def sent(self) -> int:
@@ -46,6 +49,8 @@ class SendReport:
             return RunEnd.PAUSED
         if self.stopped_reason:
             return RunEnd.STOPPED
+        if self.waves_pending and not self.in_flight_elsewhere:
+            return RunEnd.WAVES_PENDING
         if self.retries_pending:
             return RunEnd.RETRIES_PENDING
         return RunEnd.UNFINISHED
@@ -60,6 +65,13 @@ class SendReport:
             return f"paused: {self.paused_reason} (run `pulse issue resume` when it is fixed)"
         if end is RunEnd.STOPPED:
             return f"unfinished: {self.stopped_reason}; run `pulse issue resume` to continue"
+        if end is RunEnd.WAVES_PENDING:
+            when = f"{self.next_wave_at:%Y-%m-%d %H:%M} UTC" if self.next_wave_at else "later"
+            retries = f"; {self.retries_pending} retry(ies) pending" if self.retries_pending else ""
+            return (
+                f"sending: waiting for the wave at {when} ({self.waves_pending} reader(s) in "
+                f"waves to come{retries}); `pulse worker` or the scheduler sends it then"
+            )
         if end is RunEnd.RETRIES_PENDING:
             when = f"{self.next_retry_at:%Y-%m-%d %H:%M:%S} UTC" if self.next_retry_at else "later"
             return (

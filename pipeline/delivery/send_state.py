@@ -9,6 +9,7 @@ from sqlalchemy.engine import CursorResult
 from sqlalchemy.orm import Session, sessionmaker
 
 from pipeline.delivery.outbox import create_deliveries
+from pipeline.delivery.waves import WavePlan
 from pipeline.errors import IssueError
 from pipeline.issues.models import Issue, IssueStatus
 from pipeline.issues.states import Decision, allowed, refusal, transition_values
@@ -16,12 +17,17 @@ from pulse_core.database import transaction, utcnow
 
 
 def begin_send(
-    sessions: sessionmaker[Session], week: str, *, resume: bool = False
+    sessions: sessionmaker[Session],
+    week: str,
+    *,
+    resume: bool = False,
+    waves: WavePlan | None = None,
 ) -> tuple[Issue, int]:
     """Mark the issue as sending and create its delivery rows; safe to call again.
 
     A paused send continues only when ``resume`` is set: a pause is a decision (the circuit
-    breaker's or the operator's) that the next scheduled run must not overrule.
+    breaker's or the operator's) that the next scheduled run must not overrule. With
+    ``waves`` (local-time sending) each new row is due at its reader's local send time.
     """
     with transaction(sessions) as session:
         issue = session.scalar(select(Issue).where(Issue.week_key == week))
@@ -51,7 +57,7 @@ def begin_send(
                 send_started_at=issue.send_started_at or utcnow(),
             )
         )
-        created = create_deliveries(session, issue.id)
+        created = create_deliveries(session, issue.id, waves)
         session.refresh(issue)
         return issue, created
 

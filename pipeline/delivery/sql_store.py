@@ -37,6 +37,7 @@ from pipeline.delivery.ratelimit import current_hold
 from pipeline.delivery.retry import RetryPolicy
 from pipeline.delivery.send_state import pause_send
 from pipeline.delivery.store import Claim, ClaimedBatch, Finish, IssueState, Outlook
+from pipeline.delivery.waves import next_wave
 from pipeline.issues.models import Issue, IssueStatus
 from pipeline.issues.states import Decision, transition_values
 from pulse_core.database import transaction, utcnow
@@ -79,6 +80,7 @@ class SqlSendStore:
         suppression_key: str | None = None,
         read_events: ReadEventFigures = no_event_figures,
         clock: Callable[[], float] = time.time,
+        now: Callable[[], datetime] = utcnow,
     ) -> None:
         self.sessions = sessions
         self.issue_id = issue_id
@@ -87,6 +89,7 @@ class SqlSendStore:
         self.suppression_key = suppression_key
         self.read_events = read_events
         self.clock = clock
+        self.now = now  # the clock seam for what is due (local-time waves)
 
     def issue_state(self) -> IssueState:
         with transaction(self.sessions) as session:
@@ -111,6 +114,7 @@ class SqlSendStore:
                 lease_seconds=lease_seconds,
                 owner=self.liveness.owner,
                 dead_owners=dead_owners,
+                now=self.now(),
             )
             if batch is None:
                 return None
@@ -158,12 +162,17 @@ class SqlSendStore:
     def outlook(self) -> Outlook:
         with transaction(self.sessions) as session:
             leased = leased_by_owner(session, self.issue_id)
+            looked_at = self.now()
+            wave_at, waiting = next_wave(session, self.issue_id, looked_at)
             return Outlook(
                 in_flight_elsewhere=sum(
                     count for owner, count in leased.items() if owner != self.liveness.owner
                 ),
                 retries_pending=retries_waiting(session, self.issue_id),
                 next_retry_at=next_retry_at(session, self.issue_id),
+                waves_pending=waiting,
+                next_wave_at=wave_at,
+                looked_at=looked_at,
             )
 
     def dead_lease_holders(self, known: Collection[str]) -> set[str]:

@@ -77,6 +77,9 @@ class Outlook:
     in_flight_elsewhere: int  # rows other processes hold leased
     retries_pending: int  # rows set aside after a temporary refusal, not due yet
     next_retry_at: datetime | None  # when the earliest of them comes due
+    waves_pending: int = 0  # rows waiting for their local-time wave (waves.py)
+    next_wave_at: datetime | None = None  # when the next wave is due
+    looked_at: datetime | None = None  # the store's clock when it looked (None: the clock)
 
 
 class SendStore(Protocol):

@@ -25,6 +25,7 @@ from pipeline.wiring import Pulse
 from pipeline.workflow import decisions, weekly
 from pipeline.workflow.analytics import last_issue_top_links
 from pipeline.workflow.check import check_week
+from pipeline.workflow.waves import send_due_waves
 from pipeline.workflow.worker import start_requested_sends
 
 log = logging.getLogger(__name__)
@@ -37,7 +38,7 @@ class JobOutcome:
     """What a step did, for logs and tests."""
 
     week: str
-    # sent, paused, interrupted, retries-pending, unfinished (see SEND_ACTIONS), held,
+    # sent, paused, interrupted, waiting-for-wave, retries-pending, unfinished (SEND_ACTIONS), held,
     # skipped, already-run, busy, waiting, missed, reminded, nothing
     action: str
     detail: str = ""
@@ -48,6 +49,7 @@ SEND_ACTIONS = {
     RunEnd.FINISHED: "sent",
     RunEnd.PAUSED: "paused",
     RunEnd.STOPPED: "interrupted",
+    RunEnd.WAVES_PENDING: "waiting-for-wave",
     RunEnd.RETRIES_PENDING: "retries-pending",
     RunEnd.UNFINISHED: "unfinished",
 }
@@ -108,12 +110,21 @@ class WeeklyJob:
 
     def tick(self, now: datetime) -> list[JobOutcome]:
         """Periodic work: reminders, re-checking held issues, resuming interrupted sends."""
-        outcomes = [self.remind(now), self.recheck(now), *self.send_requested()]
+        outcomes = [
+            self.remind(now),
+            self.recheck(now),
+            *self.send_requested(),
+            *self.send_waves(now),
+        ]
         return [o for o in outcomes if o.action != "nothing"]
 
     def send_requested(self) -> list[JobOutcome]:
         """Start every send an editor asked for ("send now" on the desk)."""
         return [send_outcome(r) for r in start_requested_sends(self.pulse, stop=self.stop)]
+
+    def send_waves(self, now: datetime) -> list[JobOutcome]:
+        """Send every local-time wave that has come due (PULSE_SEND_LOCAL_TIME)."""
+        return [send_outcome(r) for r in send_due_waves(self.pulse, now, stop=self.stop)]
 
     def remind(self, now: datetime) -> JobOutcome:
         due = self.schedule.next_send(now)

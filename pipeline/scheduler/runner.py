@@ -19,7 +19,8 @@ from pipeline.wiring import Pulse
 from pulse_core.database import utcnow
 
 log = logging.getLogger(__name__)
-# How often the scheduler looks for an editor's "send now" (the desk records it, never sends).
+# How often the scheduler looks for an editor's "send now" (the desk records it, never sends)
+# and for a local-time wave that has come due.
 SEND_REQUEST_POLL_SECONDS = 30
 
 
@@ -34,7 +35,7 @@ def _tick(job: WeeklyJob) -> None:
 
 
 def _send_requested(job: WeeklyJob) -> None:
-    for outcome in job.send_requested():
+    for outcome in [*job.send_requested(), *job.send_waves(utcnow())]:
         _log_outcome(outcome)
 
 

@@ -6,6 +6,8 @@
   process: the request is recorded on the issue and the scheduler's tick or a
   ``pulse worker`` starts the send within its poll interval (:mod:`pipeline.workflow.worker`).
 - **hold**: keep it from going out until approved again.
+- **pause**: stop a send in progress (the waves still to come of a local-time send too)
+  until ``pulse issue resume``.
 - **discard** (skip): it is never sent; its content goes back to the queue.
 - **retry failed**: a finished send re-sends the failures a retry can fix, each once;
   from the desk this is a request too, run by the same send path as "send now".
@@ -15,7 +17,9 @@ Every decision except discard builds the issue from the queue first if there is 
 
 from __future__ import annotations
 
-from pipeline.errors import IssueError
+from pipeline.content.validate import required_text
+from pipeline.delivery.send_state import pause_send
+from pipeline.errors import IssueError, ValidationError
 from pipeline.issues import lifecycle
 from pipeline.issues.build import get_issue
 from pipeline.issues.lint import lint_issue
@@ -39,6 +43,18 @@ def hold(pulse: Pulse, week: str, reason: str) -> Issue:
     with transaction(pulse.db.sessions) as session:
         ensure_built(pulse, session, week)
         return lifecycle.hold_issue(session, week, reason)
+
+
+def pause(pulse: Pulse, week: str, reason: str) -> Issue:
+    """Pause the week's send in progress; only ``pulse issue resume`` continues it."""
+    reason = required_text(reason, "reason", max_length=300)
+    if "\n" in reason or "\r" in reason:
+        raise ValidationError("reason", "must be one line")
+    with transaction(pulse.db.sessions) as session:
+        issue = get_issue(session, week)
+    if not pause_send(pulse.db.sessions, issue.id, reason):
+        raise IssueError(f"{week} is not sending (it is {issue.status.value}); nothing to pause")
+    return issue
 
 
 def discard(pulse: Pulse, week: str, editor: str, reason: str) -> Issue:

@@ -176,7 +176,9 @@ def send_with(
     """
     week = issue.week_key
     with send_lock(pulse.db.sessions, issue.id, week, liveness):
-        sending, created = begin_send(pulse.db.sessions, week, resume=resume)
+        sending, created = begin_send(
+            pulse.db.sessions, week, resume=resume, waves=pulse.schedule.wave_plan(week)
+        )
         if sending.status is IssueStatus.SENT:
             return SendReport(week_key=week, finished=True)
         report = run_send(

@@ -15,15 +15,16 @@ import subprocess
 import sys
 import time
 from collections.abc import Callable
+from datetime import timedelta
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
 from pipeline.delivery.engine import begin_send
 from pipeline.delivery.models import Delivery, DeliveryStatus
 from pipeline.issues.models import Issue, IssueStatus
 from pipeline.wiring import Pulse
-from pulse_core.database import transaction
+from pulse_core.database import transaction, utcnow
 from subscribers.models import Subscriber
 from tests.delivery.conftest import WEEK, provider_env, seed_and_build
 from tests.fakes import FakePostmark, FakeProvider, FakeResend
@@ -241,3 +242,56 @@ def test_four_workers_share_a_send_exactly_once(
         assert set(fake.accepted.values()) == {1}
     busy = [out for out, _err in outputs if "sent " in out and "sent 0," not in out]
     assert len(busy) >= 2, outputs  # the send really was shared
+
+
+@pytest.mark.slow
+def test_a_local_time_wave_killed_mid_batch_is_resumed_whole_and_the_next_wave_waits(
+    configure: Callable[..., Pulse],
+) -> None:
+    """PULSE_SEND_LOCAL_TIME: kill -9 mid-wave; the restart finishes that wave, exactly once
+    (Resend's keys recognise the replayed batch), leaves the wave to come alone and ends
+    waiting for it; once it is due a worker sends it, and everyone has exactly one copy."""
+    with FakeResend(latency=0.05) as fake:
+        pulse = configure(**provider_env(fake), PULSE_SEND_LOCAL_TIME="09:00")
+        seed_and_build(pulse, READERS)
+        with transaction(pulse.db.sessions) as session:
+            ids = list(session.scalars(select(Subscriber.id).order_by(Subscriber.id)))
+            later = ids[: READERS // 2]  # readers in Los Angeles: the second wave
+            session.execute(
+                update(Subscriber).where(Subscriber.id.in_(later)).values(timezone="America/Los_Angeles")
+            )
+            session.execute(
+                update(Subscriber)
+                .where(Subscriber.id.not_in(later))
+                .values(timezone="Europe/London")
+            )
+        begin_send(pulse.db.sessions, WEEK, waves=pulse.schedule.wave_plan(WEEK))
+        # The week is past, so both waves are due by now; the clock puts the second ahead.
+        tomorrow = utcnow() + timedelta(days=1)
+        with transaction(pulse.db.sessions) as session:
+            session.execute(
+                update(Delivery).where(Delivery.subscriber_id.in_(later)).values(due_at=tomorrow)
+            )
+        kill_with_batches_in_flight(
+            fake, pulse, [*PULSE, "issue", "send", "--week", WEEK], random.Random(17)
+        )
+        restart = send_right_away(fake)
+        assert restart.returncode == 3, restart.stderr
+        assert "waiting for the wave at" in restart.stderr
+        with transaction(pulse.db.sessions) as session:
+            london = set(
+                session.scalars(select(Subscriber.email).where(Subscriber.id.not_in(later)))
+            )
+            status = session.scalar(select(Issue.status))
+        assert status is IssueStatus.SENDING
+        assert {email.lower() for email in fake.accepted} == {e.lower() for e in london}
+        assert set(fake.accepted.values()) == {1}
+        with transaction(pulse.db.sessions) as session:
+            session.execute(
+                update(Delivery)
+                .where(Delivery.subscriber_id.in_(later))
+                .values(due_at=utcnow() - timedelta(seconds=1))
+            )
+        finish_with_a_worker(fake)
+        assert_everyone_received(fake, pulse)
+    assert set(fake.accepted.values()) == {1}
