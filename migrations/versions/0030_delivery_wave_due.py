@@ -1,7 +1,7 @@
 """deliveries: when each reader's copy is due, for local-time sending (PULSE_SEND_LOCAL_TIME)
 
 Revision ID: 0030
-Revises: 0024
+Revises: 0027
 Create Date: 2026-12-01 16:30:00
 
 ``due_at`` holds the UTC instant a reader's wave goes out (the send day at the local send
@@ -20,7 +20,7 @@ from alembic import op
 
 
 revision = '0030'
-down_revision = '0024'
+down_revision = '0027'
 branch_labels = None
 depends_on = None
 
