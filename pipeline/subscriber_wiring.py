@@ -65,6 +65,7 @@ def subscriber_context(
             confirm_max_per_day=settings.confirm_max_per_day,
             welcome_email=settings.welcome_email,
             check_deliverability=settings.check_deliverability,
+            default_timezone=settings.timezone,
         ),
         erasure_hooks=(scrub_provider_events, erase_engagements),
     )

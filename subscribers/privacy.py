@@ -20,6 +20,7 @@ from subscribers.models import (
     QueuedMail,
     Subscriber,
 )
+from subscribers.profile import PROFILE_FIELDS
 from subscribers.spreadsheet import safe_writer
 
 CSV_COLUMNS = (
@@ -37,6 +38,7 @@ CSV_COLUMNS = (
     "consent_user_agent",
     "consent_text",
     "history",
+    *PROFILE_FIELDS,
 )
 
 
@@ -69,6 +71,7 @@ def subscriber_record(session: Session, subscriber: Subscriber) -> dict[str, Any
         "created_at": _iso(subscriber.created_at),
         "confirmed_at": _iso(subscriber.confirmed_at),
         "unsubscribed_at": _iso(subscriber.unsubscribed_at),
+        "profile": {name: getattr(subscriber, name) for name in PROFILE_FIELDS},
         "consent": {
             "text": subscriber.consent_text,
             "at": _iso(subscriber.consent_at),
@@ -131,6 +134,7 @@ def iter_export_rows(session: Session, page_size: int = 1000) -> Iterator[list[s
                 s.consent_user_agent or "",
                 s.consent_text or "",
                 _history_cell(history[s.id]),
+                *(getattr(s, name) or "" for name in PROFILE_FIELDS),
             ]
         session.expunge_all()
         last_id = ids[-1]
@@ -178,5 +182,7 @@ def erase(
     subscriber.consent_ip = None
     subscriber.consent_user_agent = None
     subscriber.consent_source = None
+    for name in PROFILE_FIELDS:
+        setattr(subscriber, name, None)
     subscriber.updated_at = utcnow()
     session.flush()
