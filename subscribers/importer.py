@@ -21,6 +21,7 @@ from subscribers.addresses import email_key, normalise_email
 from subscribers.fields import clean_first_name
 from subscribers.history import SubscriberChange
 from subscribers.models import Subscriber, SubscriberStatus
+from subscribers.profile import NO_PROFILE, Profile, clean_profile
 from subscribers.suppression import suppressed_among
 
 MAX_REPORTED_ERRORS = 50
@@ -28,10 +29,11 @@ MAX_REPORTED_ERRORS = 50
 
 @dataclass(frozen=True)
 class NewSubscriber:
-    """A validated address and optional first name from one line."""
+    """A validated address, optional first name and optional profile from one line."""
 
     email: str
     first_name: str | None
+    profile: Profile = NO_PROFILE
 
 
 @dataclass(frozen=True)
@@ -87,6 +89,7 @@ HEADER_ALIASES = {
     "given_name": "first_name",
     "e_mail": "email",
     "email_address": "email",
+    "time_zone": "timezone",
 }
 
 
@@ -128,10 +131,11 @@ def read_subscriber_csv(
                 row.get("email") or "", check_deliverability=check_deliverability
             )
             name = clean_first_name(row.get("first_name"))
+            profile = clean_profile(row)
         except ValidationError as err:
             yield line, LineError(line, err.field, err.message)
             continue
-        yield line, NewSubscriber(address, name)
+        yield line, NewSubscriber(address, name, profile)
 
 
 def _not_utf8(err: UnicodeDecodeError) -> ValidationError:
@@ -228,6 +232,7 @@ def _flush(
             "consent_text": consent_text,
             "consent_at": now,
             "consent_source": consent_source,
+            **new.profile.as_dict(),
         }
         for new in fresh
     ]
