@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import io
+
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import Response
 from sqlalchemy import select
 
 from pipeline.admin.accounts import add_editor, create_api_token, parse_role, revoke_api_token
-from pipeline.admin.chart import growth_chart
+from pipeline.admin.chart import PALETTE, bar_chart, growth_chart
 from pipeline.admin.models import ApiToken, Editor
 from pipeline.admin.people import get_subscriber
+from pipeline.admin.segment_stats import weekly_confirmed_by
 from pipeline.admin.sessions import Actor, end_sessions_of
 from pipeline.admin.stats import status_counts, weekly_growth
 from pipeline.admin.web import (
@@ -27,7 +30,9 @@ from pulse_core.database import transaction, utcnow
 from subscribers.history import history_of
 from subscribers.models import Subscriber
 from subscribers.preferences import unsubscribe as unsubscribe_subscriber
-from subscribers.privacy import erase
+from subscribers.privacy import erase, write_export_csv
+from subscribers.profile import PROFILE_FIELDS
+from subscribers.segments import all_segment_counts, parse_segment
 
 SEARCH_LIMIT = 50
 
@@ -36,8 +41,12 @@ def people_router() -> APIRouter:
     router = APIRouter(prefix="/admin", include_in_schema=False)
 
     @router.get("/subscribers")
-    def subscribers(request: Request, actor: EditorActor, q: str = "") -> Response:
+    def subscribers(
+        request: Request, actor: EditorActor, q: str = "", by: str = "level"
+    ) -> Response:
         pulse = pulse_of(request)
+        if by not in PROFILE_FIELDS:
+            raise DeskError(400, f"by: choose one of {', '.join(PROFILE_FIELDS)}")
         # Control characters (NUL above all) can match nothing and PostgreSQL refuses them.
         query = "".join(ch for ch in q if ch.isprintable()).strip()[:320]
         with transaction(pulse.db.sessions) as session:
@@ -53,10 +62,32 @@ def people_router() -> APIRouter:
                 )
             counts = status_counts(session)
             chart = growth_chart(weekly_growth(session, utcnow()))
+            segments = all_segment_counts(session)
+            growth = weekly_confirmed_by(session, by, utcnow())
+        segment_chart = bar_chart(
+            growth.weeks,
+            [(v, PALETTE[i % len(PALETTE)], n) for i, (v, n) in enumerate(growth.series)],
+            f"New confirmed readers per week by {by}",
+        )
         return page(
             request, "admin/subscribers.html", actor, q=query, found=found, counts=counts,
-            chart=chart,
+            chart=chart, segments=segments, by=by, segment_chart=segment_chart,
+            fields=PROFILE_FIELDS,
         )  # fmt: skip
+
+    @router.get("/subscribers/export.csv")
+    def export_segment(request: Request, actor: AdminActor, segment: str = "") -> Response:
+        # Addresses and consent records: admins only, as erasure is.
+        try:
+            chosen = parse_segment(segment)
+        except PulseError as err:
+            raise DeskError(400, str(err)) from err
+        out = io.StringIO()
+        with transaction(pulse_of(request).db.sessions) as session:
+            write_export_csv(session, out, where=chosen.where())
+        response = Response(out.getvalue(), media_type="text/csv; charset=utf-8")
+        response.headers["Content-Disposition"] = 'attachment; filename="subscribers.csv"'
+        return response
 
     @router.get("/subscribers/{subscriber_id}")
     def subscriber(request: Request, subscriber_id: int, actor: EditorActor) -> Response:
