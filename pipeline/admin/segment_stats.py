@@ -28,9 +28,7 @@ class SegmentGrowth:
     series: list[tuple[str, list[int]]]
 
 
-def weekly_confirmed_by(
-    session: Session, by: str, now: datetime, weeks: int = 12
-) -> SegmentGrowth:
+def weekly_confirmed_by(session: Session, by: str, now: datetime, weeks: int = 12) -> SegmentGrowth:
     """Confirmations per week per value of profile field ``by`` (one query, bucketed here).
 
     A reader's value is today's: a profile is not versioned, so a reader who changed level

@@ -66,7 +66,5 @@ def test_growth_by_segment_buckets_weeks_and_folds_the_smallest_values(desk: Des
         later = weekly_confirmed_by(session, "region", utcnow() + timedelta(weeks=1))
     assert [label for label, _ in growth.series] == [*regions[:TOP_VALUES], OTHERS]
     assert growth.series[0][1][-1] == len(regions) and growth.series[-1][1][-1] == 2 + 1
-    assert sum(sum(values) for _label, values in growth.series) == sum(
-        range(1, len(regions) + 1)
-    )
+    assert sum(sum(values) for _label, values in growth.series) == sum(range(1, len(regions) + 1))
     assert later.series[0][1][-1] == 0 and later.series[0][1][-2] == len(regions)
