@@ -9,7 +9,7 @@ from datetime import timedelta
 from pipeline.admin.segment_stats import OTHERS, TOP_VALUES, weekly_confirmed_by
 from pulse_core.database import transaction, utcnow
 from subscribers.history import change_status
-from subscribers.models import SubscriberStatus
+from subscribers.models import Subscriber, SubscriberStatus
 from subscribers.profile import REGIONS
 from subscribers.service import add_subscriber
 from tests.admin.conftest import Desk
@@ -68,3 +68,12 @@ def test_growth_by_segment_buckets_weeks_and_folds_the_smallest_values(desk: Des
     assert growth.series[0][1][-1] == len(regions) and growth.series[-1][1][-1] == 2 + 1
     assert sum(sum(values) for _label, values in growth.series) == sum(range(1, len(regions) + 1))
     assert later.series[0][1][-1] == 0 and later.series[0][1][-2] == len(regions)
+
+
+def test_a_subscribers_page_shows_their_profile(desk: Desk) -> None:
+    _reader(desk, "a@example.com", level="senior", region="GB")
+    with transaction(desk.pulse.db.sessions) as session:
+        person_id = session.query(Subscriber.id).scalar()
+    page = desk.editor().get(f"/admin/subscribers/{person_id}").text
+    shown = page.split('id="subscriber-profile">')[1].split("</td>")[0]
+    assert shown == "role: — · level: senior · region: GB · timezone: —"

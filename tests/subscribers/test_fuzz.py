@@ -99,7 +99,7 @@ def test_token_routes_never_5xx_or_echo_markup(
 @FUZZ
 @given(
     action=st.sampled_from(
-        ["name", "pause", "resume", "unsubscribe", "resubscribe", "delete", "x"]
+        ["name", "pause", "resume", "unsubscribe", "resubscribe", "delete", "profile", "x"]
     ),
     value=text,
 )
@@ -117,7 +117,15 @@ def test_preferences_form_fields_never_5xx_or_echo_markup(
         subscriber_id = subscriber.id
     url = f"/preferences/{pulse.signer.preferences_token(subscriber_id)}"
     response = client.post(
-        url, data={"action": action, "first_name": value, "weeks": value, "confirm": value}
+        url,
+        data={
+            "action": action,
+            "first_name": value,
+            "weeks": value,
+            "confirm": value,
+            "region": value,
+            "timezone": value,
+        },
     )
     assert_safe(response.text, response.status_code)
     page = client.get(url)
