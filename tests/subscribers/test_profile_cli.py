@@ -8,6 +8,8 @@ import json
 from pathlib import Path
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from pipeline.wiring import Pulse
 from pulse_core.database import transaction
@@ -169,3 +171,13 @@ def test_a_segment_reads_back_as_written() -> None:
     segment = parse_segment(" Level=Senior , region=gb,timezone=none")
     assert segment == Segment((("level", "senior"), ("region", "GB"), ("timezone", None)))
     assert segment.describe() == "level=senior,region=GB,timezone=none"
+
+
+@given(st.text(max_size=120))
+def test_any_segment_text_is_a_segment_or_a_named_error(text: str) -> None:
+    try:
+        segment = parse_segment(text)
+    except ValidationError as err:
+        assert err.field in ("segment", "role", "level", "region", "timezone")
+        return
+    assert all(name in ("role", "level", "region", "timezone") for name, _ in segment.parts)
