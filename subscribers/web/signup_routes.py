@@ -90,18 +90,16 @@ def add_signup_routes(
         notice: str | None = None,
     ) -> Response:
         nonce, token = guard.issue(request)
-        if values is None:
-            # A first visit: the time zone select starts from a guess (script may refine it).
-            guess = guess_timezone(request.headers.get("accept-language"))
-            values = {"timezone": guess} if guess else {}
+        # A first visit: the time zone select starts from a guess (script may refine it).
+        guess = None if values else guess_timezone(request.headers.get("accept-language"))
         response = pages.render(
             "landing",
             status_code,
             form_token=token,
             errors=errors or {},
-            values=values,
+            values=values or {},
             notice=notice,
-            profile=profile_choices(ctx.policy.default_timezone),
+            profile=profile_choices(ctx.policy.default_timezone, guess),
         )
         guard.set_cookie(response, nonce)
         return response

@@ -72,9 +72,14 @@ def guess_timezone(accept_language: str | None) -> str | None:
     return None
 
 
-def profile_choices(default_timezone: str) -> dict[str, object]:
-    """What the profile selects of a form offer: the fixed lists and the zone groups."""
+def profile_choices(default_timezone: str, guess: str | None = None) -> dict[str, object]:
+    """What the profile selects of a form offer: the fixed lists, the zones, a zone guess.
+
+    ``guess`` is preselected while the reader has chosen nothing, and the page's script may
+    still replace it with the zone the browser reports (a guess is not a choice).
+    """
     return {
+        "guess": guess,
         "roles": ROLES,
         "levels": LEVELS,
         "regions": REGIONS,
