@@ -63,3 +63,24 @@ def test_without_script_the_language_guess_stands_and_the_reader_may_change_it(
         lee = eventually(lambda: subscriber(pulse, "lee@example.com"), what="the signup")
         assert (lee.role, lee.timezone) == (None, "Europe/Dublin")
         context.close()
+
+
+def test_the_forms_with_the_profile_pass_axe(chromium: Browser, make_pulse: MakePulse) -> None:
+    from pulse_core.database import transaction
+    from subscribers.service import add_subscriber
+    from tests.analytics.test_desk_browser import violations
+
+    with running_server(make_pulse) as (base_url, pulse):
+        with transaction(pulse.db.sessions) as session:
+            person, _ = add_subscriber(
+                session, "ada@example.com", consent_text="t", consent_source="t"
+            )
+            token = pulse.signer.preferences_token(person.id)
+        # axe is injected inline, which the pages' CSP forbids: this browser ignores the CSP.
+        context = chromium.new_context(bypass_csp=True, timezone_id="Europe/Berlin")
+        page = context.new_page()
+        for path in ("/", f"/preferences/{token}"):
+            page.goto(f"{base_url}{path}")
+            assert page.locator("#timezone").input_value() == "Europe/Berlin"
+            assert violations(page) == [], path
+        context.close()
