@@ -68,6 +68,7 @@ def subscriber_context(
             # A series whose first step goes at once is the welcome (pipeline/welcome).
             welcome_email=settings.welcome_email and not welcomes_at_once(settings.welcome_steps),
             check_deliverability=settings.check_deliverability,
+            default_timezone=settings.timezone,
         ),
         erasure_hooks=(scrub_provider_events, erase_engagements, erase_welcome_sends),
     )

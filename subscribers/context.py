@@ -37,6 +37,8 @@ class SubscriptionPolicy:
     manage_link_lifetime: timedelta = timedelta(hours=1)
     welcome_email: bool = True
     check_deliverability: bool = False
+    # PULSE_TIMEZONE: the zone of a reader whose profile names none (stored as NULL).
+    default_timezone: str = "UTC"
 
 
 @dataclass(frozen=True)

@@ -24,6 +24,7 @@ from subscribers.fields import clean_first_name
 from subscribers.history import SubscriberChange
 from subscribers.leaving import LeavingRules
 from subscribers.models import Subscriber, SubscriberStatus
+from subscribers.profile import NO_PROFILE, Profile, clean_profile
 from subscribers.suppression import suppressed_among
 
 MAX_REPORTED_ERRORS = 50
@@ -31,7 +32,7 @@ MAX_REPORTED_ERRORS = 50
 
 @dataclass(frozen=True)
 class NewSubscriber:
-    """A validated address and optional first name from one line."""
+    """A validated address, optional first name and optional profile from one line."""
 
     email: str
     first_name: str | None
@@ -39,6 +40,7 @@ class NewSubscriber:
     # they signed up there.
     standing: Standing = Standing.SUBSCRIBED
     signed_up_at: datetime | None = None
+    profile: Profile = NO_PROFILE
 
 
 @dataclass(frozen=True)
@@ -104,6 +106,7 @@ HEADER_ALIASES = {
     "given_name": "first_name",
     "e_mail": "email",
     "email_address": "email",
+    "time_zone": "timezone",
 }
 
 
@@ -145,10 +148,11 @@ def read_subscriber_csv(
                 row.get("email") or "", check_deliverability=check_deliverability
             )
             name = clean_first_name(row.get("first_name"))
+            profile = clean_profile(row)
         except ValidationError as err:
             yield line, LineError(line, err.field, err.message)
             continue
-        yield line, NewSubscriber(address, name)
+        yield line, NewSubscriber(address, name, profile=profile)
 
 
 def _not_utf8(err: UnicodeDecodeError) -> ValidationError:
@@ -279,6 +283,7 @@ def _flush(
             # When they agreed: at signup on the old platform where the file says so.
             "consent_at": min(new.signed_up_at, now) if new.signed_up_at else now,
             "consent_source": consent_source,
+            **new.profile.as_dict(),
         }
         for new in fresh
     ]

@@ -27,6 +27,7 @@ from pulse_core.errors import PulseError, SendFailed
 from subscribers.context import SubscriberContext
 from subscribers.emails import EmailRenderError
 from subscribers.models import ConfirmationSend, QueuedMail, Subscriber, SubscriberStatus
+from subscribers.profile import NO_PROFILE, PROFILE_FIELDS, Profile
 
 log = logging.getLogger("subscribers.mailqueue")
 
@@ -53,6 +54,7 @@ class SignupRequest:
     consent_source: str
     consent_ip: str | None
     consent_user_agent: str | None
+    profile: Profile = NO_PROFILE
 
 
 # Renders and sends one queued email for a subscriber: (ctx, kind, subscriber) -> None.
@@ -83,6 +85,7 @@ def queue_signup(session: Session, request: SignupRequest) -> None:
             consent_source=request.consent_source,
             consent_ip=request.consent_ip,
             consent_user_agent=request.consent_user_agent,
+            **request.profile.as_dict(),
             created_at=now,
             due_at=now,
             attempts=0,
@@ -147,6 +150,7 @@ def _request_of(row: QueuedMail) -> SignupRequest | None:
         consent_source=row.consent_source or "",
         consent_ip=row.consent_ip,
         consent_user_agent=row.consent_user_agent,
+        profile=Profile(row.role, row.level, row.region, row.timezone),
     )
 
 
@@ -162,6 +166,8 @@ def _finish(
             # Done with the request: its personal data has no reason to stay here.
             row.email = row.first_name = row.consent_ip = row.consent_user_agent = None
             row.consent_text = row.consent_source = None
+            for name in PROFILE_FIELDS:
+                setattr(row, name, None)
         if sent:
             row.sent_at = now
             return

@@ -14,6 +14,7 @@ from subscribers.fields import clean_first_name
 from subscribers.history import change_status
 from subscribers.leaving import LeaveReason, leave
 from subscribers.models import Subscriber, SubscriberStatus
+from subscribers.profile import NO_PROFILE, PROFILE_FIELDS, Profile
 from subscribers.signup import deliver_confirmation, reserve_confirmation
 from subscribers.tokens import ExpiredToken, InvalidToken
 
@@ -30,6 +31,7 @@ class SubscriberView:
     status: SubscriberStatus
     paused_until: datetime | None
     track_clicks: bool = True
+    profile: Profile = NO_PROFILE
 
     @classmethod
     def of(cls, subscriber: Subscriber) -> SubscriberView:
@@ -42,6 +44,7 @@ class SubscriberView:
             subscriber.status,
             paused,
             subscriber.track_clicks,
+            Profile(*(getattr(subscriber, name) for name in PROFILE_FIELDS)),
         )
 
 
@@ -148,6 +151,16 @@ def set_click_tracking(ctx: SubscriberContext, subscriber_id: int, on: bool) -> 
     with transaction(ctx.sessions) as session:
         subscriber = _locked(session, subscriber_id)
         subscriber.track_clicks = on
+        subscriber.updated_at = utcnow()
+        return SubscriberView.of(subscriber)
+
+
+def set_profile(ctx: SubscriberContext, subscriber_id: int, profile: Profile) -> SubscriberView:
+    """Replace the reader's profile with the (validated) one the page sent; blank clears."""
+    with transaction(ctx.sessions) as session:
+        subscriber = _locked(session, subscriber_id)
+        for name, value in profile.as_dict().items():
+            setattr(subscriber, name, value)
         subscriber.updated_at = utcnow()
         return SubscriberView.of(subscriber)
 

@@ -6,7 +6,7 @@ from collections.abc import Callable, Iterator, Sequence
 from datetime import datetime
 from typing import Any, TextIO
 
-from sqlalchemy import delete, select
+from sqlalchemy import ColumnElement, delete, select
 from sqlalchemy.orm import Session
 
 from pulse_core.database import utcnow
@@ -20,6 +20,7 @@ from subscribers.models import (
     QueuedMail,
     Subscriber,
 )
+from subscribers.profile import PROFILE_FIELDS
 from subscribers.spreadsheet import safe_writer
 
 CSV_COLUMNS = (
@@ -37,6 +38,7 @@ CSV_COLUMNS = (
     "consent_user_agent",
     "consent_text",
     "history",
+    *PROFILE_FIELDS,
 )
 
 
@@ -69,6 +71,7 @@ def subscriber_record(session: Session, subscriber: Subscriber) -> dict[str, Any
         "created_at": _iso(subscriber.created_at),
         "confirmed_at": _iso(subscriber.confirmed_at),
         "unsubscribed_at": _iso(subscriber.unsubscribed_at),
+        "profile": {name: getattr(subscriber, name) for name in PROFILE_FIELDS},
         "consent": {
             "text": subscriber.consent_text,
             "at": _iso(subscriber.consent_at),
@@ -93,14 +96,16 @@ def _history_cell(changes: Sequence[SubscriberChange]) -> str:
     return "; ".join(f"{c.at.isoformat()} {c.to_status.value} ({c.cause})" for c in changes)
 
 
-def iter_export_rows(session: Session, page_size: int = 1000) -> Iterator[list[str]]:
-    """Every subscriber as CSV cells, a page at a time (keyset) so memory stays flat."""
+def iter_export_rows(
+    session: Session, page_size: int = 1000, where: Sequence[ColumnElement[bool]] = ()
+) -> Iterator[list[str]]:
+    """Every subscriber (``where`` they match) as CSV cells, a page at a time (keyset)."""
     last_id = 0
     while True:
         page = list(
             session.scalars(
                 select(Subscriber)
-                .where(Subscriber.id > last_id)
+                .where(Subscriber.id > last_id, *where)
                 .order_by(Subscriber.id)
                 .limit(page_size)
             )
@@ -131,18 +136,21 @@ def iter_export_rows(session: Session, page_size: int = 1000) -> Iterator[list[s
                 s.consent_user_agent or "",
                 s.consent_text or "",
                 _history_cell(history[s.id]),
+                *(getattr(s, name) or "" for name in PROFILE_FIELDS),
             ]
         session.expunge_all()
         last_id = ids[-1]
 
 
-def write_export_csv(session: Session, out: TextIO) -> int:
-    """Write every subscriber as CSV to ``out``; returns the number of rows."""
+def write_export_csv(
+    session: Session, out: TextIO, where: Sequence[ColumnElement[bool]] = ()
+) -> int:
+    """Write every subscriber (``where`` they match) as CSV to ``out``; returns the rows."""
     # Addresses, names and user agents come from forms: guard them against formulas.
     writer = safe_writer(out)
     writer.writerow(CSV_COLUMNS)
     count = 0
-    for row in iter_export_rows(session):
+    for row in iter_export_rows(session, where=where):
         writer.writerow(row)
         count += 1
     return count
@@ -178,5 +186,7 @@ def erase(
     subscriber.consent_ip = None
     subscriber.consent_user_agent = None
     subscriber.consent_source = None
+    for name in PROFILE_FIELDS:
+        setattr(subscriber, name, None)
     subscriber.updated_at = utcnow()
     session.flush()

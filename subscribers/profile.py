@@ -78,6 +78,10 @@ class Profile:
         return {name: getattr(self, name) for name in PROFILE_FIELDS}
 
 
+# Nothing said: the default issue, at the list's own time zone.
+NO_PROFILE = Profile()
+
+
 @cache
 def _known_zones() -> frozenset[str]:
     return frozenset(available_timezones())

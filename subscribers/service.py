@@ -21,6 +21,7 @@ from subscribers.importer import (
     read_subscriber_csv,
 )
 from subscribers.models import Subscriber, SubscriberStatus
+from subscribers.profile import NO_PROFILE, Profile
 from subscribers.suppression import is_suppressed
 
 __all__ = [
@@ -52,11 +53,13 @@ def add_subscriber(
     consent_source: str,
     status: SubscriberStatus = SubscriberStatus.ACTIVE,
     hash_keys: Sequence[str] = (),
+    profile: Profile = NO_PROFILE,
 ) -> tuple[Subscriber, bool]:
     """Add one subscriber; returns the row and whether it was new.
 
     A suppressed address is refused as ``active``: only its owner's confirmation
-    (``status=pending`` plus a confirmation email) can bring it back.
+    (``status=pending`` plus a confirmation email) can bring it back. The operator's
+    ``profile`` fields are set on a known address too (only those given).
     """
     if not consent_text.strip():
         raise ValidationError("consent", "a consent text is required")
@@ -64,6 +67,9 @@ def add_subscriber(
     name = clean_first_name(first_name)
     existing = session.scalar(select(Subscriber).where(Subscriber.email_key == email_key(address)))
     if existing is not None:
+        for field_name, value in profile.as_dict().items():
+            if value is not None:
+                setattr(existing, field_name, value)
         return existing, False
     if status is SubscriberStatus.ACTIVE and is_suppressed(session, address, hash_keys):
         raise SuppressedAddress(
@@ -83,6 +89,7 @@ def add_subscriber(
         consent_text=consent_text,
         consent_at=now,
         consent_source=consent_source,
+        **profile.as_dict(),
     )
     session.add(subscriber)
     session.flush()

@@ -29,6 +29,7 @@ from subscribers.mailqueue import (
     queue_signup,
 )
 from subscribers.models import ConfirmationSend, Subscriber, SubscriberStatus
+from subscribers.profile import NO_PROFILE, Profile
 from subscribers.suppression import SuppressionReason, lift, suppression_reason_of
 from subscribers.tokens import InvalidToken
 
@@ -71,7 +72,13 @@ class ConfirmOutcome(enum.StrEnum):
     NOT_PENDING = "not-pending"  # unsubscribed since: the old link no longer subscribes
 
 
-def sign_up(ctx: SubscriberContext, email: str, first_name: str | None, consent: Consent) -> bool:
+def sign_up(
+    ctx: SubscriberContext,
+    email: str,
+    first_name: str | None,
+    consent: Consent,
+    profile: Profile = NO_PROFILE,
+) -> bool:
     """Record a signup and queue its confirmation unless throttled; True if one was queued.
 
     Nothing is sent here: :func:`drain_signup_mail` sends the queue after the answer, so a
@@ -80,11 +87,15 @@ def sign_up(ctx: SubscriberContext, email: str, first_name: str | None, consent:
     """
     address = normalise_email(email, check_deliverability=ctx.policy.check_deliverability)
     name = clean_first_name(first_name)
-    return _retry_on_conflict(lambda: _record_signup(ctx, address, name, consent))
+    return _retry_on_conflict(lambda: _record_signup(ctx, address, name, consent, profile))
 
 
 def request_signup(
-    ctx: SubscriberContext, email: str, first_name: str | None, consent: Consent
+    ctx: SubscriberContext,
+    email: str,
+    first_name: str | None,
+    consent: Consent,
+    profile: Profile = NO_PROFILE,
 ) -> None:
     """Queue a web signup; :func:`drain_signup_mail` records it after the answer.
 
@@ -99,6 +110,7 @@ def request_signup(
         consent_source=consent.source[:MAX_SOURCE],
         consent_ip=consent.ip[:64] if consent.ip else None,
         consent_user_agent=(consent.user_agent or "")[:MAX_USER_AGENT] or None,
+        profile=profile,
     )
     with transaction(ctx.sessions) as session:
         queue_signup(session, request)
@@ -111,7 +123,9 @@ def _record_request(ctx: SubscriberContext, request: SignupRequest) -> None:
         ip=request.consent_ip,
         user_agent=request.consent_user_agent,
     )
-    _retry_on_conflict(lambda: _record_signup(ctx, request.email, request.first_name, consent))
+    _retry_on_conflict(
+        lambda: _record_signup(ctx, request.email, request.first_name, consent, request.profile)
+    )
 
 
 def drain_signup_mail(ctx: SubscriberContext, *, limit: int = 50) -> int:
@@ -160,7 +174,11 @@ def _retry_on_conflict(work: Callable[[], T], attempts: int = 3) -> T:
 
 
 def _record_signup(
-    ctx: SubscriberContext, address: str, name: str | None, consent: Consent
+    ctx: SubscriberContext,
+    address: str,
+    name: str | None,
+    consent: Consent,
+    profile: Profile = NO_PROFILE,
 ) -> bool:
     now = utcnow()
     with transaction(ctx.sessions) as session:
@@ -193,6 +211,7 @@ def _record_signup(
             )
             if suppressed is None:
                 _stamp_consent(subscriber, consent)
+                _fill_profile(subscriber, profile)
             session.add(subscriber)
             session.flush()
             record_joined(session, subscriber, cause="signup")
@@ -208,10 +227,22 @@ def _record_signup(
             change_status(session, subscriber, SubscriberStatus.PENDING, cause="signup")
             _stamp_consent(subscriber, consent)
             subscriber.first_name = subscriber.first_name or name
+            _fill_profile(subscriber, profile)
         target = reserve_confirmation(session, ctx, subscriber)
         if target is not None:
             queue_mail(session, subscriber.id, CONFIRM, target.send_id)
         return target is not None
+
+
+def _fill_profile(subscriber: Subscriber, profile: Profile) -> None:
+    """Fill the profile fields the subscriber has not set; never change one that is set.
+
+    Anyone can type anyone's address into the form, so a signup for a known address
+    must not rewrite that person's profile: only its owner does, from the preferences page.
+    """
+    for name, value in profile.as_dict().items():
+        if value is not None and getattr(subscriber, name) is None:
+            setattr(subscriber, name, value)
 
 
 def _stamp_consent(subscriber: Subscriber, consent: Consent) -> None:

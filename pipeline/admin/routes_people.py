@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import io
+
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import Response
 from sqlalchemy import select
@@ -25,15 +27,32 @@ from pipeline.errors import NotFoundError, PulseError
 from pulse_core.database import transaction, utcnow
 from subscribers.history import history_of
 from subscribers.preferences import unsubscribe as unsubscribe_subscriber
-from subscribers.privacy import erase
+from subscribers.privacy import erase, write_export_csv
+from subscribers.segments import parse_segment
 
 
 def people_router() -> APIRouter:
     router = APIRouter(prefix="/admin", include_in_schema=False)
 
     @router.get("/subscribers")
-    def subscribers(request: Request, actor: EditorActor, q: str = "") -> Response:
-        return subscribers_page(request, actor, q=q)
+    def subscribers(
+        request: Request, actor: EditorActor, q: str = "", by: str = "level"
+    ) -> Response:
+        return subscribers_page(request, actor, q=q, by=by)
+
+    @router.get("/subscribers/export.csv")
+    def export_segment(request: Request, actor: AdminActor, segment: str = "") -> Response:
+        # Addresses and consent records: admins only, as erasure is.
+        try:
+            chosen = parse_segment(segment)
+        except PulseError as err:
+            raise DeskError(400, str(err)) from err
+        out = io.StringIO()
+        with transaction(pulse_of(request).db.sessions) as session:
+            write_export_csv(session, out, where=chosen.where())
+        response = Response(out.getvalue(), media_type="text/csv; charset=utf-8")
+        response.headers["Content-Disposition"] = 'attachment; filename="subscribers.csv"'
+        return response
 
     @router.get("/subscribers/{subscriber_id}")
     def subscriber(request: Request, subscriber_id: int, actor: EditorActor) -> Response:

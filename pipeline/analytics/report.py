@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session
 
 from pipeline.analytics.models import Engagement, EngagementKind
 from pipeline.analytics.provider_events import provider_engagements
+from pipeline.analytics.segment_report import SegmentFigures, split_by_segment, unsubscribe_window
 from pipeline.delivery.models import Delivery, DeliveryStatus
 from pipeline.events.models import BounceKind, EventType, ProviderEvent
 from pipeline.issues.links import TrackedLink, links_from_json
@@ -89,6 +90,8 @@ class IssueReport:
     # (hours since the send started, human clicks, machine clicks) per bucket, cumulative.
     timeline: list[tuple[int, int, int]] = field(default_factory=list)
     machine_reasons: dict[str, int] = field(default_factory=dict)
+    # The same figures per level and per region (see analytics.segment_report).
+    segments: dict[str, list[SegmentFigures]] = field(default_factory=dict)
 
     @property
     def delivered(self) -> int:
@@ -132,6 +135,7 @@ class IssueReport:
                 {"hours": h, "human_clicks": hc, "machine_clicks": mc}
                 for h, hc, mc in self.timeline
             ],
+            "segments": {by: [r.as_dict() for r in rows] for by, rows in self.segments.items()},
         }
 
 
@@ -146,7 +150,8 @@ def issue_report(session: Session, issue: Issue, now: datetime) -> IssueReport:
     _delivery_figures(session, issue, report)
     _event_figures(session, issue, report)
     report.unsubscribed = _unsubscribed_after(session, issue, now)
-    _engagement_figures(session, issue, report)
+    openers, clickers = _engagement_figures(session, issue, report)
+    report.segments = split_by_segment(session, issue, now, openers, clickers)
     return report
 
 
@@ -195,12 +200,10 @@ def _event_figures(session: Session, issue: Issue, report: IssueReport) -> None:
 
 def _unsubscribed_after(session: Session, issue: Issue, now: datetime) -> int:
     """Readers of this issue who unsubscribed between its send and the next issue's send."""
-    if issue.send_started_at is None:
+    window = unsubscribe_window(session, issue, now)
+    if window is None:
         return 0
-    following = session.scalar(
-        select(func.min(Issue.send_started_at)).where(Issue.send_started_at > issue.send_started_at)
-    )
-    until = following or now
+    start, until = window
     return int(
         session.scalar(
             select(func.count(SubscriberChange.subscriber_id.distinct()))
@@ -208,7 +211,7 @@ def _unsubscribed_after(session: Session, issue: Issue, now: datetime) -> int:
             .where(
                 Delivery.issue_id == issue.id,
                 SubscriberChange.to_status == SubscriberStatus.UNSUBSCRIBED,
-                SubscriberChange.at >= issue.send_started_at,
+                SubscriberChange.at >= start,
                 SubscriberChange.at < until,
             )
         )
@@ -216,11 +219,15 @@ def _unsubscribed_after(session: Session, issue: Issue, now: datetime) -> int:
     )
 
 
-def _engagement_figures(session: Session, issue: Issue, report: IssueReport) -> None:
+def _engagement_figures(
+    session: Session, issue: Issue, report: IssueReport
+) -> tuple[set[int], set[int]]:
+    """Fill the click and open figures; returns the human openers' and clickers' ids."""
     links = links_from_json(issue.links_json)
     figures = {link.position: LinkFigures(link) for link in links if not link.decoy}
     clickers: dict[int, set[int]] = {}
     all_clickers: set[int] = set()
+    openers: set[int] = set()
     reasons: Counter[str] = Counter()
     start = issue.send_started_at
     bucket_human: Counter[int] = Counter()
@@ -234,6 +241,7 @@ def _engagement_figures(session: Session, issue: Issue, report: IssueReport) -> 
                 report.machine_opens += 1
             else:
                 report.human_opens += 1
+                openers.add(subscriber_id)
             continue
         if start is not None:
             hours = max(0.0, (at - start).total_seconds() / 3600)
@@ -263,6 +271,7 @@ def _engagement_figures(session: Session, issue: Issue, report: IssueReport) -> 
         humans_so_far += bucket_human[hours]
         machines_so_far += bucket_machine[hours]
         report.timeline.append((hours, humans_so_far, machines_so_far))
+    return openers, all_clickers
 
 
 def _engagement_rows(

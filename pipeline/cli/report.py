@@ -76,6 +76,18 @@ def _print_report(found: IssueReport) -> None:
     if found.machine_reasons:
         why = ", ".join(f"{name} {count}" for name, count in found.machine_reasons.items())
         console.print(f"machine signs: {why}", markup=False)
+    for by, rows in found.segments.items():
+        split = Table(by, "sent", "openers", "clickers", "click-through", "unsubscribed")
+        for row in rows:
+            split.add_row(
+                row.value,
+                str(row.sent),
+                str(row.openers),
+                str(row.clickers),
+                f"{row.click_through_rate:.1%}",
+                str(row.unsubscribed),
+            )
+        console.print(split)
 
 
 StatusOption = Annotated[

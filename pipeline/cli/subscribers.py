@@ -23,6 +23,8 @@ from subscribers.models import SubscriberStatus
 from subscribers.platforms import PLATFORMS, reader_for
 from subscribers.platforms.files import Row
 from subscribers.privacy import erase, find_by_email, subscriber_record, write_export_csv
+from subscribers.profile import LEVELS, PROFILE_FIELDS, REGIONS, ROLES, clean_profile
+from subscribers.segments import parse_segment, segment_counts
 from subscribers.signup import request_confirmation
 
 app = new_app("Subscribers.")
@@ -45,8 +47,20 @@ def add(
     consent: ConsentOption,
     name: Annotated[str | None, typer.Option("--name", help="first name")] = None,
     require_confirmation: RequireConfirmation = False,
+    role: Annotated[str | None, typer.Option(help=f"one of {', '.join(ROLES)}")] = None,
+    level: Annotated[str | None, typer.Option(help=f"one of {', '.join(LEVELS)}")] = None,
+    region: Annotated[
+        str | None, typer.Option(help=f"where they work: {', '.join(REGIONS)}")
+    ] = None,
+    timezone: Annotated[
+        str | None, typer.Option(help="IANA name such as Europe/London (else PULSE_TIMEZONE)")
+    ] = None,
 ) -> None:
-    """Add one subscriber (active, or pending with --require-confirmation)."""
+    """Add one subscriber (active, or pending with --require-confirmation).
+
+    Profile options given for a known address set those fields on it.
+    """
+    profile = clean_profile({"role": role, "level": level, "region": region, "timezone": timezone})
     wiring = pulse()
     status = SubscriberStatus.PENDING if require_confirmation else SubscriberStatus.ACTIVE
     with transaction(wiring.db.sessions) as session:
@@ -58,6 +72,7 @@ def add(
             consent_source="cli:add",
             status=status,
             hash_keys=wiring.subscribers.hash_keys,
+            profile=profile,
         )
         verb = "added" if created else "already present:"
         console.print(f"{verb} {subscriber.email} ({subscriber.status.value})")
@@ -77,7 +92,11 @@ PROGRESS_INTERVAL = 5.0  # seconds between lines when not on a terminal
 @app.command("import")
 def import_csv(
     path: Annotated[
-        Path, typer.Argument(help="CSV with an 'email' column (and 'first_name'), or an export")
+        Path,
+        typer.Argument(
+            help="CSV with an 'email' column (and first_name, role, level, region, timezone),"
+            " or another platform's export (--from)"
+        ),
     ],
     consent: ConsentOption,
     platform: Annotated[str | None, typer.Option("--from", help=PLATFORM_HELP)] = None,
@@ -135,14 +154,41 @@ def import_csv(
 @app.command("export")
 def export(
     email: Annotated[str | None, typer.Argument(help="one address (JSON); omit for CSV")] = None,
+    segment: Annotated[
+        str | None,
+        typer.Option(help="only this segment, e.g. role=ai-se,level=senior (none: not given)"),
+    ] = None,
 ) -> None:
     """Print one subscriber as JSON (consent and history included), or everyone as CSV."""
+    chosen = parse_segment(segment) if segment is not None else None
     with transaction(pulse().db.sessions) as session:
         if email is not None:
+            if chosen is not None:
+                raise ValidationError("segment", "give an address or a segment, not both")
             record = subscriber_record(session, find_by_email(session, email))
             typer.echo(json.dumps(record, indent=2, ensure_ascii=False))
             return
-        write_export_csv(session, sys.stdout)
+        write_export_csv(session, sys.stdout, where=chosen.where() if chosen else ())
+
+
+@app.command("segments")
+def segments(
+    by: Annotated[
+        list[str] | None,
+        typer.Option("--by", help="role, level, region or timezone (repeat; default all)"),
+    ] = None,
+    status: Annotated[str, typer.Option(help="count this status (all: every status)")] = "active",
+) -> None:
+    """Count subscribers by profile field: how many readers each segment has."""
+    wanted = None if status == "all" else _status(status)
+    fields = by or list(PROFILE_FIELDS)
+    with transaction(pulse().db.sessions) as session:
+        counted = [(name, segment_counts(session, name, status=wanted)) for name in fields]
+    for name, rows in counted:
+        table = Table(name, "subscribers")
+        for value, count in rows:
+            table.add_row(value or "(not given)", str(count))
+        console.print(table)
 
 
 @app.command("forget")
@@ -161,13 +207,7 @@ def list_command(
     limit: Annotated[int, typer.Option()] = 100,
 ) -> None:
     """Show subscribers, newest first."""
-    wanted = None
-    if status:
-        try:
-            wanted = SubscriberStatus(status)
-        except ValueError as err:
-            valid = ", ".join(s.value for s in SubscriberStatus)
-            raise ValidationError("status", f"choose one of {valid}") from err
+    wanted = _status(status) if status else None
     with transaction(pulse().db.sessions) as session:
         table = Table("id", "email", "name", "status", "since")
         for s in service.list_subscribers(session, status=wanted, limit=limit):
@@ -182,3 +222,11 @@ def list_command(
     console.print(
         ", ".join(f"{k.value}: {v}" for k, v in sorted(counts.items())) or "no subscribers"
     )
+
+
+def _status(text: str) -> SubscriberStatus:
+    try:
+        return SubscriberStatus(text)
+    except ValueError as err:
+        valid = ", ".join(s.value for s in SubscriberStatus)
+        raise ValidationError("status", f"choose one of {valid}") from err

@@ -19,11 +19,13 @@ from subscribers.context import SubscriberContext
 from subscribers.emails import EmailRenderError
 from subscribers.models import Subscriber
 from subscribers.privacy import erase, subscriber_record
+from subscribers.profile import PROFILE_FIELDS, clean_profile
 from subscribers.ratelimit import SlidingWindowLimiter
 from subscribers.tokens import ExpiredToken, InvalidToken
 from subscribers.web.forms import field, read_form
 from subscribers.web.pages import Pages
 from subscribers.web.signup_routes import MAX_TOKEN_LENGTH
+from subscribers.web.zones import profile_choices
 
 log = logging.getLogger("subscribers.web")
 
@@ -115,6 +117,8 @@ def add_leaving_routes(router: APIRouter, ctx: SubscriberContext, pages: Pages) 
             notice=notice,
             errors=errors or {},
             max_weeks=prefs.MAX_PAUSE_WEEKS,
+            values={k: v for k, v in access.view.profile.as_dict().items() if v},
+            profile=profile_choices(ctx.policy.default_timezone),
         )
 
     @router.get("/preferences/{token}", include_in_schema=False)
@@ -229,6 +233,10 @@ def _rename(ctx: SubscriberContext, sid: int, form: FormData) -> prefs.Subscribe
     return prefs.rename(ctx, sid, field(form, "first_name"))
 
 
+def _profile(ctx: SubscriberContext, sid: int, form: FormData) -> prefs.SubscriberView:
+    return prefs.set_profile(ctx, sid, clean_profile({n: field(form, n) for n in PROFILE_FIELDS}))
+
+
 def _pause(ctx: SubscriberContext, sid: int, form: FormData) -> prefs.SubscriberView:
     weeks = prefs.parse_pause_weeks(field(form, "weeks"))
     return prefs.pause(ctx, sid, weeks)
@@ -261,6 +269,7 @@ _ACTIONS: dict[str, tuple[Step, str]] = {
     "clicks-off": (_clicks(False), "Done: your clicks are no longer counted; links go direct."),
     "clicks-on": (_clicks(True), "Thanks: clicks on your links are counted again."),
     "name": (_rename, "Your name is saved."),
+    "profile": (_profile, "Saved: the next issue follows your profile."),
     "pause": (_pause, "Paused. Issues resume by themselves on the date shown."),
     "resume": (_resume, "Welcome back: issues resume with the next one."),
     "unsubscribe": (_unsubscribe, "You are unsubscribed and will get no more issues."),

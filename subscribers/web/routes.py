@@ -37,11 +37,20 @@ def subscriber_router(ctx: SubscriberContext, policy: WebPolicy, templates_dir: 
     add_signup_routes(router, ctx, pages, policy, Limits(policy))
     add_leaving_routes(router, ctx, pages)
     css = (templates_dir / "web" / "site.css").read_text(encoding="utf-8")
+    timezone_js = (templates_dir / "web" / "timezone.js").read_text(encoding="utf-8")
 
     @router.get("/assets/site.css", include_in_schema=False)
     async def stylesheet() -> Response:
         return PlainTextResponse(
             css, media_type="text/css", headers={"Cache-Control": "public, max-age=3600"}
+        )
+
+    @router.get("/assets/timezone.js", include_in_schema=False)
+    async def timezone_script() -> Response:
+        return PlainTextResponse(
+            timezone_js,
+            media_type="text/javascript",
+            headers={"Cache-Control": "public, max-age=3600"},
         )
 
     return router

@@ -15,6 +15,7 @@ from subscribers.addresses import email_key, normalise_email
 from subscribers.context import WEB_CONSENT_TEXT, SubscriberContext
 from subscribers.emails import EmailRenderError
 from subscribers.fields import clean_first_name
+from subscribers.profile import PROFILE_FIELDS, clean_profile
 from subscribers.ratelimit import SlidingWindowLimiter
 from subscribers.signup import (
     ConfirmOutcome,
@@ -40,6 +41,7 @@ from subscribers.web.forms import (
     spend_form_token,
 )
 from subscribers.web.pages import Pages
+from subscribers.web.zones import guess_timezone, profile_choices
 
 log = logging.getLogger("subscribers.web")
 
@@ -88,6 +90,8 @@ def add_signup_routes(
         notice: str | None = None,
     ) -> Response:
         nonce, token = guard.issue(request)
+        # A first visit: the time zone select starts from a guess (script may refine it).
+        guess = None if values else guess_timezone(request.headers.get("accept-language"))
         response = pages.render(
             "landing",
             status_code,
@@ -95,6 +99,7 @@ def add_signup_routes(
             errors=errors or {},
             values=values or {},
             notice=notice,
+            profile=profile_choices(ctx.policy.default_timezone, guess),
         )
         guard.set_cookie(response, nonce)
         return response
@@ -116,6 +121,7 @@ def add_signup_routes(
     async def subscribe(request: Request) -> Response:
         form = await read_form(request)
         values = {"email": field(form, "email"), "first_name": field(form, "first_name")}
+        values.update({name: field(form, name) for name in PROFILE_FIELDS})
         try:
             check = guard.check(request, form)
             if not await run_in_threadpool(spend_form_token, ctx.sessions, field(form, CSRF_FIELD)):
@@ -139,6 +145,7 @@ def add_signup_routes(
                 values["email"], check_deliverability=ctx.policy.check_deliverability
             )
             clean_first_name(values["first_name"])
+            profile = clean_profile(values)
         except ValidationError as err:
             return form_page(request, 400, errors={err.field: err.message}, values=values)
         retry = limits.per_address.hit(email_key(address))
@@ -151,7 +158,9 @@ def add_signup_routes(
             user_agent=request.headers.get("user-agent"),
         )
         try:
-            await run_in_threadpool(request_signup, ctx, address, values["first_name"], consent)
+            await run_in_threadpool(
+                request_signup, ctx, address, values["first_name"], consent, profile
+            )
         except ValidationError as err:
             return form_page(request, 400, errors={err.field: err.message}, values=values)
         return send_queue_after_answer(check_inbox())
