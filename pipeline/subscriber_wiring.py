@@ -19,7 +19,9 @@ from pipeline.resources import templates_dir
 from pulse_core.database import transaction
 from subscribers.context import SubscriberContext, SubscriptionPolicy
 from subscribers.emails import MailIdentity, TransactionalMail
+from subscribers.referrals import parse_milestones
 from subscribers.tokens import TokenSigner
+from subscribers.web.embed_origins import parse_origins
 from subscribers.web.forms import WebPolicy
 
 
@@ -65,6 +67,7 @@ def subscriber_context(
             confirm_max_per_day=settings.confirm_max_per_day,
             welcome_email=settings.welcome_email,
             check_deliverability=settings.check_deliverability,
+            referral_milestones=parse_milestones(settings.referral_milestones),
         ),
         erasure_hooks=(scrub_provider_events, erase_engagements),
     )
@@ -77,4 +80,5 @@ def web_policy(settings: Settings) -> WebPolicy:
         per_ip_per_hour=settings.signup_per_ip_per_hour,
         per_address_per_hour=settings.signup_per_address_per_hour,
         secure_cookies=settings.base_url.startswith("https://"),
+        embed_origins=parse_origins(settings.embed_origins),
     )

@@ -33,6 +33,7 @@ log = logging.getLogger("subscribers.mailqueue")
 SIGNUP = "signup"
 CONFIRM = "confirm"
 RECOVER = "recover"
+MILESTONE = "milestone"  # a referral milestone reached (subscribers.referrals)
 MAX_ATTEMPTS = 5
 # A claimed row is someone's for this long; after that another drain may take it over.
 CLAIM_LEASE = timedelta(minutes=5)
@@ -40,6 +41,7 @@ CLAIM_LEASE = timedelta(minutes=5)
 _STILL_WANTED = {
     CONFIRM: (SubscriberStatus.PENDING,),
     RECOVER: (SubscriberStatus.BOUNCED, SubscriberStatus.COMPLAINED),
+    MILESTONE: (SubscriberStatus.ACTIVE,),
 }
 
 
@@ -53,10 +55,13 @@ class SignupRequest:
     consent_source: str
     consent_ip: str | None
     consent_user_agent: str | None
+    # From a referral link: checked only when the signup is recorded.
+    referral_code: str | None = None
 
 
-# Renders and sends one queued email for a subscriber: (ctx, kind, subscriber) -> None.
-Deliver = Callable[[SubscriberContext, str, Subscriber], None]
+# Renders and sends one queued email for a subscriber: (ctx, kind, subscriber, milestone
+# id of a ``milestone`` email or None) -> None.
+Deliver = Callable[[SubscriberContext, str, Subscriber, int | None], None]
 # Records one signup request (and queues its email): (ctx, request) -> None.
 Record = Callable[[SubscriberContext, SignupRequest], None]
 
@@ -69,6 +74,7 @@ class _Claimed:
     confirmation_send_id: int | None
     attempts: int
     request: SignupRequest | None
+    milestone_id: int | None = None
 
 
 def queue_signup(session: Session, request: SignupRequest) -> None:
@@ -83,6 +89,7 @@ def queue_signup(session: Session, request: SignupRequest) -> None:
             consent_source=request.consent_source,
             consent_ip=request.consent_ip,
             consent_user_agent=request.consent_user_agent,
+            referral_code=request.referral_code,
             created_at=now,
             due_at=now,
             attempts=0,
@@ -90,7 +97,14 @@ def queue_signup(session: Session, request: SignupRequest) -> None:
     )
 
 
-def queue_mail(session: Session, subscriber_id: int, kind: str, send_id: int | None) -> None:
+def queue_mail(
+    session: Session,
+    subscriber_id: int,
+    kind: str,
+    send_id: int | None,
+    *,
+    milestone_id: int | None = None,
+) -> None:
     """Add an email to the queue inside the caller's transaction."""
     now = utcnow()
     session.add(
@@ -98,6 +112,7 @@ def queue_mail(session: Session, subscriber_id: int, kind: str, send_id: int | N
             subscriber_id=subscriber_id,
             kind=kind,
             confirmation_send_id=send_id,
+            milestone_id=milestone_id,
             created_at=now,
             due_at=now,
             attempts=0,
@@ -131,7 +146,13 @@ def _claim(ctx: SubscriberContext, now: datetime, limit: int) -> list[_Claimed]:
             row.due_at = now + CLAIM_LEASE
         return [
             _Claimed(
-                r.id, r.subscriber_id, r.kind, r.confirmation_send_id, r.attempts, _request_of(r)
+                r.id,
+                r.subscriber_id,
+                r.kind,
+                r.confirmation_send_id,
+                r.attempts,
+                _request_of(r),
+                r.milestone_id,
             )
             for r in rows
         ]
@@ -147,6 +168,7 @@ def _request_of(row: QueuedMail) -> SignupRequest | None:
         consent_source=row.consent_source or "",
         consent_ip=row.consent_ip,
         consent_user_agent=row.consent_user_agent,
+        referral_code=row.referral_code,
     )
 
 
@@ -161,7 +183,7 @@ def _finish(
         if row.kind == SIGNUP and (sent or give_up or row.attempts + 1 >= MAX_ATTEMPTS):
             # Done with the request: its personal data has no reason to stay here.
             row.email = row.first_name = row.consent_ip = row.consent_user_agent = None
-            row.consent_text = row.consent_source = None
+            row.consent_text = row.consent_source = row.referral_code = None
         if sent:
             row.sent_at = now
             return
@@ -226,7 +248,7 @@ def _work(ctx: SubscriberContext, claimed: list[_Claimed], deliver: Deliver, rec
             _finish(ctx, item, sent=False, error="no longer needed", give_up=True)
             continue
         try:
-            deliver(ctx, item.kind, subscriber)
+            deliver(ctx, item.kind, subscriber, item.milestone_id)
         except (SendFailed, EmailRenderError) as err:  # retried later, never raised
             log.warning("queued %s email %s not sent: %s", item.kind, item.id, type(err).__name__)
             _finish(ctx, item, sent=False, error=str(err), give_up=False)

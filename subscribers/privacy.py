@@ -20,6 +20,7 @@ from subscribers.models import (
     QueuedMail,
     Subscriber,
 )
+from subscribers.referrals import forget_referrals
 from subscribers.spreadsheet import safe_writer
 
 CSV_COLUMNS = (
@@ -170,6 +171,7 @@ def erase(
     session.execute(delete(SubscriberChange).where(SubscriberChange.subscriber_id == subscriber.id))
     session.execute(delete(ConfirmationSend).where(ConfirmationSend.subscriber_id == subscriber.id))
     session.execute(delete(QueuedMail).where(QueuedMail.subscriber_id == subscriber.id))
+    forget_referrals(session, subscriber)
     subscriber.email = f"erased-{subscriber.id}@erased.invalid"
     subscriber.email_key = f"{ERASED_KEY_PREFIX}{subscriber.id}"
     subscriber.first_name = None

@@ -15,8 +15,9 @@ from subscribers.context import SubscriberContext
 from subscribers.web.forms import WebPolicy
 from subscribers.web.leaving_routes import add_leaving_routes
 from subscribers.web.pages import Pages
+from subscribers.web.screening import Limits
 from subscribers.web.security import SecurityHeadersMiddleware, redact_access_log
-from subscribers.web.signup_routes import Limits, add_signup_routes
+from subscribers.web.signup_routes import add_signup_routes
 
 log = logging.getLogger("subscribers.web")
 
