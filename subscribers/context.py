@@ -79,9 +79,9 @@ class SubscriberContext:
     def manage_url(self, subscriber_id: int) -> str:
         return f"{self.base_url}/preferences/{self.signer.manage_token(subscriber_id)}"
 
-    def referral_url(self, referral_code: str) -> str:
+    def referral_url(self, referral_code: str | None) -> str:
         """The reader's personal referral link: the landing page with their code."""
-        return f"{self.base_url}/?ref={referral_code}"
+        return f"{self.base_url}/?ref={referral_code}" if referral_code else f"{self.base_url}/"
 
     def recover_url(self, subscriber_id: int) -> str:
         return f"{self.base_url}/recover/{self.signer.recover_token(subscriber_id)}"

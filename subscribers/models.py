@@ -86,7 +86,10 @@ class Subscriber(Base):
     region: Mapped[str | None] = mapped_column(String(2))
     timezone: Mapped[str | None] = mapped_column(String(64))
     # The code in this reader's referral link (subscribers.referrals): random, not the id.
-    referral_code: Mapped[str] = mapped_column(String(24), unique=True, default=new_referral_code)
+    # Set on every insert; nullable only so SQLite can add it without copying the table.
+    referral_code: Mapped[str | None] = mapped_column(
+        String(24), unique=True, index=True, default=new_referral_code
+    )
 
     @property
     def erased(self) -> bool:

@@ -4,8 +4,8 @@ Revision ID: 0026
 Revises: 0024
 Create Date: 2026-12-01 16:30:00
 
-Every subscriber gets a random ``referral_code`` (existing rows too, generated here, so the
-column can be NOT NULL and unique). The signup queue carries the code a form came with,
+Every subscriber gets a random ``referral_code`` (existing rows too, generated here), under a
+unique index. The signup queue carries the code a form came with,
 and which milestone a ``milestone`` email announces. ``referrals`` holds one row per
 referred reader (unique: a reader credits one referrer, once); ``referral_milestones`` one
 row per (referrer, threshold), so each milestone email is queued once.
@@ -42,11 +42,11 @@ def upgrade() -> None:
     with op.batch_alter_table("subscribers", schema=None) as batch_op:
         batch_op.add_column(sa.Column("referral_code", sa.String(length=24), nullable=True))
     _backfill_codes()
-    with op.batch_alter_table("subscribers", schema=None) as batch_op:
-        batch_op.alter_column("referral_code", existing_type=sa.String(length=24), nullable=False)
-        batch_op.create_unique_constraint(
-            batch_op.f("uq_subscribers_referral_code"), ["referral_code"]
-        )
+    # A unique index, not a constraint: SQLite adds it without copying the table (a copy
+    # would drop the old one, and its ON DELETE CASCADE would empty the tables below it).
+    op.create_index(
+        op.f("ix_subscribers_referral_code"), "subscribers", ["referral_code"], unique=True
+    )
     with op.batch_alter_table("subscriber_mail_queue", schema=None) as batch_op:
         batch_op.add_column(sa.Column("referral_code", sa.String(length=24), nullable=True))
         batch_op.add_column(sa.Column("milestone_id", sa.Integer(), nullable=True))
@@ -102,6 +102,6 @@ def downgrade() -> None:
     with op.batch_alter_table("subscriber_mail_queue", schema=None) as batch_op:
         batch_op.drop_column("milestone_id")
         batch_op.drop_column("referral_code")
+    op.drop_index(op.f("ix_subscribers_referral_code"), table_name="subscribers")
     with op.batch_alter_table("subscribers", schema=None) as batch_op:
-        batch_op.drop_constraint(batch_op.f("uq_subscribers_referral_code"), type_="unique")
         batch_op.drop_column("referral_code")

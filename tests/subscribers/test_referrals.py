@@ -24,6 +24,7 @@ from subscribers.referrals import (
 )
 from subscribers.signup import confirm
 from subscribers.suppression import SuppressionReason, suppress
+from tests.conftest import Workspace
 from tests.subscribers.conftest import MakePulse, Outbox, form_token, subscriber
 
 MILESTONES = "2=Sticker pack,3=Annual report PDF"
@@ -214,3 +215,24 @@ def test_milestone_parsing_never_raises_anything_but_value_error(text: str) -> N
     except ValueError:
         return
     assert [m.threshold for m in milestones] == sorted({m.threshold for m in milestones})
+
+
+def test_every_issue_carries_its_readers_own_referral_link(
+    pulse: Pulse, workspace: Workspace
+) -> None:
+    from pipeline.workflow import weekly
+    from tests.harness.seed import WEEK, build_seeded_week
+
+    build_seeded_week(pulse, readers=4)
+    weekly.send_week(pulse, WEEK)
+    with transaction(pulse.db.sessions) as session:
+        codes = {s.email.lower(): s.referral_code for s in session.scalars(select(Subscriber))}
+    messages = Outbox(workspace.outbox / WEEK).messages()
+    assert len(messages) == 4
+    for message in messages:
+        code = codes[str(message["To"]).split("<")[-1].rstrip(">").lower()]
+        html = message.get_body(preferencelist=("html",))
+        assert html is not None and f"/?ref={code}" in str(html.get_content())
+        assert f"/?ref={code}" in Outbox.text(message)
+        others = set(codes.values()) - {code}
+        assert not any(f"ref={other}" in message.as_string() for other in others)
