@@ -115,6 +115,7 @@ def add_leaving_routes(router: APIRouter, ctx: SubscriberContext, pages: Pages) 
             notice=notice,
             errors=errors or {},
             max_weeks=prefs.MAX_PAUSE_WEEKS,
+            referral_url=ctx.referral_url(access.view.referral_code),
         )
 
     @router.get("/preferences/{token}", include_in_schema=False)

@@ -236,3 +236,15 @@ def test_every_issue_carries_its_readers_own_referral_link(
         assert f"/?ref={code}" in Outbox.text(message)
         others = set(codes.values()) - {code}
         assert not any(f"ref={other}" in message.as_string() for other in others)
+
+
+def test_preferences_show_the_referral_link_and_count(
+    site: Pulse, client: TestClient, outbox: Outbox
+) -> None:
+    ana = active_reader(site, "ana@example.com")
+    refer(client, ana.referral_code, "bo@example.com")
+    confirm_by_mail(client, outbox, "bo@example.com")
+    page = client.get(f"/preferences/{site.subscribers.signer.preferences_token(ana.id)}")
+    assert page.status_code == 200
+    assert f"/?ref={ana.referral_code}" in page.text
+    assert '<strong id="referral-count">1</strong>' in page.text
