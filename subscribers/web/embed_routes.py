@@ -127,16 +127,22 @@ def add_embed_routes(
     def refused() -> HTMLResponse:
         return pages.message(
             "This form cannot be used here",
-            "The page this form was sent from is not one of ours. Sign up on our own site "
-            "instead.",
+            "The page this form was sent from is not one of ours. Sign up on our own site instead.",
             403,
             actions=[("/", "Go to the signup form")],
         )
 
     @router.get("/embed/form", include_in_schema=False)
-    async def framed_form(ref: str = "") -> Response:
+    async def framed_form(request: Request, ref: str = "") -> Response:
         fields = SignupFields("", "", clean_referral_code(ref[:100]) or "", False)
-        return form(FRAMED, fields, step=False)
+        # The framing page's origin, when its Referer names a listed one, goes with the
+        # consent record; the browser, not this, decides who may frame (frame-ancestors).
+        framer = request_origin(None, request.headers.get("referer"))
+        return form(
+            framer if allowed(framer, policy.embed_origins) and framer else FRAMED,
+            fields,
+            step=False,
+        )
 
     @router.post("/embed/subscribe", include_in_schema=False)
     async def embed_subscribe(request: Request) -> Response:

@@ -248,3 +248,44 @@ def test_preferences_show_the_referral_link_and_count(
     assert page.status_code == 200
     assert f"/?ref={ana.referral_code}" in page.text
     assert '<strong id="referral-count">1</strong>' in page.text
+
+
+def test_migration_0026_gives_existing_subscribers_distinct_codes(pulse: Pulse) -> None:
+    from sqlalchemy import text
+
+    from pipeline.db import downgrade, upgrade
+
+    engine = pulse.db.engine
+    downgrade(engine, "0024")
+    with engine.begin() as connection:
+        for n in range(3):
+            connection.execute(
+                text(
+                    "INSERT INTO subscribers (email, email_key, status, created_at, updated_at, "
+                    "track_clicks) VALUES (:e, :e, 'active', CURRENT_TIMESTAMP, "
+                    "CURRENT_TIMESTAMP, true)"
+                ),
+                {"e": f"old{n}@example.com"},
+            )
+    upgrade(engine)
+    with transaction(pulse.db.sessions) as session:
+        codes = [s.referral_code for s in session.scalars(select(Subscriber))]
+    assert len(codes) == 3 and all(codes) and len(set(codes)) == 3
+
+
+@pytest.mark.parametrize(
+    "ref",
+    ['"><script>alert(1)</script>', "abc def ghi jk", "a" * 500, "=?utf-8?b?QUJD?=", "x\r\ny"],
+)
+def test_a_malformed_referral_code_is_dropped_never_reflected(client: TestClient, ref: str) -> None:
+    page = client.get("/", params={"ref": ref})
+    assert page.status_code == 200
+    assert 'name="ref"' not in page.text and "<script>alert" not in page.text
+
+
+@given(st.text(max_size=40))
+def test_referral_codes_are_accepted_only_in_their_own_alphabet(text: str) -> None:
+    from subscribers.referrals import clean_referral_code
+
+    cleaned = clean_referral_code(text)
+    assert cleaned is None or (cleaned == text.strip() and cleaned.isascii() and "<" not in cleaned)
