@@ -20,7 +20,7 @@ from subscribers.models import (
     QueuedMail,
     Subscriber,
 )
-from subscribers.referrals import forget_referrals
+from subscribers.referrals import credited_count, forget_referrals
 from subscribers.spreadsheet import safe_writer
 
 CSV_COLUMNS = (
@@ -76,6 +76,10 @@ def subscriber_record(session: Session, subscriber: Subscriber) -> dict[str, Any
             "source": subscriber.consent_source,
             "ip": subscriber.consent_ip,
             "user_agent": subscriber.consent_user_agent,
+        },
+        "referrals": {
+            "code": subscriber.referral_code,
+            "confirmed": credited_count(session, subscriber.id),
         },
         "history": [
             {

@@ -75,6 +75,7 @@ ROUTES: dict[tuple[str, str], str] = {
     ("GET", "/admin/deliveries.csv"): EDITOR,
     ("POST", "/admin/deliveries/retry-failed"): EDITOR,
     ("GET", "/admin/subscribers"): EDITOR,
+    ("GET", "/admin/growth"): EDITOR,
     ("GET", "/admin/subscribers/{subscriber_id}"): EDITOR,
     ("POST", "/admin/subscribers/{subscriber_id}/unsubscribe"): ADMIN,
     ("POST", "/admin/subscribers/{subscriber_id}/forget"): ADMIN,
