@@ -139,7 +139,7 @@ def add_embed_routes(
         # consent record; the browser, not this, decides who may frame (frame-ancestors).
         framer = request_origin(None, request.headers.get("referer"))
         return form(
-            framer if allowed(framer, policy.embed_origins) and framer else FRAMED,
+            framer if framer is not None and allowed(framer, policy.embed_origins) else FRAMED,
             fields,
             step=False,
         )
@@ -152,11 +152,10 @@ def add_embed_routes(
         token = field(posted, EMBED_TOKEN_FIELD)
         if not token:
             # The snippet on a listed site: nothing is queued before the step on this site.
-            if not allowed(origin, policy.embed_origins):
+            if origin is None or not allowed(origin, policy.embed_origins):
                 return refused()
             if fields.honeypot:
                 return render("embed_done")
-            assert origin is not None
             return form(origin, fields)
         if origin is None or origin != own_origin:
             return refused()
