@@ -45,11 +45,15 @@ def main() -> int:
     html = demo_html()
     template = MergeTemplate.parse(html)
     token = "x" * 96
+    # Every slot the issue has: tracked links (``link_N``) and the open pixel get a
+    # per-recipient URL like the rest, the referral link a per-recipient code.
+    others = sorted(template.fields - {"unsubscribe_url", "preferences_url", "first_name"})
     values = [
         {
             "unsubscribe_url": f"https://news.example.com/u/{n:06d}{token}",
             "preferences_url": f"https://news.example.com/preferences/{n:06d}{token}",
             "first_name": f"Reader{n}",
+            **{name: f"https://news.example.com/{name}/{n:06d}{token[:40]}" for name in others},
         }
         for n in range(RECIPIENTS)
     ]

@@ -121,6 +121,26 @@ class Settings(BaseSettings):
     confirm_interval_minutes: int = Field(default=10, ge=0)
     confirm_max_per_day: int = Field(default=3, ge=1)
 
+    # --- issue 18: referrals and the embeddable signup form ---
+    referral_milestones: str = ""  # e.g. "3=Sticker pack,10=Annual report PDF"
+    embed_origins: str = ""  # e.g. "https://partner.example,https://blog.example:8443"
+
+    @field_validator("referral_milestones")
+    @classmethod
+    def _check_referral_milestones(cls, value: str) -> str:
+        from subscribers.referrals import parse_milestones
+
+        parse_milestones(value)  # raises ValueError naming the bad entry
+        return value
+
+    @field_validator("embed_origins")
+    @classmethod
+    def _check_embed_origins(cls, value: str) -> str:
+        from subscribers.web.embed_origins import parse_origins
+
+        parse_origins(value)  # raises ValueError naming the bad origin
+        return value
+
     # --- issue 6: provider events ---
     soft_bounce_limit: int = Field(default=3, ge=1, le=100)
     soft_bounce_window_days: int = Field(default=30, ge=1, le=365)

@@ -21,7 +21,9 @@ from pipeline.welcome.series import welcomes_at_once
 from pulse_core.database import transaction
 from subscribers.context import SubscriberContext, SubscriptionPolicy
 from subscribers.emails import MailIdentity, TransactionalMail
+from subscribers.referrals import parse_milestones
 from subscribers.tokens import TokenSigner
+from subscribers.web.embed_origins import parse_origins
 from subscribers.web.forms import WebPolicy
 
 
@@ -69,6 +71,7 @@ def subscriber_context(
             welcome_email=settings.welcome_email and not welcomes_at_once(settings.welcome_steps),
             check_deliverability=settings.check_deliverability,
             default_timezone=settings.timezone,
+            referral_milestones=parse_milestones(settings.referral_milestones),
         ),
         erasure_hooks=(scrub_provider_events, erase_engagements, erase_welcome_sends),
     )
@@ -81,4 +84,5 @@ def web_policy(settings: Settings) -> WebPolicy:
         per_ip_per_hour=settings.signup_per_ip_per_hour,
         per_address_per_hour=settings.signup_per_address_per_hour,
         secure_cookies=settings.base_url.startswith("https://"),
+        embed_origins=parse_origins(settings.embed_origins),
     )

@@ -125,6 +125,7 @@ class Pulse:
             postal_address=self.settings.postal_address,
             track_clicks=self.settings.track_clicks,
             track_opens=self.settings.track_opens,
+            referral_link=True,
         )
 
     @cached_property

@@ -12,6 +12,7 @@ from subscribers.emails import TransactionalMail
 from subscribers.leaving import LeavingRules, WithdrawPending
 from subscribers.outgoing import SendEmail
 from subscribers.privacy import ErasureHook
+from subscribers.referrals import Milestone
 from subscribers.suppression import suppression_keys
 from subscribers.tokens import TokenSigner
 
@@ -39,6 +40,8 @@ class SubscriptionPolicy:
     check_deliverability: bool = False
     # PULSE_TIMEZONE: the zone of a reader whose profile names none (stored as NULL).
     default_timezone: str = "UTC"
+    # PULSE_REFERRAL_MILESTONES, by threshold: each reached one is mailed once per referrer.
+    referral_milestones: tuple[Milestone, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -77,6 +80,10 @@ class SubscriberContext:
 
     def manage_url(self, subscriber_id: int) -> str:
         return f"{self.base_url}/preferences/{self.signer.manage_token(subscriber_id)}"
+
+    def referral_url(self, referral_code: str | None) -> str:
+        """The reader's personal referral link: the landing page with their code."""
+        return f"{self.base_url}/?ref={referral_code}" if referral_code else f"{self.base_url}/"
 
     def recover_url(self, subscriber_id: int) -> str:
         return f"{self.base_url}/recover/{self.signer.recover_token(subscriber_id)}"

@@ -111,6 +111,30 @@ class TransactionalMail:
             preferences_url=preferences_url,
         )
 
+    def referral_milestone(
+        self,
+        to: str,
+        first_name: str | None,
+        *,
+        threshold: int,
+        reward: str,
+        referral_url: str,
+        preferences_url: str,
+        unsubscribe_url: str,
+    ) -> OutgoingEmail:
+        """To a reader whose referrals reached a milestone: what they earned."""
+        return self._build(
+            "milestone",
+            to,
+            first_name,
+            subject=f"You brought {threshold} readers to {self.identity.list_name}",
+            threshold=threshold,
+            reward=reward,
+            referral_url=referral_url,
+            unsubscribe_url=unsubscribe_url,
+            preferences_url=preferences_url,
+        )
+
     def _build(
         self, kind: str, to: str, first_name: str | None, *, subject: str, **values: Any
     ) -> OutgoingEmail:

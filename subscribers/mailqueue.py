@@ -34,6 +34,7 @@ log = logging.getLogger("subscribers.mailqueue")
 SIGNUP = "signup"
 CONFIRM = "confirm"
 RECOVER = "recover"
+MILESTONE = "milestone"  # a referral milestone reached (subscribers.referrals)
 MAX_ATTEMPTS = 5
 # A claimed row is someone's for this long; after that another drain may take it over.
 CLAIM_LEASE = timedelta(minutes=5)
@@ -41,6 +42,7 @@ CLAIM_LEASE = timedelta(minutes=5)
 _STILL_WANTED = {
     CONFIRM: (SubscriberStatus.PENDING,),
     RECOVER: (SubscriberStatus.BOUNCED, SubscriberStatus.COMPLAINED),
+    MILESTONE: (SubscriberStatus.ACTIVE,),
 }
 
 
@@ -55,10 +57,13 @@ class SignupRequest:
     consent_ip: str | None
     consent_user_agent: str | None
     profile: Profile = NO_PROFILE
+    # From a referral link: checked only when the signup is recorded.
+    referral_code: str | None = None
 
 
-# Renders and sends one queued email for a subscriber: (ctx, kind, subscriber) -> None.
-Deliver = Callable[[SubscriberContext, str, Subscriber], None]
+# Renders and sends one queued email for a subscriber: (ctx, kind, subscriber, milestone
+# id of a ``milestone`` email or None) -> None.
+Deliver = Callable[[SubscriberContext, str, Subscriber, int | None], None]
 # Records one signup request (and queues its email): (ctx, request) -> None.
 Record = Callable[[SubscriberContext, SignupRequest], None]
 
@@ -71,6 +76,7 @@ class _Claimed:
     confirmation_send_id: int | None
     attempts: int
     request: SignupRequest | None
+    milestone_id: int | None = None
 
 
 def queue_signup(session: Session, request: SignupRequest) -> None:
@@ -86,6 +92,7 @@ def queue_signup(session: Session, request: SignupRequest) -> None:
             consent_ip=request.consent_ip,
             consent_user_agent=request.consent_user_agent,
             **request.profile.as_dict(),
+            referral_code=request.referral_code,
             created_at=now,
             due_at=now,
             attempts=0,
@@ -93,7 +100,14 @@ def queue_signup(session: Session, request: SignupRequest) -> None:
     )
 
 
-def queue_mail(session: Session, subscriber_id: int, kind: str, send_id: int | None) -> None:
+def queue_mail(
+    session: Session,
+    subscriber_id: int,
+    kind: str,
+    send_id: int | None,
+    *,
+    milestone_id: int | None = None,
+) -> None:
     """Add an email to the queue inside the caller's transaction."""
     now = utcnow()
     session.add(
@@ -101,6 +115,7 @@ def queue_mail(session: Session, subscriber_id: int, kind: str, send_id: int | N
             subscriber_id=subscriber_id,
             kind=kind,
             confirmation_send_id=send_id,
+            milestone_id=milestone_id,
             created_at=now,
             due_at=now,
             attempts=0,
@@ -134,7 +149,13 @@ def _claim(ctx: SubscriberContext, now: datetime, limit: int) -> list[_Claimed]:
             row.due_at = now + CLAIM_LEASE
         return [
             _Claimed(
-                r.id, r.subscriber_id, r.kind, r.confirmation_send_id, r.attempts, _request_of(r)
+                r.id,
+                r.subscriber_id,
+                r.kind,
+                r.confirmation_send_id,
+                r.attempts,
+                _request_of(r),
+                r.milestone_id,
             )
             for r in rows
         ]
@@ -151,6 +172,7 @@ def _request_of(row: QueuedMail) -> SignupRequest | None:
         consent_ip=row.consent_ip,
         consent_user_agent=row.consent_user_agent,
         profile=Profile(row.role, row.level, row.region, row.timezone),
+        referral_code=row.referral_code,
     )
 
 
@@ -165,7 +187,7 @@ def _finish(
         if row.kind == SIGNUP and (sent or give_up or row.attempts + 1 >= MAX_ATTEMPTS):
             # Done with the request: its personal data has no reason to stay here.
             row.email = row.first_name = row.consent_ip = row.consent_user_agent = None
-            row.consent_text = row.consent_source = None
+            row.consent_text = row.consent_source = row.referral_code = None
             for name in PROFILE_FIELDS:
                 setattr(row, name, None)
         if sent:
@@ -232,7 +254,7 @@ def _work(ctx: SubscriberContext, claimed: list[_Claimed], deliver: Deliver, rec
             _finish(ctx, item, sent=False, error="no longer needed", give_up=True)
             continue
         try:
-            deliver(ctx, item.kind, subscriber)
+            deliver(ctx, item.kind, subscriber, item.milestone_id)
         except (SendFailed, EmailRenderError) as err:  # retried later, never raised
             log.warning("queued %s email %s not sent: %s", item.kind, item.id, type(err).__name__)
             _finish(ctx, item, sent=False, error=str(err), give_up=False)

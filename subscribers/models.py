@@ -3,9 +3,20 @@
 from __future__ import annotations
 
 import enum
+import secrets
 from datetime import datetime
 
-from sqlalchemy import Boolean, Enum, ForeignKey, Index, Integer, String, Text, true
+from sqlalchemy import (
+    Boolean,
+    Enum,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+    true,
+)
 from sqlalchemy.orm import Mapped, mapped_column
 
 from pulse_core.database import Base, UTCDateTime, utcnow
@@ -32,6 +43,11 @@ def status_enum(enum_class: type[enum.Enum], name: str) -> Enum:
         values_callable=lambda members: [member.value for member in members],
         validate_strings=True,
     )
+
+
+def new_referral_code() -> str:
+    """A random referral code: 72 bits, so nobody finds another reader's by trying."""
+    return secrets.token_urlsafe(9)
 
 
 # Erasure keeps the row (so ids are never reused by a new person) but not the address.
@@ -69,6 +85,11 @@ class Subscriber(Base):
     level: Mapped[str | None] = mapped_column(String(20))
     region: Mapped[str | None] = mapped_column(String(2))
     timezone: Mapped[str | None] = mapped_column(String(64))
+    # The code in this reader's referral link (subscribers.referrals): random, not the id.
+    # Set on every insert; nullable only so SQLite can add it without copying the table.
+    referral_code: Mapped[str | None] = mapped_column(
+        String(24), unique=True, index=True, default=new_referral_code
+    )
 
     @property
     def erased(self) -> bool:
@@ -120,6 +141,10 @@ class QueuedMail(Base):
     level: Mapped[str | None] = mapped_column(String(20))
     region: Mapped[str | None] = mapped_column(String(2))
     timezone: Mapped[str | None] = mapped_column(String(64))
+    # The referral code the signup came with (unchecked until the signup is recorded).
+    referral_code: Mapped[str | None] = mapped_column(String(24))
+    # A ``milestone`` email: which referral milestone it announces.
+    milestone_id: Mapped[int | None] = mapped_column(Integer)
     # The throttle slot an email holds: freed when it finally cannot be sent.
     confirmation_send_id: Mapped[int | None] = mapped_column(Integer)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
@@ -138,3 +163,39 @@ class UsedFormToken(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     digest: Mapped[str] = mapped_column(String(64), unique=True)
     used_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+
+
+class Referral(Base):
+    """A reader who signed up through another's referral link.
+
+    Recorded when the signup is recorded, credited (``credited_at``) only when the new
+    reader confirms. One row per referred subscriber, ever: nobody credits twice.
+    """
+
+    __tablename__ = "referrals"
+    __table_args__ = (Index("ix_referrals_referrer_credited", "referrer_id", "credited_at"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    referrer_id: Mapped[int] = mapped_column(ForeignKey("subscribers.id", ondelete="CASCADE"))
+    referred_id: Mapped[int] = mapped_column(
+        ForeignKey("subscribers.id", ondelete="CASCADE"), unique=True
+    )
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    credited_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class ReferralMilestone(Base):
+    """A milestone a referrer reached: the unique pair makes its email go out once."""
+
+    __tablename__ = "referral_milestones"
+    __table_args__ = (
+        UniqueConstraint(
+            "referrer_id", "threshold", name="uq_referral_milestones_referrer_threshold"
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    referrer_id: Mapped[int] = mapped_column(ForeignKey("subscribers.id", ondelete="CASCADE"))
+    threshold: Mapped[int] = mapped_column(Integer)
+    reward: Mapped[str] = mapped_column(String(200))
+    reached_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, object_session
 
 from pulse_core.database import transaction, utcnow
 from pulse_core.errors import ValidationError
@@ -15,6 +15,7 @@ from subscribers.history import change_status
 from subscribers.leaving import LeaveReason, leave
 from subscribers.models import Subscriber, SubscriberStatus
 from subscribers.profile import NO_PROFILE, PROFILE_FIELDS, Profile
+from subscribers.referrals import credited_count
 from subscribers.signup import deliver_confirmation, reserve_confirmation
 from subscribers.tokens import ExpiredToken, InvalidToken
 
@@ -32,11 +33,15 @@ class SubscriberView:
     paused_until: datetime | None
     track_clicks: bool = True
     profile: Profile = NO_PROFILE
+    # The reader's referral code and how many confirmed readers it brought.
+    referral_code: str | None = None
+    referrals: int = 0
 
     @classmethod
     def of(cls, subscriber: Subscriber) -> SubscriberView:
         now = utcnow()
         paused = subscriber.paused_until if subscriber.is_paused(now) else None
+        session = object_session(subscriber)
         return cls(
             subscriber.id,
             subscriber.email,
@@ -45,6 +50,8 @@ class SubscriberView:
             paused,
             subscriber.track_clicks,
             Profile(*(getattr(subscriber, name) for name in PROFILE_FIELDS)),
+            subscriber.referral_code,
+            credited_count(session, subscriber.id) if session is not None else 0,
         )
 
 

@@ -21,6 +21,7 @@ from subscribers.models import (
     Subscriber,
 )
 from subscribers.profile import PROFILE_FIELDS
+from subscribers.referrals import credited_count, forget_referrals
 from subscribers.spreadsheet import safe_writer
 
 CSV_COLUMNS = (
@@ -78,6 +79,10 @@ def subscriber_record(session: Session, subscriber: Subscriber) -> dict[str, Any
             "source": subscriber.consent_source,
             "ip": subscriber.consent_ip,
             "user_agent": subscriber.consent_user_agent,
+        },
+        "referrals": {
+            "code": subscriber.referral_code,
+            "confirmed": credited_count(session, subscriber.id),
         },
         "history": [
             {
@@ -178,6 +183,7 @@ def erase(
     session.execute(delete(SubscriberChange).where(SubscriberChange.subscriber_id == subscriber.id))
     session.execute(delete(ConfirmationSend).where(ConfirmationSend.subscriber_id == subscriber.id))
     session.execute(delete(QueuedMail).where(QueuedMail.subscriber_id == subscriber.id))
+    forget_referrals(session, subscriber)
     subscriber.email = f"erased-{subscriber.id}@erased.invalid"
     subscriber.email_key = f"{ERASED_KEY_PREFIX}{subscriber.id}"
     subscriber.first_name = None

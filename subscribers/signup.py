@@ -22,6 +22,7 @@ from subscribers.fields import clean_first_name
 from subscribers.history import change_status, record_joined
 from subscribers.mailqueue import (
     CONFIRM,
+    MILESTONE,
     RECOVER,
     SignupRequest,
     drain_mail_queue,
@@ -29,7 +30,9 @@ from subscribers.mailqueue import (
     queue_signup,
 )
 from subscribers.models import ConfirmationSend, Subscriber, SubscriberStatus
+from subscribers.outgoing import OutgoingEmail
 from subscribers.profile import NO_PROFILE, Profile
+from subscribers.referrals import clean_referral_code, credit_referral, milestone_of, note_referral
 from subscribers.suppression import SuppressionReason, lift, suppression_reason_of
 from subscribers.tokens import InvalidToken
 
@@ -96,6 +99,8 @@ def request_signup(
     first_name: str | None,
     consent: Consent,
     profile: Profile = NO_PROFILE,
+    *,
+    referral_code: str | None = None,
 ) -> None:
     """Queue a web signup; :func:`drain_signup_mail` records it after the answer.
 
@@ -111,6 +116,7 @@ def request_signup(
         consent_ip=consent.ip[:64] if consent.ip else None,
         consent_user_agent=(consent.user_agent or "")[:MAX_USER_AGENT] or None,
         profile=profile,
+        referral_code=clean_referral_code(referral_code),
     )
     with transaction(ctx.sessions) as session:
         queue_signup(session, request)
@@ -124,7 +130,14 @@ def _record_request(ctx: SubscriberContext, request: SignupRequest) -> None:
         user_agent=request.consent_user_agent,
     )
     _retry_on_conflict(
-        lambda: _record_signup(ctx, request.email, request.first_name, consent, request.profile)
+        lambda: _record_signup(
+            ctx,
+            request.email,
+            request.first_name,
+            consent,
+            request.profile,
+            referral_code=request.referral_code,
+        )
     )
 
 
@@ -133,9 +146,13 @@ def drain_signup_mail(ctx: SubscriberContext, *, limit: int = 50) -> int:
     return drain_mail_queue(ctx, send_queued, _record_request, limit=limit)
 
 
-def send_queued(ctx: SubscriberContext, kind: str, subscriber: Subscriber) -> None:
+def send_queued(
+    ctx: SubscriberContext, kind: str, subscriber: Subscriber, milestone_id: int | None = None
+) -> None:
     """Render and send one queued email (raises when the provider fails)."""
-    if kind == RECOVER:
+    if kind == MILESTONE:
+        message = _milestone_message(ctx, subscriber, milestone_id)
+    elif kind == RECOVER:
         message = ctx.mail.recovery(
             subscriber.email,
             subscriber.first_name,
@@ -173,12 +190,33 @@ def _retry_on_conflict(work: Callable[[], T], attempts: int = 3) -> T:
     raise AssertionError("unreachable")
 
 
+def _milestone_message(
+    ctx: SubscriberContext, subscriber: Subscriber, milestone_id: int | None
+) -> OutgoingEmail:
+    with transaction(ctx.sessions) as session:
+        milestone = milestone_of(session, milestone_id) if milestone_id else None
+        if milestone is None:
+            raise EmailRenderError("the milestone of this email is gone")
+        threshold, reward = milestone.threshold, milestone.reward
+    return ctx.mail.referral_milestone(
+        subscriber.email,
+        subscriber.first_name,
+        threshold=threshold,
+        reward=reward,
+        referral_url=ctx.referral_url(subscriber.referral_code),
+        preferences_url=ctx.preferences_url(subscriber.id),
+        unsubscribe_url=ctx.unsubscribe_url(subscriber.id),
+    )
+
+
 def _record_signup(
     ctx: SubscriberContext,
     address: str,
     name: str | None,
     consent: Consent,
     profile: Profile = NO_PROFILE,
+    *,
+    referral_code: str | None = None,
 ) -> bool:
     now = utcnow()
     with transaction(ctx.sessions) as session:
@@ -228,6 +266,7 @@ def _record_signup(
             _stamp_consent(subscriber, consent)
             subscriber.first_name = subscriber.first_name or name
             _fill_profile(subscriber, profile)
+        note_referral(session, subscriber, referral_code)
         target = reserve_confirmation(session, ctx, subscriber)
         if target is not None:
             queue_mail(session, subscriber.id, CONFIRM, target.send_id)
@@ -337,6 +376,7 @@ def confirm(ctx: SubscriberContext, token: str) -> ConfirmOutcome:
             return ConfirmOutcome.NOT_PENDING
         change_status(session, subscriber, SubscriberStatus.ACTIVE, cause="confirm")
         subscriber.paused_until = None
+        _credit_referrer(session, ctx, subscriber)  # before lift: a suppressed one earns none
         # Confirming again is the one thing that lifts a suppression.
         lift(session, subscriber.email, ctx.hash_keys)
         # The owner proved the inbox is theirs: the anti-flood throttle starts afresh.
@@ -347,6 +387,18 @@ def confirm(ctx: SubscriberContext, token: str) -> ConfirmOutcome:
     if ctx.policy.welcome_email:
         _send_welcome(ctx, *welcome)
     return ConfirmOutcome.CONFIRMED
+
+
+def _credit_referrer(session: Session, ctx: SubscriberContext, subscriber: Subscriber) -> None:
+    """Credit whoever referred this reader; queue the milestone emails reached (once each)."""
+    suppressed = suppression_reason_of(session, subscriber.email, ctx.hash_keys) is not None
+    credit = credit_referral(
+        session, subscriber, ctx.policy.referral_milestones, suppressed=suppressed
+    )
+    if credit is None:
+        return
+    for milestone_id in credit.milestone_ids:
+        queue_mail(session, credit.referrer_id, MILESTONE, None, milestone_id=milestone_id)
 
 
 def _send_welcome(ctx: SubscriberContext, subscriber_id: int, email: str, name: str | None) -> None:

@@ -89,6 +89,7 @@ class TokenSigner:
         self._preferences = _LinkSerializer(self._keys, salt="pulse.preferences")
         self._confirm = URLSafeTimedSerializer(self._keys, salt="pulse.confirm")
         self._form = URLSafeTimedSerializer(self._keys, salt="pulse.form")
+        self._embed = URLSafeTimedSerializer(self._keys, salt="pulse.embed")
         self._manage = URLSafeTimedSerializer(self._keys, salt="pulse.manage")
         self._recover = URLSafeTimedSerializer(self._keys, salt="pulse.recover")
 
@@ -185,6 +186,29 @@ class TokenSigner:
         if not isinstance(nonce, str):
             raise InvalidToken("the form is not valid")
         return nonce, issued
+
+    def embed_token(self, origin: str) -> str:
+        """A signed, timestamped token for the embedded form, naming the site it came from.
+
+        Another site's page cannot carry a cookie-bound form token, so the embed's step on
+        this site (or its iframe) carries this one instead: single-use like a form token
+        (see :func:`subscribers.web.forms.spend_form_token`), its age the fill time.
+        """
+        return self._embed.dumps([origin, secrets.token_urlsafe(9)])
+
+    def read_embed_token(self, token: str, max_age_seconds: int) -> tuple[str, datetime]:
+        """The origin and issue time of an embed token; :class:`InvalidToken` when not genuine."""
+        try:
+            payload, issued = self._embed.loads(
+                token, max_age=max_age_seconds, return_timestamp=True
+            )
+        except SignatureExpired as err:
+            raise ExpiredToken("the form has expired") from err
+        except BadSignature as err:
+            raise InvalidToken("the form is not valid") from err
+        if not (isinstance(payload, list) and len(payload) == 2 and isinstance(payload[0], str)):
+            raise InvalidToken("the form is not valid")
+        return payload[0], issued
 
     def _read(self, serializer: URLSafeSerializer, token: str) -> TokenSubject:
         try:

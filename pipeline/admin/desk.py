@@ -16,6 +16,7 @@ from pipeline.admin.routes_auth import auth_router
 from pipeline.admin.routes_content import content_router
 from pipeline.admin.routes_dashboard import dashboard_router
 from pipeline.admin.routes_deliverability import deliverability_router
+from pipeline.admin.routes_growth import growth_router
 from pipeline.admin.routes_imports import imports_router
 from pipeline.admin.routes_issue import issue_router
 from pipeline.admin.routes_jobs import jobs_router
@@ -96,6 +97,7 @@ def install_desk(app: FastAPI) -> None:
         issue_router(),
         people_router(),
         imports_router(),
+        growth_router(),
         api_router(),
         analytics_router(),
     ):

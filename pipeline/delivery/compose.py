@@ -64,6 +64,10 @@ class ListIdentity:
     def preferences_url(self, token: str) -> str:
         return f"{self.base_url}/preferences/{token}"
 
+    def referral_url(self, code: str | None) -> str:
+        """A reader's referral link; the plain landing page for the sample reader."""
+        return f"{self.base_url}/?ref={code}" if code else f"{self.base_url}/"
+
     def unsubscribe_mailto(self, token: str) -> str:
         return f"mailto:{self.sender.addr_spec}?subject={quote('unsubscribe ' + token)}"
 
@@ -148,6 +152,7 @@ class IssueMailer:
                 "unsubscribe_url": unsubscribe_url,
                 "preferences_url": self.identity.preferences_url(preferences),
                 "first_name": row.first_name or "there",
+                "referral_url": self.identity.referral_url(row.referral_code),
                 **self._tracking_values(row, tracked),
             },
             headers={

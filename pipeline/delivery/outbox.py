@@ -264,6 +264,7 @@ def _addressed(
             Subscriber.id,
             Subscriber.email,
             Subscriber.first_name,
+            Subscriber.referral_code,
             Subscriber.status,
             Subscriber.paused_until,
         )
@@ -273,10 +274,10 @@ def _addressed(
     ).all()
     return [
         (
-            ClaimedDelivery(delivery_id, subscriber_id, email, first_name),
+            ClaimedDelivery(delivery_id, subscriber_id, email, first_name, code),
             status in CLAIMABLE and (paused_until is None or paused_until <= now),
         )
-        for delivery_id, subscriber_id, email, first_name, status, paused_until in rows
+        for delivery_id, subscriber_id, email, first_name, code, status, paused_until in rows
     ]
 
 

@@ -31,6 +31,8 @@ class ClaimedDelivery:
     subscriber_id: int
     email: str
     first_name: str | None
+    # The reader's referral code, for the footer's personal referral link.
+    referral_code: str | None = None
 
 
 @dataclass(frozen=True)

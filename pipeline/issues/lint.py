@@ -48,6 +48,7 @@ def sample_values(config: LintConfig) -> dict[str, str]:
         "preferences_url": f"{config.base_url}/preferences/{token}",
         "first_name": "Alexandra",
         "open_url": f"{config.base_url}/o/{token}.gif",
+        "referral_url": f"{config.base_url}/?ref={'x' * 12}",
     }
 
 

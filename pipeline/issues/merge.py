@@ -12,7 +12,13 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-MERGE_FIELDS = ("unsubscribe_url", "preferences_url", "first_name", "open_url")
+MERGE_FIELDS = (
+    "unsubscribe_url",
+    "preferences_url",
+    "first_name",
+    "open_url",
+    "referral_url",
+)
 _PLACEHOLDER = re.compile(r"%%pulse:([a-z0-9_]+)%%")
 # Tracked links are numbered merge fields (``link_0``, ``link_1``…, see pipeline/analytics):
 # per recipient each holds a signed click URL, or the link itself where clicks go untracked.

@@ -37,6 +37,8 @@ class Footer:
     track_clicks: bool = False
     # PULSE_TRACK_OPENS: a 1×1 pixel per recipient (machine opens are flagged, see analytics).
     track_opens: bool = False
+    # Each reader's personal referral link (subscribers.referrals) in the footer.
+    referral_link: bool = False
     reason: str = (
         "You get this email because you subscribed to AISE Pulse Brief, weekly career "
         "intelligence for AI Sales Engineers."
@@ -108,6 +110,7 @@ def _context(view: IssueView, footer: Footer, links: LinkRegistry) -> dict[str, 
             postal_address=strip_controls(footer.postal_address),
             track_clicks=footer.track_clicks,
             track_opens=footer.track_opens,
+            referral_link=footer.referral_link,
             reason=footer.reason,
         ),
         "track": links.track,

@@ -35,6 +35,8 @@ class WebPolicy:
     per_address_per_hour: int = 5
     # The base URL is https: cookies are Secure and responses carry HSTS.
     secure_cookies: bool = False
+    # PULSE_EMBED_ORIGINS: the sites whose pages may carry the embedded form (none: off).
+    embed_origins: tuple[str, ...] = ()
 
 
 class FormRejected(PulseError):

@@ -119,6 +119,7 @@ def add_leaving_routes(router: APIRouter, ctx: SubscriberContext, pages: Pages) 
             max_weeks=prefs.MAX_PAUSE_WEEKS,
             values={k: v for k, v in access.view.profile.as_dict().items() if v},
             profile=profile_choices(ctx.policy.default_timezone),
+            referral_url=ctx.referral_url(access.view.referral_code),
         )
 
     @router.get("/preferences/{token}", include_in_schema=False)

@@ -12,11 +12,13 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
 
 from subscribers.context import SubscriberContext
+from subscribers.web.embed_routes import add_embed_routes
 from subscribers.web.forms import WebPolicy
 from subscribers.web.leaving_routes import add_leaving_routes
 from subscribers.web.pages import Pages
+from subscribers.web.screening import Limits
 from subscribers.web.security import SecurityHeadersMiddleware, redact_access_log
-from subscribers.web.signup_routes import Limits, add_signup_routes
+from subscribers.web.signup_routes import add_signup_routes
 
 log = logging.getLogger("subscribers.web")
 
@@ -34,7 +36,9 @@ def subscriber_router(ctx: SubscriberContext, policy: WebPolicy, templates_dir: 
     """Routes for ``/``, ``/subscribe``, ``/confirm``, ``/u`` and ``/preferences``."""
     pages = Pages(templates_dir)
     router = APIRouter()
-    add_signup_routes(router, ctx, pages, policy, Limits(policy))
+    limits = Limits(policy)  # one set for every signup form: the embed shares the main one's
+    add_signup_routes(router, ctx, pages, policy, limits)
+    add_embed_routes(router, ctx, pages, policy, limits)
     add_leaving_routes(router, ctx, pages)
     css = (templates_dir / "web" / "site.css").read_text(encoding="utf-8")
     timezone_js = (templates_dir / "web" / "timezone.js").read_text(encoding="utf-8")

@@ -50,8 +50,13 @@ class SecurityHeadersMiddleware:
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
                 headers = MutableHeaders(scope=message)
+                # A page that may be framed (the embed's, by its CSP frame-ancestors) must not
+                # also get X-Frame-Options: DENY, which would forbid what its CSP allows.
+                framable = "frame-ancestors 'none'" not in headers.get(
+                    "Content-Security-Policy", "frame-ancestors 'none'"
+                )
                 for name, value in self.headers.items():
-                    if name not in headers:
+                    if name not in headers and not (framable and name == "X-Frame-Options"):
                         headers[name] = value
                 if "Cache-Control" not in headers:
                     # Pages carry personal tokens and data: never cache them in shared caches.

@@ -10,13 +10,10 @@ from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
 
-from pulse_core.errors import SendFailed, ValidationError
-from subscribers.addresses import email_key, normalise_email
+from pulse_core.errors import SendFailed
 from subscribers.context import WEB_CONSENT_TEXT, SubscriberContext
 from subscribers.emails import EmailRenderError
-from subscribers.fields import clean_first_name
-from subscribers.profile import PROFILE_FIELDS, clean_profile
-from subscribers.ratelimit import SlidingWindowLimiter
+from subscribers.referrals import clean_referral_code
 from subscribers.signup import (
     ConfirmOutcome,
     Consent,
@@ -26,12 +23,10 @@ from subscribers.signup import (
     recover,
     recovery_reason,
     renew_confirmation,
-    request_signup,
 )
 from subscribers.tokens import ExpiredToken, InvalidToken
 from subscribers.web.forms import (
     CSRF_FIELD,
-    HONEYPOT_FIELD,
     FormGuard,
     FormRejected,
     WebPolicy,
@@ -41,22 +36,14 @@ from subscribers.web.forms import (
     spend_form_token,
 )
 from subscribers.web.pages import Pages
+from subscribers.web.screening import Limits, SignupFields, Verdict, screen_signup
 from subscribers.web.zones import guess_timezone, profile_choices
 
 log = logging.getLogger("subscribers.web")
 
-HOUR = 3600.0
 MAX_TOKEN_LENGTH = 400
 SIGNUP_SOURCE = "web:/ signup form"
 RECOVER_SOURCE = "web:/recover confirmation"
-
-
-class Limits:
-    """The per-IP and per-address limiters of one app."""
-
-    def __init__(self, policy: WebPolicy) -> None:
-        self.per_ip = SlidingWindowLimiter(policy.per_ip_per_hour, HOUR)
-        self.per_address = SlidingWindowLimiter(policy.per_address_per_hour, HOUR)
 
 
 def too_many(pages: Pages, retry_after: float) -> HTMLResponse:
@@ -114,55 +101,37 @@ def add_signup_routes(
         return response
 
     @router.get("/", include_in_schema=False)
-    async def landing(request: Request) -> Response:
-        return form_page(request)
+    async def landing(request: Request, ref: str = "") -> Response:
+        # A referral link (/?ref=CODE) prefills the hidden field; a malformed code is dropped.
+        return form_page(request, values={"ref": clean_referral_code(ref[:100]) or ""})
 
     @router.post("/subscribe", include_in_schema=False)
     async def subscribe(request: Request) -> Response:
         form = await read_form(request)
-        values = {"email": field(form, "email"), "first_name": field(form, "first_name")}
-        values.update({name: field(form, name) for name in PROFILE_FIELDS})
+        fields = SignupFields.of(form)
         try:
             check = guard.check(request, form)
             if not await run_in_threadpool(spend_form_token, ctx.sessions, field(form, CSRF_FIELD)):
                 raise FormRejected("this form was already sent")
         except FormRejected:
             notice = "The form expired or your browser blocked its cookie. Please send it again."
-            return form_page(request, 400, values=values, notice=notice)
-        if field(form, HONEYPOT_FIELD):
-            # A bot filled the hidden field: answer exactly as for a person, and do nothing.
-            return check_inbox()
-        if check.fill_seconds < policy.min_fill_seconds:
+            return form_page(request, 400, values=fields.values, notice=notice)
+        screened = await screen_signup(
+            request, ctx, policy, limits, fields, fill_seconds=check.fill_seconds,
+            source=SIGNUP_SOURCE,
+        )  # fmt: skip
+        if screened.verdict is Verdict.TOO_QUICK:
             # Faster than people type: often the browser's autofill. Never claim an email
             # was sent when it was not; ask again, kindly, with the values kept.
             notice = "That was quick! Please check your details and press Subscribe again."
-            return form_page(request, 400, values=values, notice=notice)
-        retry = limits.per_ip.hit(client_ip(request))
-        if retry is not None:
-            return too_many(pages, retry)
-        try:
-            address = normalise_email(
-                values["email"], check_deliverability=ctx.policy.check_deliverability
-            )
-            clean_first_name(values["first_name"])
-            profile = clean_profile(values)
-        except ValidationError as err:
-            return form_page(request, 400, errors={err.field: err.message}, values=values)
-        retry = limits.per_address.hit(email_key(address))
-        if retry is not None:
-            return too_many(pages, retry)
-        consent = Consent(
-            text=WEB_CONSENT_TEXT,
-            source=SIGNUP_SOURCE,
-            ip=client_ip(request),
-            user_agent=request.headers.get("user-agent"),
-        )
-        try:
-            await run_in_threadpool(
-                request_signup, ctx, address, values["first_name"], consent, profile
-            )
-        except ValidationError as err:
-            return form_page(request, 400, errors={err.field: err.message}, values=values)
+            return form_page(request, 400, values=fields.values, notice=notice)
+        if screened.verdict is Verdict.TOO_MANY:
+            return too_many(pages, screened.retry_after)
+        if screened.verdict is Verdict.INVALID:
+            return form_page(request, 400, errors=screened.errors, values=fields.values)
+        if screened.verdict is Verdict.BOT:
+            # A bot filled the hidden field: answer exactly as for a person, and do nothing.
+            return check_inbox()
         return send_queue_after_answer(check_inbox())
 
     def invalid_link(expired: bool, token: str = "") -> Response:
@@ -191,6 +160,10 @@ def add_signup_routes(
 
     @router.post("/confirm/{token}", include_in_schema=False)
     async def confirm_action(token: str) -> Response:
+        # A confirmation may reach a referral milestone: its email goes out after the answer.
+        return send_queue_after_answer(await confirmed_page(token))
+
+    async def confirmed_page(token: str) -> Response:
         if len(token) > MAX_TOKEN_LENGTH:
             return invalid_link(False)
         try:

@@ -76,6 +76,7 @@ ROUTES: dict[tuple[str, str], str] = {
     ("POST", "/admin/deliveries/retry-failed"): EDITOR,
     ("GET", "/admin/subscribers"): EDITOR,
     ("GET", "/admin/subscribers/export.csv"): ADMIN,
+    ("GET", "/admin/growth"): EDITOR,
     ("GET", "/admin/subscribers/{subscriber_id}"): EDITOR,
     ("POST", "/admin/subscribers/{subscriber_id}/unsubscribe"): ADMIN,
     ("POST", "/admin/subscribers/{subscriber_id}/forget"): ADMIN,
