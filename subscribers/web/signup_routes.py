@@ -77,8 +77,11 @@ def add_signup_routes(
         notice: str | None = None,
     ) -> Response:
         nonce, token = guard.issue(request)
-        # A first visit: the time zone select starts from a guess (script may refine it).
-        guess = None if values else guess_timezone(request.headers.get("accept-language"))
+        # A first visit (a referral link's code aside, nothing typed yet): the time zone
+        # select starts from a guess (script may refine it).
+        first_visit = not any(value for name, value in (values or {}).items() if name != "ref")
+        accept_language = request.headers.get("accept-language")
+        guess = guess_timezone(accept_language) if first_visit else None
         response = pages.render(
             "landing",
             status_code,
