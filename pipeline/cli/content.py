@@ -50,6 +50,10 @@ def content_add(
     position: Annotated[
         int | None, typer.Option(help="order within the section (default: after the last)")
     ] = None,
+    roles: Annotated[
+        str | None,
+        typer.Option(help="only for readers of these roles, e.g. ai-se,se-manager (default: all)"),
+    ] = None,
 ) -> None:
     """Queue a snippet.
 
@@ -65,15 +69,17 @@ def content_add(
             status=status,
             target_week=week,
             position=position,
+            target_roles=roles,
         )
-        console.print(f"added snippet {snippet.id} to {snippet.section.value}")
+        aimed = f" for {snippet.target_roles}" if snippet.target_roles else ""
+        console.print(f"added snippet {snippet.id} to {snippet.section.value}{aimed}")
 
 
 @content_app.command("list")
 def content_list(section: Annotated[str | None, typer.Option()] = None) -> None:
     """Show queued snippets."""
     with transaction(pulse().db.sessions) as session:
-        table = Table("id", "section", "status", "week", "pos", "title")
+        table = Table("id", "section", "status", "week", "pos", "roles", "title")
         for s in queue.list_snippets(session, section=section):
             table.add_row(
                 str(s.id),
@@ -81,6 +87,7 @@ def content_list(section: Annotated[str | None, typer.Option()] = None) -> None:
                 s.status.value,
                 s.target_week or "",
                 str(s.position),
+                s.target_roles or "",
                 s.title,
             )
     console.print(table)

@@ -9,6 +9,7 @@ from sqlalchemy.engine import CursorResult
 from sqlalchemy.orm import Session, sessionmaker
 
 from pipeline.delivery.outbox import create_deliveries
+from pipeline.delivery.variants import assign_variants
 from pipeline.errors import IssueError
 from pipeline.issues.models import Issue, IssueStatus
 from pipeline.issues.states import Decision, allowed, refusal, transition_values
@@ -51,7 +52,9 @@ def begin_send(
                 send_started_at=issue.send_started_at or utcnow(),
             )
         )
+        made_since = utcnow()
         created = create_deliveries(session, issue.id)
+        assign_variants(session, issue.id, made_since)
         session.refresh(issue)
         return issue, created
 

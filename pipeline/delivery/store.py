@@ -31,6 +31,7 @@ class ClaimedDelivery:
     subscriber_id: int
     email: str
     first_name: str | None
+    variant: str | None = None  # the tailored variant's key (deliveries.variant); None: default
 
 
 @dataclass(frozen=True)
