@@ -235,3 +235,21 @@ def test_the_cli_lists_variants_and_previews_one(
     assert "level" in bad.stderr and "senior" in bad.stderr
     unknown = preview("team=x")
     assert unknown.exit_code != 0 and "level, region, role" in unknown.stderr
+
+
+def test_content_add_aims_a_snippet_at_roles_and_refuses_unknown_ones(
+    pulse: Pulse, cli: Cli
+) -> None:
+    added = cli(
+        "content", "add", "--section", "quick-links", "--title", "For managers",
+        "--roles", "SE-Manager, ai-se",
+    )
+    assert added.exit_code == 0, added.stderr
+    assert "for ai-se,se-manager" in added.stdout
+    refused = cli(
+        "content", "add", "--section", "quick-links", "--title", "x", "--roles", "ai-se,ceo"
+    )
+    assert refused.exit_code != 0 and "roles" in refused.stderr and "se-manager" in refused.stderr
+    with pulse.db.sessions() as session:
+        titles = list(session.scalars(select(Snippet.title)))
+    assert titles == ["For managers"]
