@@ -225,6 +225,9 @@ def content_edit(
     link: Annotated[str | None, typer.Option(help="'' removes the link")] = None,
     status: Annotated[str | None, typer.Option(help="draft or ready")] = None,
     week: Annotated[str | None, typer.Option(help="ISO week; '' for any week")] = None,
+    roles: Annotated[
+        str | None, typer.Option(help="e.g. ai-se,se-manager; '' for every reader")
+    ] = None,
 ) -> None:
     """Change a queued snippet (only the options given).
 
@@ -241,6 +244,7 @@ def content_edit(
             link=snippet.link if link is None else link,
             status=snippet.status.value if status is None else status,
             target_week=snippet.target_week if week is None else week,
+            target_roles=snippet.target_roles if roles is None else roles,
         )
     console.print(f"changed snippet {snippet_id}")
 

@@ -45,7 +45,7 @@ def parse_snippet_status(value: str) -> SnippetStatus:
     raise ValidationError("status", f"must be one of {', '.join(s.value for s in allowed)}")
 
 
-def parse_target_roles(value: str | None, field: str = "roles") -> str | None:
+def parse_target_roles(value: str | None, field: str = "target_roles") -> str | None:
     """``ai-se,se-manager`` → the roles a snippet is for, in ``ROLES`` order; blank: everyone."""
     if value is None or not value.strip():
         return None
