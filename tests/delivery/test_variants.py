@@ -22,7 +22,7 @@ from pipeline.issues import render
 from pipeline.issues.build import get_issue
 from pipeline.issues.variant_store import stored_variants
 from pipeline.wiring import Pulse
-from pipeline.workflow import weekly
+from pipeline.workflow import check, weekly
 from pulse_core.database import transaction
 from subscribers.models import Subscriber
 from tests.conftest import Cli, CliResult, MakePulse, Workspace
@@ -253,3 +253,16 @@ def test_content_add_aims_a_snippet_at_roles_and_refuses_unknown_ones(
     with pulse.db.sessions() as session:
         titles = list(session.scalars(select(Snippet.title)))
     assert titles == ["For managers"]
+
+
+def test_lint_judges_every_variant_and_names_the_one_at_fault(pulse: Pulse) -> None:
+    seed_profiles(pulse)
+    weekly.build_week(pulse, WEEK)
+    assert check.lint_week(pulse, WEEK) == []
+    with transaction(pulse.db.sessions) as session:
+        issue = get_issue(session, WEEK)
+        variant = stored_variants(session, issue.id)[0]
+        variant.html = variant.html.replace("%%pulse:unsubscribe_url%%", "#")
+    problems = check.lint_week(pulse, WEEK)
+    assert "variant level=senior,region=US: HTML has no unsubscribe link" in problems
+    assert all(problem.startswith("variant level=senior,region=US: ") for problem in problems)
