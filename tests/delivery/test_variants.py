@@ -17,6 +17,7 @@ from pipeline.delivery.engine import begin_send, run_send
 from pipeline.delivery.message import Batch
 from pipeline.delivery.models import Delivery
 from pipeline.delivery.options import SendOptions
+from pipeline.delivery.outbox import claim_batch
 from pipeline.delivery.providers.base import Capabilities, Provider, SendResult, SendStatus
 from pipeline.issues import render
 from pipeline.issues.build import get_issue
@@ -266,3 +267,21 @@ def test_lint_judges_every_variant_and_names_the_one_at_fault(pulse: Pulse) -> N
     problems = check.lint_week(pulse, WEEK)
     assert "variant level=senior,region=US: HTML has no unsubscribe link" in problems
     assert all(problem.startswith("variant level=senior,region=US: ") for problem in problems)
+
+
+def test_claims_take_one_variant_at_a_time_and_every_row_once(pulse: Pulse) -> None:
+    seed_profiles(pulse)
+    weekly.build_week(pulse, WEEK)
+    issue, _ = begin_send(pulse.db.sessions, WEEK)
+    claimed: list[tuple[int, str | None]] = []
+    while True:
+        with transaction(pulse.db.sessions) as session:
+            batch = claim_batch(session, issue.id, 5)
+        if batch is None:
+            break
+        assert len({row.variant for row in batch.rows}) == 1
+        claimed += [(row.delivery_id, row.variant) for row in batch.rows]
+    assert len(claimed) == len({delivery_id for delivery_id, _ in claimed}) == 12
+    with pulse.db.sessions() as session:
+        stored = dict(session.execute(select(Delivery.id, Delivery.variant)).all())
+    assert dict(claimed) == stored
