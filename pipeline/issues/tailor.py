@@ -20,7 +20,7 @@ from pipeline.content.queue import target_roles_of
 from pipeline.issues.assemble import Assembly, section_views
 from pipeline.issues.variants import Relevance, VariantKey
 from pipeline.issues.view import IssueView
-from subscribers.profile import LEVEL_LABELS, REGIONS
+from subscribers.profile import LEVEL_LABELS, REGIONS, ROLES
 
 
 @dataclass(frozen=True)
@@ -32,11 +32,12 @@ class Tailoring:
     region_name: str | None = None
     region_tables: frozenset[str] = frozenset()  # keys of the tables in the reader's region
     region_jobs: int = 0  # how many jobs listed first are in the reader's region
+    role_name: str | None = None  # set when the variant shows snippets aimed at a role
 
     @property
     def summary(self) -> str:
         """``Senior · United Kingdom``: what the footer says the copy is tailored to."""
-        return " · ".join(part for part in (self.level, self.region_name) if part)
+        return " · ".join(p for p in (self.role_name, self.level, self.region_name) if p)
 
 
 @dataclass(frozen=True)
@@ -86,5 +87,6 @@ def tailor(assembly: Assembly, key: VariantKey) -> TailoredView:
         region_name=REGIONS[key.region] if key.region is not None else None,
         region_tables=region_tables,
         region_jobs=region_jobs,
+        role_name=ROLES[key.role] if key.role is not None else None,
     )
     return TailoredView(view, tailoring, tuple(snippets))

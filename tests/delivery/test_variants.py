@@ -143,6 +143,7 @@ def test_each_variant_renders_once_and_each_reader_gets_their_own(
     assert london.index(LONDON_JOB) < london.index(SF_JOB)
     assert "your level" not in london
 
+    assert "tailored to your profile (SE manager)" in provider.text[reader(5)]
     for n in range(1, 13):
         got_note = MANAGER_NOTE in provider.html[reader(n)]
         assert got_note is (n in MANAGERS), n
