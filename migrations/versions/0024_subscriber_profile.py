@@ -34,7 +34,10 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    # recreate="never": SQLite (3.35+) drops the columns in place. Copying ``subscribers``
+    # would DROP the old table, and with foreign keys on that deletes every delivery (and
+    # the rest of each reader's history) by ON DELETE CASCADE.
     for table in TABLES:
-        with op.batch_alter_table(table, schema=None) as batch_op:
+        with op.batch_alter_table(table, schema=None, recreate='never') as batch_op:
             for column in ('timezone', 'region', 'level', 'role'):
                 batch_op.drop_column(column)

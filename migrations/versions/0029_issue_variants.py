@@ -55,12 +55,15 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    with op.batch_alter_table('deliveries', schema=None) as batch_op:
+    # recreate="never": SQLite (3.35+) drops these columns in place. Copying the tables
+    # instead would DROP the old ones, and with foreign keys on, dropping ``deliveries``
+    # deletes every row that references it (clicks, opens) by ON DELETE CASCADE.
+    with op.batch_alter_table('deliveries', schema=None, recreate='never') as batch_op:
         batch_op.drop_index('ix_deliveries_issue_status_variant_id')
         batch_op.create_index(
             'ix_deliveries_issue_status_id', ['issue_id', 'status', 'id'], unique=False
         )
         batch_op.drop_column('variant')
     op.drop_table('issue_variants')
-    with op.batch_alter_table('snippets', schema=None) as batch_op:
+    with op.batch_alter_table('snippets', schema=None, recreate='never') as batch_op:
         batch_op.drop_column('target_roles')
