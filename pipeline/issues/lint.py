@@ -115,10 +115,12 @@ def lint_issue(issue: Issue, config: LintConfig) -> list[str]:
         problems.append("subject contains a template marker ({{ or }})")
     if len(issue.preheader) > PREHEADER_MAX:
         problems.append(f"preheader is {len(issue.preheader)} characters (max {PREHEADER_MAX})")
-    problems += body_problems(issue.mjml, issue.html, issue.text, issue.links_json, config)
+    default = body_problems(issue.mjml, issue.html, issue.text, issue.links_json, config)
+    problems += default
     for variant in _variants_of(issue):
         found = body_problems(variant.mjml, variant.html, variant.text, issue.links_json, config)
-        problems += [f"variant {variant.key}: {problem}" for problem in found]
+        # A problem the default has too (the postal address, say) is said once.
+        problems += [f"variant {variant.key}: {p}" for p in found if p not in default]
     problems += closed_job_problems(issue)
     return problems
 
