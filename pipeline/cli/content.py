@@ -79,7 +79,7 @@ def content_add(
 def content_list(section: Annotated[str | None, typer.Option()] = None) -> None:
     """Show queued snippets."""
     with transaction(pulse().db.sessions) as session:
-        table = Table("id", "section", "status", "week", "pos", "roles", "title")
+        table = Table("id", "section", "status", "week", "pos", "title")
         for s in queue.list_snippets(session, section=section):
             table.add_row(
                 str(s.id),
@@ -87,8 +87,8 @@ def content_list(section: Annotated[str | None, typer.Option()] = None) -> None:
                 s.status.value,
                 s.target_week or "",
                 str(s.position),
-                s.target_roles or "",
-                s.title,
+                # Aimed at some readers' roles: said after the title, only when it is.
+                f"{s.title} (for {s.target_roles})" if s.target_roles else s.title,
             )
     console.print(table)
 
