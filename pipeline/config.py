@@ -96,6 +96,8 @@ class Settings(BaseSettings):
     salary_min_points: int = Field(default=3, ge=1, le=1_000_000)
     salary_stale_days: int = Field(default=45, ge=1, le=3650)
     chromium_path: Path = Path("/usr/bin/chromium")
+    # --- issue 19: tailored variants of the issue (0: everyone gets the default) ---
+    max_variants: int = Field(default=24, ge=0, le=64)
 
     @field_validator("section_limits")
     @classmethod

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from pipeline.config import PLACEHOLDER_POSTAL_ADDRESS, Settings
 from pipeline.delivery.breaker import BreakerThresholds
 from pipeline.delivery.compose import ListIdentity
@@ -13,7 +15,13 @@ from pipeline.events.send_health import event_figures
 from pipeline.intake.fetch import IntakeConfig
 from pipeline.intake.http import FetchPolicy
 from pipeline.intake.models import SourceKind
-from pipeline.intake.roles import DEFAULT_EXCLUDE, DEFAULT_INCLUDE, RoleRules, parse_phrases
+from pipeline.intake.roles import (
+    DEFAULT_EXCLUDE,
+    DEFAULT_INCLUDE,
+    RoleRules,
+    parse_phrases,
+    region_of,
+)
 from pipeline.issues.lint import LintConfig
 from pipeline.issues.readiness import ReadinessConfig
 from pipeline.issues.render import Footer
@@ -23,8 +31,9 @@ from subscribers.suppression import suppression_keys
 
 
 def issue_rules(settings: Settings) -> IssueRules:
-    """Section limits and salary thresholds (PULSE_SECTION_LIMITS, PULSE_SALARY_*)."""
-    return IssueRules.from_settings(settings)
+    """Section limits, salary thresholds and variants (PULSE_SECTION_LIMITS, PULSE_SALARY_*,
+    PULSE_MAX_VARIANTS), with intake's place names for jobs' regions."""
+    return replace(IssueRules.from_settings(settings), job_region=region_of)
 
 
 def lint_config(settings: Settings) -> LintConfig:

@@ -146,6 +146,12 @@ class SnippetIn(BaseModel):
     link: WebUrl | None = Field(default=None, description="an http(s) URL")
     status: Literal["ready", "draft"] = "ready"
     target_week: Week | None = Field(default=None, description="e.g. 2026-W48; none = any week")
+    target_roles: list[Annotated[str, StringConstraints(max_length=30)]] = Field(
+        default_factory=list,
+        max_length=4,
+        description="readers' roles it is for (ai-se, se-manager, mle-considering-se, other); "
+        "empty = everyone",
+    )
 
 
 class SnippetOut(BaseModel):
@@ -156,6 +162,7 @@ class SnippetOut(BaseModel):
     link: str | None
     status: str
     target_week: str | None
+    target_roles: list[str]
     position: int
     retired: bool
     used_in: str | None = Field(description="week of the issue that used it")
@@ -249,6 +256,7 @@ def _snippet_out(snippet: Snippet, weeks: dict[int, str]) -> SnippetOut:
         link=snippet.link,
         status=snippet.status.value,
         target_week=snippet.target_week,
+        target_roles=snippet.target_roles.split(",") if snippet.target_roles else [],
         position=snippet.position,
         retired=snippet.retired_at is not None,
         used_in=weeks.get(snippet.issue_id) if snippet.issue_id else None,
@@ -298,6 +306,7 @@ def api_router() -> APIRouter:
                     link=body.link,
                     status=body.status,
                     target_week=body.target_week,
+                    target_roles=",".join(body.target_roles),
                 )
                 return _snippet_out(snippet, {})
         except ValidationError as err:

@@ -8,7 +8,13 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from pipeline.content.models import SalaryPoint, Snippet, SnippetStatus
-from pipeline.content.queue import clean_body, next_position, parse_section, parse_snippet_status
+from pipeline.content.queue import (
+    clean_body,
+    next_position,
+    parse_section,
+    parse_snippet_status,
+    parse_target_roles,
+)
 from pipeline.content.validate import optional_url, required_text
 from pipeline.errors import NotFoundError, ValidationError
 from pipeline.issues.models import Issue
@@ -38,14 +44,19 @@ def update_snippet(
     link: str | None,
     status: str,
     target_week: str | None,
+    target_roles: str | None = None,
 ) -> Snippet:
-    """Validate every field first, then change the snippet (all or nothing)."""
+    """Validate every field first, then change the snippet (all or nothing).
+
+    ``target_roles`` (``ai-se,se-manager``; blank: everyone) is set as given, like the rest.
+    """
     _editable(snippet)
     new_section = parse_section(section)
     new_title = required_text(title, "title", max_length=200)
     new_body = clean_body(body)
     new_link = optional_url(link, "link")
     new_status = parse_snippet_status(status)
+    new_roles = parse_target_roles(target_roles)
     week = (
         parse_week(target_week, field="target_week")
         if target_week and target_week.strip()
@@ -59,6 +70,7 @@ def update_snippet(
     snippet.link = new_link
     snippet.status = new_status
     snippet.target_week = week
+    snippet.target_roles = new_roles
     snippet.retired_at = None
     session.flush()
     return snippet

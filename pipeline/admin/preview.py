@@ -7,12 +7,15 @@ from __future__ import annotations
 
 import re
 import secrets
+from collections.abc import Mapping
 from dataclasses import replace
 
 from pipeline.delivery.compose import IssueMailer
 from pipeline.delivery.providers.base import SendResult
 from pipeline.delivery.store import ClaimedDelivery
 from pipeline.issues.models import Issue
+from pipeline.issues.variant_store import VariantBody
+from pipeline.issues.variants import DEFAULT_KEY, VariantKey
 from pipeline.wiring import Pulse
 from subscribers.addresses import normalise_email
 
@@ -20,9 +23,16 @@ _DARK_QUERY = re.compile(r"@media\s*\(\s*prefers-color-scheme\s*:\s*dark\s*\)", 
 _SCHEME_META = re.compile(r'(<meta name="(?:supported-)?color-scheme" content=")light dark(")')
 
 
-def sample_parts(pulse: Pulse, issue: Issue) -> tuple[str, str]:
-    """HTML and text as a sample reader would get them (links and name merged)."""
-    batch, recipient = IssueMailer(issue, pulse.identity, pulse.signer).sample()
+def sample_parts(
+    pulse: Pulse,
+    issue: Issue,
+    variant: VariantKey = DEFAULT_KEY,
+    bodies: Mapping[str, VariantBody] | None = None,
+) -> tuple[str, str]:
+    """HTML and text as a sample reader would get them (links and name merged), of the
+    default issue or of one of its tailored variants (``bodies``, read from the build)."""
+    mailer = IssueMailer(issue, pulse.identity, pulse.signer, bodies)
+    batch, recipient = mailer.sample(variant.stored)
     return batch.html_for(recipient), batch.text_for(recipient)
 
 

@@ -65,7 +65,7 @@ from pipeline.issues.queue_edits import (
 from pulse_core.database import transaction, utcnow
 
 MAX_CSV_BYTES = 5 * 1024 * 1024
-SNIPPET_FIELDS = ("section", "title", "body", "link", "status", "target_week")
+SNIPPET_FIELDS = ("section", "title", "body", "link", "status", "target_week", "target_roles")
 
 
 def _snippet_page(
@@ -114,6 +114,7 @@ def content_router() -> APIRouter:
                     link=values["link"],
                     status=values["status"] or "ready",
                     target_week=values["target_week"] or None,
+                    target_roles=values["target_roles"] or None,
                 )
                 title = snippet.title
         except ValidationError as err:
@@ -142,6 +143,7 @@ def content_router() -> APIRouter:
             "link": snippet.link or "",
             "status": snippet.status.value,
             "target_week": snippet.target_week or "",
+            "target_roles": snippet.target_roles or "",
         }
         return page(
             request, "admin/snippet_edit.html", actor, snippet=snippet, values=values,
@@ -171,6 +173,7 @@ def content_router() -> APIRouter:
                     link=values["link"],
                     status=values["status"],
                     target_week=values["target_week"],
+                    target_roles=values["target_roles"],
                 )
         except NotFoundError as err:
             return page(request, "admin/error.html", actor, 404, message=str(err))

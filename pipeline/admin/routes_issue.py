@@ -20,13 +20,16 @@ from pipeline.admin.web import (
 )
 from pipeline.delivery.providers.base import SendResult
 from pipeline.delivery.providers.errors import ProviderError
-from pipeline.errors import PulseError
+from pipeline.errors import PulseError, ValidationError
 from pipeline.issues.build import find_issue
 from pipeline.issues.lifecycle import allowed_actions
 from pipeline.issues.models import Issue
+from pipeline.issues.variant_store import VariantBody, variant_bodies
+from pipeline.issues.variants import DEFAULT_KEY, VariantKey
 from pipeline.wiring import Pulse
 from pipeline.workflow import decisions
 from pipeline.workflow.calendar import early_send_notice
+from pipeline.workflow.variants import resolve_variant
 from pipeline.workflow.weekly import build_with_headline, current_issue
 from pulse_core.database import transaction, utcnow
 from subscribers.models import Subscriber, SubscriberStatus
@@ -55,6 +58,22 @@ def _current(pulse: Pulse, session: Session, week: str) -> tuple[Issue, bool]:
         ) from err
 
 
+def _variant(
+    session: Session, issue: Issue, built: bool, raw: str | None
+) -> tuple[VariantKey, dict[str, VariantBody]]:
+    """The variant a profile (``level=senior,region=US``) gets, and the built variants' bodies.
+
+    A draft has no variants yet: it shows the default. A bad key is a 422 naming the field.
+    """
+    if not built:
+        return DEFAULT_KEY, {}
+    try:
+        got = resolve_variant(session, issue, raw).got if raw else DEFAULT_KEY
+    except ValidationError as err:
+        raise DeskError(422, str(err)) from err
+    return got, variant_bodies(session, issue.id)
+
+
 def issue_router() -> APIRouter:
     router = APIRouter(prefix="/admin/issue", include_in_schema=False)
 
@@ -64,12 +83,14 @@ def issue_router() -> APIRouter:
         actor: EditorActor,
         week: str | None = None,
         scheme: str = "light",
+        variant: str | None = None,
     ) -> Response:
         pulse = pulse_of(request)
         key = _week(request, week)
         with transaction(pulse.db.sessions) as session:
             issue, built = _current(pulse, session, key)
-            _html, text = sample_parts(pulse, issue)
+            shown, bodies = _variant(session, issue, built, variant)
+            _html, text = sample_parts(pulse, issue, shown, bodies)
         return page(
             request,
             "admin/preview.html",
@@ -81,6 +102,8 @@ def issue_router() -> APIRouter:
             text=text,
             scheme="dark" if scheme == "dark" else "light",
             recipients=test_recipients(pulse, actor.email),
+            variant=shown.text,
+            variants=[DEFAULT_KEY.text, *bodies],
         )
 
     @router.get("/render.html")
@@ -89,12 +112,14 @@ def issue_router() -> APIRouter:
         actor: EditorActor,
         week: str | None = None,
         scheme: str = "light",
+        variant: str | None = None,
     ) -> Response:
         pulse = pulse_of(request)
         key = _week(request, week)
         with transaction(pulse.db.sessions) as session:
-            issue, _built = _current(pulse, session, key)
-            html, _text = sample_parts(pulse, issue)
+            issue, built = _current(pulse, session, key)
+            shown, bodies = _variant(session, issue, built, variant)
+            html, _text = sample_parts(pulse, issue, shown, bodies)
         response = HTMLResponse(force_scheme(html, scheme))
         response.headers["Content-Security-Policy"] = PREVIEW_CSP
         response.headers["X-Frame-Options"] = "SAMEORIGIN"

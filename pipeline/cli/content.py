@@ -50,6 +50,10 @@ def content_add(
     position: Annotated[
         int | None, typer.Option(help="order within the section (default: after the last)")
     ] = None,
+    roles: Annotated[
+        str | None,
+        typer.Option(help="only for readers of these roles, e.g. ai-se,se-manager (default: all)"),
+    ] = None,
 ) -> None:
     """Queue a snippet.
 
@@ -65,8 +69,10 @@ def content_add(
             status=status,
             target_week=week,
             position=position,
+            target_roles=roles,
         )
-        console.print(f"added snippet {snippet.id} to {snippet.section.value}")
+        aimed = f" for {snippet.target_roles}" if snippet.target_roles else ""
+        console.print(f"added snippet {snippet.id} to {snippet.section.value}{aimed}")
 
 
 @content_app.command("list")
@@ -81,7 +87,8 @@ def content_list(section: Annotated[str | None, typer.Option()] = None) -> None:
                 s.status.value,
                 s.target_week or "",
                 str(s.position),
-                s.title,
+                # Aimed at some readers' roles: said after the title, only when it is.
+                f"{s.title} (for {s.target_roles})" if s.target_roles else s.title,
             )
     console.print(table)
 
@@ -218,6 +225,9 @@ def content_edit(
     link: Annotated[str | None, typer.Option(help="'' removes the link")] = None,
     status: Annotated[str | None, typer.Option(help="draft or ready")] = None,
     week: Annotated[str | None, typer.Option(help="ISO week; '' for any week")] = None,
+    roles: Annotated[
+        str | None, typer.Option(help="e.g. ai-se,se-manager; '' for every reader")
+    ] = None,
 ) -> None:
     """Change a queued snippet (only the options given).
 
@@ -234,6 +244,7 @@ def content_edit(
             link=snippet.link if link is None else link,
             status=snippet.status.value if status is None else status,
             target_week=snippet.target_week if week is None else week,
+            target_roles=snippet.target_roles if roles is None else roles,
         )
     console.print(f"changed snippet {snippet_id}")
 

@@ -17,6 +17,7 @@ from rich.table import Table
 from sqlalchemy import func, select
 
 from pipeline.cli.common import console, errors, new_app, pulse
+from pipeline.cli.issue_variants import list_variants
 from pipeline.cli.outcome import report_send_end
 from pipeline.cli.progress import SendProgress
 from pipeline.deliverability.spam import score_message
@@ -27,7 +28,8 @@ from pipeline.delivery.waves import Wave, waves_of
 from pipeline.issues.build import find_issue, get_issue
 from pipeline.issues.models import IssueStatus
 from pipeline.issues.screenshots import chromium_available, take_screenshots
-from pipeline.workflow import calendar, check, decisions, weekly
+from pipeline.issues.variants import DEFAULT_KEY
+from pipeline.workflow import calendar, check, decisions, variants, weekly
 from pulse_core.database import transaction, utcnow
 from subscribers.models import Subscriber, SubscriberStatus
 
@@ -123,10 +125,29 @@ def check_command(week: WeekOption = None) -> None:
 def preview(
     out: Annotated[Path, typer.Option(help="folder to write the files into")],
     week: WeekOption = None,
+    variant: Annotated[
+        str | None,
+        typer.Option(help="what a reader with this profile gets, e.g. level=senior,region=US"),
+    ] = None,
 ) -> None:
-    """Write issue.mjml, issue.html, issue.txt, a sample issue.eml and (with Chromium) PNGs."""
+    """Write issue.mjml, issue.html, issue.txt, a sample issue.eml and (with Chromium) PNGs.
+
+    Example: pulse issue preview --out preview/ --variant level=senior,region=US
+    """
     app_ = pulse()
-    written = weekly.write_preview(app_, weekly.resolve_week(app_, week), out)
+    key = weekly.resolve_week(app_, week)
+    got = DEFAULT_KEY
+    if variant is not None:
+        with transaction(app_.db.sessions) as session:
+            resolved = variants.resolve_variant(session, get_issue(session, key), variant)
+        got = resolved.got
+        console.print(
+            f"{key}: a reader with {resolved.asked.text} gets the {got.text} variant"
+            if got != resolved.asked
+            else f"{key}: variant {got.text}",
+            markup=False,
+        )
+    written = weekly.write_preview(app_, key, out, got)
     for path in written:
         console.print(str(path))
     chromium = app_.settings.chromium_path
@@ -286,6 +307,7 @@ def discard(
     console.print(f"{key}: issue #{number} discarded by {editor}: {reason.strip()}", markup=False)
 
 
+app.command("variants")(list_variants)
 app.command("discard")(discard)
 app.command("skip", help="Same as `discard`: the week is skipped, never sent.")(discard)
 

@@ -61,6 +61,9 @@ class Snippet(Base):
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
     # A retired snippet is a draft taken out of the queue for good (kept for the record).
     retired_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Profile roles the snippet is for, comma-separated (subscribers.profile.ROLES); NULL:
+    # everyone. A targeted snippet appears only in the variants of those roles.
+    target_roles: Mapped[str | None] = mapped_column(String(200))
 
 
 class PayBasis(enum.StrEnum):

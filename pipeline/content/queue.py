@@ -23,6 +23,7 @@ from pipeline.content.validate import (
 )
 from pipeline.errors import AlreadyExists, ImportFileError, ValidationError
 from pipeline.weeks import parse_week
+from subscribers.profile import ROLES, clean_choice
 
 
 def parse_section(value: str) -> Section:
@@ -42,6 +43,19 @@ def parse_snippet_status(value: str) -> SnippetStatus:
         if status.value == value.strip().lower():
             return status
     raise ValidationError("status", f"must be one of {', '.join(s.value for s in allowed)}")
+
+
+def parse_target_roles(value: str | None, field: str = "target_roles") -> str | None:
+    """``ai-se,se-manager`` → the roles a snippet is for, in ``ROLES`` order; blank: everyone."""
+    if value is None or not value.strip():
+        return None
+    chosen = {clean_choice(part, ROLES, field) for part in value.split(",") if part.strip()}
+    return ",".join(role for role in ROLES if role in chosen) or None
+
+
+def target_roles_of(snippet: Snippet) -> frozenset[str]:
+    """The roles a snippet is aimed at (empty: everyone)."""
+    return frozenset(snippet.target_roles.split(",")) if snippet.target_roles else frozenset()
 
 
 MAX_BODY = 20_000
@@ -74,10 +88,12 @@ def add_snippet(
     status: str = "ready",
     target_week: str | None = None,
     position: int | None = None,
+    target_roles: str | None = None,
 ) -> Snippet:
     """Queue a snippet after validating every field; the CLI, the desk and the API call this.
 
-    Without ``position`` it goes to the end of its section.
+    Without ``position`` it goes to the end of its section. ``target_roles`` aims it at some
+    readers' roles (see pipeline/issues/variants.py).
     """
     chosen = parse_section(section)
     snippet = Snippet(
@@ -88,6 +104,7 @@ def add_snippet(
         status=parse_snippet_status(status),
         target_week=parse_week(target_week, field="target_week") if target_week else None,
         position=next_position(session, chosen) if position is None else position,
+        target_roles=parse_target_roles(target_roles),
     )
     session.add(snippet)
     session.flush()

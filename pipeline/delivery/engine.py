@@ -42,7 +42,8 @@ from pipeline.delivery.sql_store import Sessions, SqlSendStore
 from pipeline.delivery.store import ClaimedBatch, Pacer, SendStore
 from pipeline.errors import PulseError
 from pipeline.issues.models import Issue
-from pulse_core.database import utcnow
+from pipeline.issues.variant_store import VariantBody, variant_bodies
+from pulse_core.database import transaction, utcnow
 from subscribers.tokens import TokenSigner
 
 __all__ = [
@@ -98,12 +99,18 @@ def run_send(
             SendRateLimiter(sessions, options.rate_windows),
             issue.week_key,
             provider,
-            IssueMailer(issue, identity, signer),
+            IssueMailer(issue, identity, signer, load_variant_bodies(sessions, issue.id)),
             liveness,
             options=options,
             on_progress=on_progress,
             stop=stop,
         )
+
+
+def load_variant_bodies(sessions: Sessions, issue_id: int) -> dict[str, VariantBody]:
+    """The issue's rendered variants, read once per run (each a template for many readers)."""
+    with transaction(sessions) as session:
+        return variant_bodies(session, issue_id)
 
 
 def send_from_store(

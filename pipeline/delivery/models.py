@@ -28,8 +28,9 @@ class Delivery(Base):
     __tablename__ = "deliveries"
     __table_args__ = (
         UniqueConstraint("issue_id", "subscriber_id", name="uq_deliveries_issue_subscriber"),
-        # Claims scan pending rows of one issue in id order (skipping any not yet due).
-        Index("ix_deliveries_issue_status_id", "issue_id", "status", "id"),
+        # Claims scan pending rows of one issue one variant at a time, in id order
+        # (skipping any not yet due): a batch shares one rendered body.
+        Index("ix_deliveries_issue_status_variant_id", "issue_id", "status", "variant", "id"),
         # Rows set aside to retry are few: this partial index finds the next one due and
         # counts those waiting without scanning the issue, and rows never deferred (nearly
         # all) have no entry, so claims and results do not pay for it.
@@ -80,6 +81,9 @@ class Delivery(Base):
     due_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     # Temporary per-recipient refusals so far (retry.py decides when to give up).
     retries: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    # The tailored variant this reader gets (issue_variants.key), set when the row is made;
+    # NULL: the default issue (pipeline/delivery/variants.py).
+    variant: Mapped[str | None] = mapped_column(String(80))
 
 
 class SendRateEntry(Base):

@@ -150,24 +150,26 @@ def claim_batch(
     replay = _reclaim_left_behind(session, issue_id, now, lease, owner, dead_owners)
     if replay is not None:
         return replay
-    ids = list(
-        session.scalars(
-            select(Delivery.id)
-            .where(
-                Delivery.issue_id == issue_id,
-                Delivery.status == DeliveryStatus.PENDING,
-                # Set aside after a temporary refusal: not before its retry is due.
-                or_(Delivery.not_before.is_(None), Delivery.not_before <= now),
-                # Local-time sending: not before the reader's wave (waves.py).
-                or_(Delivery.due_at.is_(None), Delivery.due_at <= now),
-            )
-            .order_by(Delivery.id)
-            .limit(limit)
-            .with_for_update(skip_locked=True)
+    pending = session.execute(
+        select(Delivery.id, Delivery.variant)
+        .where(
+            Delivery.issue_id == issue_id,
+            Delivery.status == DeliveryStatus.PENDING,
+            # Set aside after a temporary refusal: not before its retry is due.
+            or_(Delivery.not_before.is_(None), Delivery.not_before <= now),
+            # Local-time sending: not before the reader's wave (waves.py).
+            or_(Delivery.due_at.is_(None), Delivery.due_at <= now),
         )
-    )
-    if not ids:
+        # One variant at a time (a batch shares one rendered body): the claim index
+        # (issue, status, variant, id) hands them out in this order without a sort.
+        .order_by(Delivery.variant, Delivery.id)
+        .limit(limit)
+        .with_for_update(skip_locked=True)
+    ).all()
+    if not pending:
         return None
+    # The slice may reach into the next variant: those rows stay pending for the next claim.
+    ids = [row_id for row_id, variant in pending if variant == pending[0].variant]
     rows = _addressed(session, ids, now)
     claimed = [row for row, mailable in rows if mailable]
     gone = [row.delivery_id for row, mailable in rows if not mailable]
@@ -267,6 +269,7 @@ def _addressed(
             Subscriber.referral_code,
             Subscriber.status,
             Subscriber.paused_until,
+            Delivery.variant,
         )
         .join(Subscriber, Subscriber.id == Delivery.subscriber_id)
         .where(Delivery.id.in_(ids))
@@ -274,11 +277,13 @@ def _addressed(
     ).all()
     return [
         (
-            ClaimedDelivery(delivery_id, subscriber_id, email, first_name, code),
+            ClaimedDelivery(delivery_id, subscriber_id, email, first_name, code, variant),
             status in CLAIMABLE and (paused_until is None or paused_until <= now),
         )
-        for delivery_id, subscriber_id, email, first_name, code, status, paused_until in rows
-    ]
+        for (
+            delivery_id, subscriber_id, email, first_name, code, status, paused_until, variant
+        ) in rows
+    ]  # fmt: skip
 
 
 def extend_lease(session: Session, token: str, lease_seconds: float) -> None:

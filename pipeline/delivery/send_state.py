@@ -9,6 +9,7 @@ from sqlalchemy.engine import CursorResult
 from sqlalchemy.orm import Session, sessionmaker
 
 from pipeline.delivery.outbox import create_deliveries
+from pipeline.delivery.variants import assign_variants
 from pipeline.delivery.waves import WavePlan
 from pipeline.errors import IssueError
 from pipeline.issues.models import Issue, IssueStatus
@@ -57,7 +58,9 @@ def begin_send(
                 send_started_at=issue.send_started_at or utcnow(),
             )
         )
+        made_since = utcnow()
         created = create_deliveries(session, issue.id, waves)
+        assign_variants(session, issue.id, made_since)
         session.refresh(issue)
         return issue, created
 

@@ -33,6 +33,7 @@ class ClaimedDelivery:
     first_name: str | None
     # The reader's referral code, for the footer's personal referral link.
     referral_code: str | None = None
+    variant: str | None = None  # the tailored variant's key (deliveries.variant); None: default
 
 
 @dataclass(frozen=True)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from collections import defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 
@@ -16,6 +17,7 @@ from sqlalchemy import ColumnElement, case, or_, select
 from sqlalchemy.orm import Session
 
 from pipeline.content.models import JobListing, Section, Snippet, SnippetStatus
+from pipeline.content.queue import target_roles_of
 from pipeline.errors import ValidationError
 from pipeline.issues.comparisons import list_comparisons, spec_of
 from pipeline.issues.markdown import markdown_to_html, markdown_to_text, strip_controls
@@ -34,11 +36,20 @@ DATA_SECTIONS = (Section.SALARY_PULSE, Section.WHOS_HIRING)
 
 @dataclass(frozen=True)
 class Assembly:
-    """A week's view, the queue rows it uses, and what each section had to choose from."""
+    """A week's default view, the queue rows it uses, and what variants may tailor it with.
+
+    ``available`` holds every snippet the week may use in issue order, those aimed at roles
+    included (the default view shows untargeted ones only); ``table_regions`` and
+    ``job_regions`` give the region of each of the view's tables and jobs, where known.
+    """
 
     view: IssueView
     snippets: list[Snippet]
     jobs: list[JobListing]
+    rules: IssueRules = DEFAULT_RULES
+    available: tuple[Snippet, ...] = ()
+    table_regions: tuple[str | None, ...] = ()
+    job_regions: tuple[str | None, ...] = ()
 
 
 def ready_snippets(session: Session, week: str, issue_id: int | None = None) -> list[Snippet]:
@@ -108,11 +119,49 @@ def salary_tables(
     session: Session, *, as_of: date, rules: IssueRules, limit: int
 ) -> tuple[SalaryTable, ...]:
     """Tables of the editors' comparisons that have at least one figure to show."""
-    tables = [
-        salary_table(session, spec_of(row), as_of=as_of, min_points=rules.salary_min_points)
-        for row in list_comparisons(session)
-    ]
-    return tuple(table for table in tables if table.has_figures)[:limit]
+    return tuple(table for table, _region in regional_tables(session, as_of, rules, limit))
+
+
+def regional_tables(
+    session: Session, as_of: date, rules: IssueRules, limit: int
+) -> list[tuple[SalaryTable, str | None]]:
+    """:func:`salary_tables` with each table's comparison region (upper-cased, or None)."""
+    tables = []
+    for row in list_comparisons(session):
+        spec = spec_of(row)
+        table = salary_table(session, spec, as_of=as_of, min_points=rules.salary_min_points)
+        if table.has_figures:
+            tables.append((table, spec.region.strip().upper() if spec.region else None))
+    return tables[:limit]
+
+
+def for_role(snippet: Snippet, role: str | None) -> bool:
+    """Untargeted snippets are for everyone; a targeted one only for its roles' variants."""
+    roles = target_roles_of(snippet)
+    return not roles or (role is not None and role in roles)
+
+
+def section_views(
+    available: Sequence[Snippet], rules: IssueRules, role: str | None = None
+) -> tuple[tuple[SectionView, ...], list[Snippet]]:
+    """Fill each section's slots from ``available`` (in order) for readers of ``role``."""
+    by_section: dict[Section, list[Snippet]] = defaultdict(list)
+    for snippet in available:
+        if for_role(snippet, role):
+            by_section[snippet.section].append(snippet)
+    chosen: dict[Section, list[Snippet]] = {}
+    for section in Section:
+        cap = DATA_SECTION_NOTES if section in DATA_SECTIONS else rules.limits[section].maximum
+        chosen[section] = by_section.get(section, [])[:cap]
+    sections = tuple(
+        SectionView(
+            section=section,
+            title=section.title,
+            items=tuple(item_view(s) for s in chosen[section]),
+        )
+        for section in Section
+    )
+    return sections, [s for section in Section for s in chosen[section]]
 
 
 def shorten(text: str, limit: int) -> str:
@@ -173,27 +222,11 @@ def assemble(
 ) -> Assembly:
     """Fill the week's slots from the queue; nothing is claimed here (see ``build``)."""
     monday = week_monday(week)
-    by_section: dict[Section, list[Snippet]] = defaultdict(list)
-    for snippet in ready_snippets(session, week, issue_id):
-        by_section[snippet.section].append(snippet)
-    chosen: dict[Section, list[Snippet]] = {}
-    for section in Section:
-        cap = DATA_SECTION_NOTES if section in DATA_SECTIONS else rules.limits[section].maximum
-        chosen[section] = by_section.get(section, [])[:cap]
+    available = tuple(ready_snippets(session, week, issue_id))
+    sections, used = section_views(available, rules)
     jobs = open_jobs(session, monday, issue_id)[: rules.limits[Section.WHOS_HIRING].maximum]
-    tables = salary_tables(
-        session,
-        as_of=monday + timedelta(days=6),
-        rules=rules,
-        limit=rules.limits[Section.SALARY_PULSE].maximum,
-    )
-    sections = tuple(
-        SectionView(
-            section=section,
-            title=section.title,
-            items=tuple(item_view(s) for s in chosen[section]),
-        )
-        for section in Section
+    tables = regional_tables(
+        session, monday + timedelta(days=6), rules, rules.limits[Section.SALARY_PULSE].maximum
     )
     note = sections[0].items[0] if sections[0].items else None
     others = [item for s in sections[1:] for item in s.items]
@@ -204,9 +237,15 @@ def assemble(
         subject=checked_subject(subject, number, lead.title if lead else None),
         preheader=checked_preheader(preheader, lead.body_text if lead else None),
         sections=sections,
-        salary_tables=tables,
+        salary_tables=tuple(table for table, _region in tables),
         jobs=tuple(job_view(job) for job in jobs),
     )
-    used = [s for section in Section for s in chosen[section]]
-    return Assembly(view=view, snippets=used, jobs=jobs)
-
+    return Assembly(
+        view=view,
+        snippets=used,
+        jobs=jobs,
+        rules=rules,
+        available=available,
+        table_regions=tuple(region for _table, region in tables),
+        job_regions=tuple(rules.job_region(job.location) for job in jobs),
+    )

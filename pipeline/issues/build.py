@@ -10,11 +10,12 @@ from sqlalchemy.orm import Session
 from pipeline.content.models import JobListing, Snippet, SnippetStatus
 from pipeline.errors import NotFoundError
 from pipeline.issues.assemble import assemble
-from pipeline.issues.links import links_to_json
+from pipeline.issues.links import LinkRegistry, TrackedLink, links_to_json
 from pipeline.issues.models import Issue, IssueStatus
 from pipeline.issues.render import Footer, RenderedIssue, render_issue_once
 from pipeline.issues.slots import DEFAULT_RULES, IssueRules
 from pipeline.issues.states import Decision, transition
+from pipeline.issues.variant_store import render_variants, store_variants
 from pipeline.issues.view import IssueView, view_to_json
 from pulse_core.database import utcnow
 
@@ -50,7 +51,9 @@ def build_issue(
     """Return the week's issue, building it if it does not exist (or ``rebuild`` is set).
 
     A rebuild keeps the issue's status (a held issue stays held) and is refused once the
-    send has begun: rebuilding then would change what half the list got.
+    send has begun: rebuilding then would change what half the list got. The default issue
+    is rendered first, then each tailored variant once (variant_store.py), sharing one link
+    numbering; the snippets any of them shows are claimed.
     """
     existing = find_issue(session, week)
     if existing is not None and not rebuild:
@@ -64,12 +67,17 @@ def build_issue(
     assembly = assemble(
         session, week=week, number=number, subject=subject, preheader=preheader, rules=rules
     )
-    rendered = render_issue_once(assembly.view, footer)
+    links = LinkRegistry(tracking=footer.track_clicks)
+    rendered = render_issue_once(assembly.view, footer, links=links)
+    _plan, variants = render_variants(session, assembly, footer, links, rules.max_variants)
     issue = existing or Issue(week_key=week, number=number, status=IssueStatus.BUILT)
-    _store(issue, assembly.view, rendered)
+    _store(issue, assembly.view, rendered, links.links)
     session.add(issue)
     session.flush()
-    for snippet in assembly.snippets:
+    store_variants(session, issue.id, variants)
+    shown = {s.id: s for s in assembly.snippets}
+    shown.update((s.id, s) for variant in variants for s in variant.snippets)
+    for snippet in shown.values():
         snippet.issue_id = issue.id
         snippet.status = SnippetStatus.USED
     for job in assembly.jobs:
@@ -78,14 +86,16 @@ def build_issue(
     return BuildResult(issue, created=existing is None)
 
 
-def _store(issue: Issue, view: IssueView, rendered: RenderedIssue) -> None:
+def _store(
+    issue: Issue, view: IssueView, rendered: RenderedIssue, links: tuple[TrackedLink, ...]
+) -> None:
     issue.subject = view.subject
     issue.preheader = view.preheader
     issue.view_json = view_to_json(view)
     issue.mjml = rendered.mjml
     issue.html = rendered.html
     issue.text = rendered.text
-    issue.links_json = links_to_json(rendered.links)
+    issue.links_json = links_to_json(links)  # the default's and every variant's
     issue.built_at = utcnow()
 
 

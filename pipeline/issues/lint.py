@@ -18,7 +18,7 @@ from pipeline.issues.links import direct_values, links_from_json
 from pipeline.issues.markdown import strip_controls
 from pipeline.issues.merge import MergeTemplate, html_values
 from pipeline.issues.mjml_check import mjml_warnings
-from pipeline.issues.models import Issue
+from pipeline.issues.models import Issue, IssueVariant
 from pipeline.issues.plaintext import TEXT_WIDTH
 from pipeline.issues.render import compile_mjml
 from pipeline.issues.view import view_from_json
@@ -116,21 +116,45 @@ def lint_issue(issue: Issue, config: LintConfig) -> list[str]:
         problems.append("subject contains a template marker ({{ or }})")
     if len(issue.preheader) > PREHEADER_MAX:
         problems.append(f"preheader is {len(issue.preheader)} characters (max {PREHEADER_MAX})")
+    default = body_problems(issue.mjml, issue.html, issue.text, issue.links_json, config)
+    problems += default
+    for variant in _variants_of(issue):
+        found = body_problems(variant.mjml, variant.html, variant.text, issue.links_json, config)
+        # A problem the default has too (the postal address, say) is said once.
+        problems += [f"variant {variant.key}: {p}" for p in found if p not in default]
+    problems += closed_job_problems(issue)
+    return problems
+
+
+def _variants_of(issue: Issue) -> list[IssueVariant]:
+    """A stored issue's tailored variants: each is mailed, so each is linted."""
+    session = object_session(issue)
+    if session is None or issue.id is None:
+        return []
+    query = select(IssueVariant).where(IssueVariant.issue_id == issue.id)
+    return list(session.scalars(query.order_by(IssueVariant.rank)))
+
+
+def body_problems(
+    mjml: str, raw_html: str, raw_text: str, links_json: str | None, config: LintConfig
+) -> list[str]:
+    """What is wrong with one rendered body (the default issue's or a variant's)."""
+    problems: list[str] = []
     try:
-        compile_mjml(issue.mjml)
+        compile_mjml(mjml)
     except IssueError as err:
         problems.append(str(err))
-    problems += mjml_warnings(issue.mjml)
+    problems += mjml_warnings(mjml)
     try:
-        html_template = MergeTemplate.parse(issue.html)
-        text_template = MergeTemplate.parse(issue.text)
+        html_template = MergeTemplate.parse(raw_html)
+        text_template = MergeTemplate.parse(raw_text)
     except ValueError as err:
         return [*problems, f"issue has an unknown merge field: {err}"]
     for label, template in (("HTML", html_template), ("text part", text_template)):
         if "unsubscribe_url" not in template.fields:
             problems.append(f"{label} has no unsubscribe link")
     # Tracked links are checked where they lead: the reader's click URL only redirects there.
-    values = {**sample_values(config), **direct_values(links_from_json(issue.links_json))}
+    values = {**sample_values(config), **direct_values(links_from_json(links_json))}
     html = html_template.merge(html_values(values))
     text = text_template.merge(values)
     size = len(html.encode("utf-8"))
@@ -149,7 +173,6 @@ def lint_issue(issue: Issue, config: LintConfig) -> list[str]:
     problems += [f"image without alt text: {src[:120]}" for src in links.images_without_alt]
     problems += _postal_problems(html, text, config)
     problems += _text_problems(text)
-    problems += closed_job_problems(issue)
     return problems
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import enum
 from datetime import datetime
 
-from sqlalchemy import Integer, String, Text
+from sqlalchemy import ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from pulse_core.database import Base, UTCDateTime, utcnow
@@ -59,3 +59,29 @@ class Issue(Base):
     discarded_by: Mapped[str | None] = mapped_column(String(320))
     # The issue's links numbered at render time (pipeline/issues/links.py), as JSON.
     links_json: Mapped[str | None] = mapped_column(Text)
+
+
+class IssueVariant(Base):
+    """One tailored variant of an issue (pipeline/issues/variants.py), rendered once at build.
+
+    The default issue is the issue's own ``html``/``text``; a variant row exists only for a
+    profile combination that changes what the issue says and that enough readers share.
+    """
+
+    __tablename__ = "issue_variants"
+    __table_args__ = (UniqueConstraint("issue_id", "key", name="uq_issue_variants_issue_key"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    issue_id: Mapped[int] = mapped_column(ForeignKey("issues.id", ondelete="CASCADE"))
+    # ``level=senior,region=US``: the fields set, in VARIANT_FIELDS order.
+    key: Mapped[str] = mapped_column(String(80))
+    level: Mapped[str | None] = mapped_column(String(20))
+    region: Mapped[str | None] = mapped_column(String(2))
+    role: Mapped[str | None] = mapped_column(String(30))
+    # Readers are matched to variants in rank order (most specific first), first match wins.
+    rank: Mapped[int] = mapped_column(Integer)
+    # How many readers the build counted for it.
+    readers: Mapped[int] = mapped_column(Integer)
+    mjml: Mapped[str] = mapped_column(Text)
+    html: Mapped[str] = mapped_column(Text)
+    text: Mapped[str] = mapped_column(Text)

@@ -47,11 +47,17 @@ def salary_cell_text(text: str, trend_text: str) -> str:
     return f"{text} ({trend_text})" if trend_text else text
 
 
-def salary_text(table: SalaryTable, width: int = TEXT_WIDTH) -> str:
-    """A salary table as aligned columns, or as a list per level when too wide for 78."""
+def salary_text(table: SalaryTable, width: int = TEXT_WIDTH, mark_level: str = "") -> str:
+    """A salary table as aligned columns, or as a list per level when too wide for 78.
+
+    ``mark_level`` names the reader's level in a tailored variant: its row says so.
+    """
     rows = [list(table.columns)]
     rows += [
-        [row.level, *(salary_cell_text(c.text, c.trend_text) for c in row.cells)]
+        [
+            f"{row.level} (your level)" if mark_level and row.level == mark_level else row.level,
+            *(salary_cell_text(c.text, c.trend_text) for c in row.cells),
+        ]
         for row in table.rows
     ]
     widths = [max(len(row[i]) for row in rows) for i in range(len(table.columns))]

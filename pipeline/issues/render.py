@@ -102,9 +102,12 @@ def issue_url(base_url: str, week_key: str) -> str:
     return f"{base_url}/issues/{week_key}"
 
 
-def _context(view: IssueView, footer: Footer, links: LinkRegistry) -> dict[str, Any]:
+def _context(
+    view: IssueView, footer: Footer, links: LinkRegistry, tailoring: object
+) -> dict[str, Any]:
     return {
         "issue": view,
+        "tailoring": tailoring,
         "footer": Footer(
             base_url=footer.base_url,
             postal_address=strip_controls(footer.postal_address),
@@ -130,11 +133,22 @@ def compile_mjml(source: str) -> str:
     return compiled
 
 
-def render_issue_once(view: IssueView, footer: Footer) -> RenderedIssue:
-    """Render the issue's MJML, compile it to HTML once, and write the text part."""
+def render_issue_once(
+    view: IssueView,
+    footer: Footer,
+    *,
+    tailoring: object = None,
+    links: LinkRegistry | None = None,
+) -> RenderedIssue:
+    """Render the issue's MJML, compile it to HTML once, and write the text part.
+
+    A variant passes its ``tailoring`` (pipeline/issues/tailor.py; ``None`` renders the
+    default issue) and the default's ``links`` registry, so a link every variant carries
+    keeps one number and the issue's stored links cover every variant.
+    """
     env = environment()
-    links = LinkRegistry(tracking=footer.track_clicks)
-    context = _context(view, footer, links)
+    links = links if links is not None else LinkRegistry(tracking=footer.track_clicks)
+    context = _context(view, footer, links, tailoring)
     mjml_source = env.get_template("email/issue.mjml").render(context)
     html = compile_mjml(mjml_source)
     text = env.get_template("email/issue.txt").render(context)

@@ -6,7 +6,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Protocol
@@ -61,7 +61,7 @@ def parse_section_limits(value: str) -> dict[Section, Limits]:
 
 
 class RuleSettings(Protocol):
-    """The three settings the rules are read from (``Settings`` has them; this module does
+    """The settings the rules are read from (``Settings`` has them; this module does
     not import it, so the configuration can validate ``PULSE_SECTION_LIMITS`` with
     :func:`parse_section_limits` without a cycle)."""
 
@@ -71,6 +71,13 @@ class RuleSettings(Protocol):
     def salary_min_points(self) -> int: ...
     @property
     def salary_stale_days(self) -> int: ...
+    @property
+    def max_variants(self) -> int: ...
+
+
+def no_region(location: str) -> str | None:
+    """Without the wiring's place-name rules, no job's region is known."""
+    return None
 
 
 @dataclass(frozen=True)
@@ -80,6 +87,11 @@ class IssueRules:
     limits: Mapping[Section, Limits] = field(default_factory=lambda: DEFAULT_LIMITS)
     salary_min_points: int = 3
     salary_stale_days: int = 45
+    # PULSE_MAX_VARIANTS: tailored variants rendered per issue besides the default.
+    max_variants: int = 24
+    # A job listing's location → its ISO region; the wiring hands in intake's
+    # ``region_of`` (the intake stage imports this one, so it cannot be imported here).
+    job_region: Callable[[str], str | None] = no_region
 
     @classmethod
     def from_settings(cls, settings: RuleSettings) -> IssueRules:
@@ -87,6 +99,7 @@ class IssueRules:
             limits=MappingProxyType(parse_section_limits(settings.section_limits)),
             salary_min_points=settings.salary_min_points,
             salary_stale_days=settings.salary_stale_days,
+            max_variants=settings.max_variants,
         )
 
 

@@ -25,6 +25,8 @@ from pipeline.delivery.send_lock import send_lock
 from pipeline.errors import ValidationError
 from pipeline.issues.build import BuildResult, build_issue, draft_issue, find_issue, get_issue
 from pipeline.issues.models import Issue, IssueStatus
+from pipeline.issues.variant_store import VariantBody, stored_variants
+from pipeline.issues.variants import DEFAULT_KEY, VariantKey
 from pipeline.stage_configs import send_options
 from pipeline.weeks import current_week, parse_week
 from pipeline.wiring import Pulse
@@ -204,14 +206,23 @@ def sample_message(pulse: Pulse, week: str) -> bytes:
     return build_mime(batch, recipient).as_bytes()
 
 
-def write_preview(pulse: Pulse, week: str, out: Path) -> list[Path]:
-    """Write issue.mjml, issue.html, issue.txt and a sample issue.eml into ``out``."""
+def write_preview(
+    pulse: Pulse, week: str, out: Path, variant: VariantKey = DEFAULT_KEY
+) -> list[Path]:
+    """Write issue.mjml, issue.html, issue.txt and a sample issue.eml into ``out``.
+
+    ``variant`` picks one of the issue's tailored variants (the default issue otherwise).
+    """
     with transaction(pulse.db.sessions) as session:
         issue: Issue = get_issue(session, week)
+        stored = {row.key: row for row in stored_variants(session, issue.id)}
     out.mkdir(parents=True, exist_ok=True)
-    batch, recipient = IssueMailer(issue, pulse.identity, pulse.signer).sample()
+    bodies = {key: VariantBody(row.html, row.text) for key, row in stored.items()}
+    mailer = IssueMailer(issue, pulse.identity, pulse.signer, bodies)
+    batch, recipient = mailer.sample(variant.stored)
+    chosen = stored.get(variant.text)
     files = {
-        "issue.mjml": issue.mjml,
+        "issue.mjml": chosen.mjml if chosen is not None else issue.mjml,
         "issue.html": batch.html_for(recipient),
         "issue.txt": batch.text_for(recipient),
     }
