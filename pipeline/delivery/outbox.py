@@ -382,6 +382,22 @@ def unfinished(session: Session, issue_id: int) -> int:
     )
 
 
+def claimable_now(session: Session, issue_id: int) -> bool:
+    """Whether a pending row is due now (one a claim that just found none may get next).
+
+    A claim finds none while another sender's claim holds the last rows locked (SKIP LOCKED
+    passes them by) or just before a batch comes back; a sender that ended its run on that
+    would call a send unfinished that others are finishing.
+    """
+    now = utcnow()
+    query = select(Delivery.id).where(
+        Delivery.issue_id == issue_id,
+        Delivery.status == DeliveryStatus.PENDING,
+        or_(Delivery.not_before.is_(None), Delivery.not_before <= now),
+    )
+    return session.execute(query.limit(1)).first() is not None
+
+
 def next_retry_at(session: Session, issue_id: int) -> datetime | None:
     """When the earliest row set aside to retry later becomes claimable, if any."""
     return session.scalar(

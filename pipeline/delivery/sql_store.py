@@ -23,6 +23,8 @@ from pipeline.delivery.liveness import ProcessLiveness
 from pipeline.delivery.models import Delivery, DeliveryStatus
 from pipeline.delivery.outbox import (
     claim_batch,
+    claimable_now,
+    counts_by_status,
     extend_lease,
     lease_owners,
     leased_by_owner,
@@ -30,7 +32,6 @@ from pipeline.delivery.outbox import (
     record_results,
     release_batch,
     retries_waiting,
-    unfinished,
 )
 from pipeline.delivery.providers.base import SendResult
 from pipeline.delivery.ratelimit import current_hold
@@ -137,8 +138,10 @@ class SqlSendStore:
 
     def finish(self) -> Finish:
         with transaction(self.sessions) as session:
-            if unfinished(session, self.issue_id):
-                return Finish(finished=False)
+            counts = counts_by_status(session, self.issue_id)
+            sent_in_all = counts.get(DeliveryStatus.SENT, 0)
+            if counts.get(DeliveryStatus.PENDING) or counts.get(DeliveryStatus.SENDING):
+                return Finish(finished=False, sent_in_all=sent_in_all)
             # Only a sending issue becomes sent: a pause that came meanwhile stands.
             sources, values = transition_values(Decision.FINISH)
             result: CursorResult[Any] = session.execute(  # type: ignore[assignment]
@@ -149,7 +152,9 @@ class SqlSendStore:
             status = session.scalar(select(Issue.status).where(Issue.id == self.issue_id))
         sent = status is IssueStatus.SENT
         changed = bool(result.rowcount)
-        return Finish(finished=changed or sent, elsewhere=sent and not changed)
+        return Finish(
+            finished=changed or sent, elsewhere=sent and not changed, sent_in_all=sent_in_all
+        )
 
     def health(self) -> SendHealth:
         with transaction(self.sessions) as session:
@@ -164,6 +169,7 @@ class SqlSendStore:
                 ),
                 retries_pending=retries_waiting(session, self.issue_id),
                 next_retry_at=next_retry_at(session, self.issue_id),
+                claimable=claimable_now(session, self.issue_id),
             )
 
     def dead_lease_holders(self, known: Collection[str]) -> set[str]:

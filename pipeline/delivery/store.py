@@ -64,10 +64,12 @@ class IssueState:
 
 @dataclass(frozen=True)
 class Finish:
-    """The end of a run: whether the issue is now sent, and whether another process did it."""
+    """The end of a run: whether the issue is now sent, whether another process did it, and
+    how many of its messages are sent by now, by every process (None: not counted)."""
 
     finished: bool
     elsewhere: bool = False
+    sent_in_all: int | None = None
 
 
 @dataclass(frozen=True)
@@ -77,6 +79,9 @@ class Outlook:
     in_flight_elsewhere: int  # rows other processes hold leased
     retries_pending: int  # rows set aside after a temporary refusal, not due yet
     next_retry_at: datetime | None  # when the earliest of them comes due
+    # Rows due now that this sender's claim did not get: another sender's claim is taking
+    # them (SKIP LOCKED passed them by), or a batch came back just after the claim.
+    claimable: bool = False
 
 
 class SendStore(Protocol):

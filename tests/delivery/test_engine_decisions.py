@@ -280,3 +280,36 @@ def test_a_recipient_refused_for_now_is_set_aside_and_the_run_ends_with_it_pendi
     row = store.rows[3]
     assert row.status is DeliveryStatus.PENDING and row.retries == 1
     assert row.not_before is not None and report.next_retry_at == row.not_before
+
+
+# The end of a shared send -------------------------------------------------------------------
+
+
+class OtherSenderFinishes(Waits):
+    """At the run's first idle wait, another sender's claim commits and it sends the rest."""
+
+    def __init__(self, store: MemorySendStore) -> None:
+        super().__init__()
+        self.store = store
+
+    def __call__(self, event: threading.Event, seconds: float) -> bool:
+        self.seconds.append(seconds)
+        with self.store.lock:
+            for delivery_id in sorted(self.store.locked):
+                row = self.store.rows[delivery_id]
+                row.status, row.owner = DeliveryStatus.SENT, None
+            self.store.locked.clear()
+            self.store.sending, self.store.sent_issue = False, True
+        return event.is_set()
+
+
+def test_rows_another_senders_claim_is_taking_are_waited_for_and_the_end_is_told_true() -> None:
+    # SKIP LOCKED passes over rows another sender's claim holds before it commits: to this
+    # run they are neither claimable nor leased. Ending on that called the send unfinished.
+    store = MemorySendStore(emails(30))
+    store.locked = set(range(21, 31))
+    report = send(store, ScriptedProvider(), waits=OtherSenderFinishes(store), idle_wait=60.0)
+    assert report.finished and report.finished_elsewhere
+    assert report.sent == 20 and report.sent_in_all == 30
+    assert report.describe_sent() == "sent 20 (of 30 sent in all)"
+    assert report.describe_end() == "finished by another worker"
