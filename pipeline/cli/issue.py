@@ -170,6 +170,7 @@ def _send(week: str | None, *, resume: bool) -> None:
         f"{key}: {report.describe_sent()}, failed {report.outcome['failed']}, "
         f"in {report.elapsed:.1f}s; send {state}",
         markup=False,
+        soft_wrap=True,
     )
     report_send_end(report, errors)  # the reason on stderr and exit 1 or 3 when not finished
 

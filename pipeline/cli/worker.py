@@ -29,6 +29,7 @@ def worker(
                 f"{result.week_key}: {result.describe_sent()}, failed {result.outcome['failed']}"
                 f"; send {state or result.end.value}",
                 markup=False,
+                soft_wrap=True,
             )
 
     run_worker(pulse(), poll_seconds=poll, exit_when_idle=exit_when_idle, on_report=report)
