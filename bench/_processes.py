@@ -1,7 +1,8 @@
 """Real ``pulse`` processes for the scale benchmarks, each with its own peak memory and CPU.
 
-Each child is reaped with ``os.wait4``, which returns that child's own resource usage: its
-peak resident set and CPU seconds, not the sum over every child as ``RUSAGE_CHILDREN`` is.
+Each child is reaped with ``os.wait4``, which returns that child's own CPU seconds (not the
+sum over every child, as ``RUSAGE_CHILDREN`` is); its peak memory it writes itself as it
+exits (``_peak.py``: its own VmHWM, which fork and exec do not inherit from this process).
 """
 
 from __future__ import annotations
@@ -13,10 +14,11 @@ import tempfile
 import threading
 import time
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from _common import ROOT
 
-PULSE = [sys.executable, "-c", "from pipeline.cli import main; main()"]
+PULSE = [sys.executable, str(ROOT / "bench" / "_peak.py")]
 
 
 @dataclass
@@ -38,6 +40,7 @@ class Child:
     popen: subprocess.Popen[bytes]
     out: tempfile._TemporaryFileWrapper[bytes]
     err: tempfile._TemporaryFileWrapper[bytes]
+    peak: Path
     result: list[Finished] = field(default_factory=list)
     reaper: threading.Thread | None = None
 
@@ -53,7 +56,7 @@ class Child:
                 returncode=self.popen.returncode,
                 stdout=self.out.read().decode(errors="replace"),
                 stderr=self.err.read().decode(errors="replace"),
-                peak_mb=usage.ru_maxrss / 1024,
+                peak_mb=int(self.peak.read_text() or 0) / 1024 if self.peak.exists() else 0.0,
                 cpu_seconds=usage.ru_utime + usage.ru_stime,
                 ended_at=ended,
             )
@@ -64,8 +67,10 @@ def start(name: str, args: list[str], env: dict[str, str]) -> Child:
     """Start ``pulse ARGS`` with ``env``; its output goes to temporary files."""
     out = tempfile.NamedTemporaryFile(prefix=f"{name}-", suffix=".out")  # noqa: SIM115
     err = tempfile.NamedTemporaryFile(prefix=f"{name}-", suffix=".err")  # noqa: SIM115
+    peak = Path(tempfile.mkdtemp(prefix="pulse-peak-")) / name
+    env = env | {"BENCH_PEAK_FILE": str(peak)}
     popen = subprocess.Popen([*PULSE, *args], cwd=ROOT, env=env, stdout=out, stderr=err)
-    child = Child(name, popen, out, err)
+    child = Child(name, popen, out, err, peak)
     child.reaper = threading.Thread(target=child.reap, daemon=True)
     child.reaper.start()
     return child

@@ -107,7 +107,8 @@ def send(
             # Joining once the send is under way, as an operator's extra workers would.
             wait_until(lambda: issue_state(pulse)[0] is not IssueStatus.BUILT)
             children += [
-                _processes.start(f"worker{n}", WORKER, run_env) for n in range(1, workers + 1)
+                _processes.start(f"worker{n}", WORKER, run_env | {"PULSE_HOST_ID": f"host{n}"})
+                for n in range(1, workers + 1)
             ]
         ended = _processes.finish(children)
         stats = server_stats(url)
