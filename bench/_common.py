@@ -51,6 +51,17 @@ def base_env(folder: Path) -> dict[str, str]:
 
 
 def provider_env(name: str, url: str) -> dict[str, str]:
+    if name == "ses":  # botocore signs with these; nothing of the machine's AWS set-up is read
+        return {
+            "PULSE_PROVIDER": "ses",
+            "PULSE_SES_REGION": "us-east-1",
+            "PULSE_SES_API_URL": url,
+            "AWS_ACCESS_KEY_ID": CREDENTIAL,
+            "AWS_SECRET_ACCESS_KEY": "bench-secret",
+            "AWS_CONFIG_FILE": "/dev/null",
+            "AWS_SHARED_CREDENTIALS_FILE": "/dev/null",
+            "AWS_EC2_METADATA_DISABLED": "true",
+        }
     key = {
         "postmark": "PULSE_POSTMARK_TOKEN",
         "sendgrid": "PULSE_SENDGRID_API_KEY",

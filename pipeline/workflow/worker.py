@@ -133,6 +133,7 @@ def run_worker(
                     for _pass in _passes(pulse, provider, options, liveness, stop, on_report):
                         backoff = RECONNECT_FIRST  # the database answered a whole pass
                         if _pass.idle and exit_when_idle:
+                            log.info("nothing left to send; the worker exits (--exit-when-idle)")
                             return
                         stop.wait(IDLE_PASS if not _pass.idle else poll_seconds)
                     if not stop.is_set():
