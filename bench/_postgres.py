@@ -8,9 +8,11 @@ by the real code, as everywhere else.
 from __future__ import annotations
 
 import os
+import threading
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import Engine, make_url
@@ -100,3 +102,57 @@ def write_counters(engine: Engine) -> dict[str, int]:
             )
         ).one()
     return {"rows": int(row[0]), "commits": int(row[1]), "wal_bytes": int(row[2])}
+
+
+class BackendCpu:
+    """CPU seconds of this database's server processes, sampled while a send runs.
+
+    Each connection is served by its own backend process; its ``/proc/<pid>/stat`` says how
+    much CPU it used so far. Sampled every half second and summed over every backend seen,
+    so at most the last half second of each is missed. Only for a server on this machine
+    (otherwise the figure is None).
+    """
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+        self.seen: dict[int, float] = {}
+        self.readable = True
+        self.stop = threading.Event()
+        self.thread = threading.Thread(target=self._run, daemon=True)
+        self.tick = os.sysconf("SC_CLK_TCK")
+
+    def __enter__(self) -> BackendCpu:
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop.set()
+        self.thread.join()
+        self._sample()
+
+    @property
+    def seconds(self) -> float | None:
+        return sum(self.seen.values()) if self.readable and self.seen else None
+
+    def _run(self) -> None:
+        while not self.stop.wait(0.5):
+            self._sample()
+
+    def _sample(self) -> None:
+        with self.engine.connect() as connection:
+            pids = connection.execute(
+                text(
+                    "SELECT pid FROM pg_stat_activity "
+                    "WHERE datname = current_database() AND pid <> pg_backend_pid()"
+                )
+            ).scalars()
+            for pid in pids:
+                try:
+                    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+                except OSError:
+                    continue  # ended meanwhile, or not on this machine
+                except ValueError:
+                    self.readable = False
+                    continue
+                used = (int(fields[11]) + int(fields[12])) / self.tick
+                self.seen[pid] = max(self.seen.get(pid, 0.0), used)

@@ -39,6 +39,7 @@ from _common import (
     workspace,
 )
 from _postgres import (
+    BackendCpu,
     analyze,
     reset_send,
     seed_subscribers,
@@ -102,15 +103,16 @@ def send(
         run_env = _processes.child_env(env | provider_env("postmark", url))
         before = write_counters(pulse.db.engine)
         started = time.time()
-        children = [_processes.start("send", SEND, run_env)]
-        if workers:
-            # Joining once the send is under way, as an operator's extra workers would.
-            wait_until(lambda: issue_state(pulse)[0] is not IssueStatus.BUILT)
-            children += [
-                _processes.start(f"worker{n}", WORKER, run_env | {"PULSE_HOST_ID": f"host{n}"})
-                for n in range(1, workers + 1)
-            ]
-        ended = _processes.finish(children)
+        with BackendCpu(pulse.db.engine) as server_cpu:
+            children = [_processes.start("send", SEND, run_env)]
+            if workers:
+                # Joining once the send is under way, as an operator's extra workers would.
+                wait_until(lambda: issue_state(pulse)[0] is not IssueStatus.BUILT)
+                children += [
+                    _processes.start(f"worker{n}", WORKER, run_env | {"PULSE_HOST_ID": f"host{n}"})
+                    for n in range(1, workers + 1)
+                ]
+            ended = _processes.finish(children)
         stats = server_stats(url)
     status, sent_at = issue_state(pulse)
     time.sleep(1.0)  # the statistics collector lags a moment behind the commits
@@ -136,8 +138,12 @@ def send(
             print(f"      stderr: {child.stderr.strip()[-500:]}")
     cpu = sum(child.cpu_seconds for child in ended)
     written = {name: after[name] - before[name] for name in after}
+    database_us = (
+        f"{server_cpu.seconds / count * 1e6:,.0f} µs" if server_cpu.seconds is not None else "n/a"
+    )
     print(
-        f"    per message: {cpu / count * 1e6:,.0f} µs of sender CPU, "
+        f"    per message: {cpu / count * 1e6:,.0f} µs of sender CPU, {database_us} of "
+        "PostgreSQL backends' CPU (the deliveries were created in the run), "
         f"{written['rows'] / count:.2f} rows written, {written['commits'] / count:.3f} commits, "
         f"{written['wal_bytes'] / count:,.0f} WAL bytes"
     )

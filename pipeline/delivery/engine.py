@@ -314,7 +314,7 @@ class _SendRun:
                 self.last_breaker_check = now
         if not due:
             return True
-        reason = trip_reason(self.store.health(), self.options.breaker)
+        reason = trip_reason(self.store.health(self.options.breaker), self.options.breaker)
         if reason is not None:
             self._pause(reason)
             return False

@@ -18,7 +18,12 @@ from sqlalchemy import func, select, update
 from sqlalchemy.engine import CursorResult
 from sqlalchemy.orm import Session, sessionmaker
 
-from pipeline.delivery.breaker import EventFigures, SendHealth
+from pipeline.delivery.breaker import (
+    BreakerThresholds,
+    EventFigures,
+    SendHealth,
+    sent_that_matters,
+)
 from pipeline.delivery.liveness import ProcessLiveness
 from pipeline.delivery.models import Delivery, DeliveryStatus
 from pipeline.delivery.outbox import (
@@ -55,15 +60,24 @@ def no_event_figures(session: Session, issue_id: int) -> EventFigures:
 
 
 def measure_health(
-    session: Session, issue_id: int, read_events: ReadEventFigures = no_event_figures
+    session: Session,
+    issue_id: int,
+    read_events: ReadEventFigures = no_event_figures,
+    limits: BreakerThresholds | None = None,
 ) -> SendHealth:
-    """Messages sent so far and deliveries that hard-bounced or drew a complaint."""
-    sent = session.scalar(
-        select(func.count())
-        .select_from(Delivery)
-        .where(Delivery.issue_id == issue_id, Delivery.status == DeliveryStatus.SENT)
-    )
+    """Messages sent so far and deliveries that hard-bounced or drew a complaint.
+
+    With ``limits`` (the breaker's), sent messages are counted only as far as they matter
+    to it (:func:`~pipeline.delivery.breaker.sent_that_matters`): the count over a large
+    send's rows is its costliest query, and the breaker asks once a second.
+    """
     figures = read_events(session, issue_id)
+    rows = select(Delivery.id).where(
+        Delivery.issue_id == issue_id, Delivery.status == DeliveryStatus.SENT
+    )
+    if limits is not None:
+        rows = rows.limit(sent_that_matters(figures, limits))
+    sent = session.scalar(select(func.count()).select_from(rows.subquery()))
     return SendHealth(int(sent or 0), figures.hard_bounces, figures.complaints)
 
 
@@ -156,9 +170,9 @@ class SqlSendStore:
             finished=changed or sent, elsewhere=sent and not changed, sent_in_all=sent_in_all
         )
 
-    def health(self) -> SendHealth:
+    def health(self, limits: BreakerThresholds) -> SendHealth:
         with transaction(self.sessions) as session:
-            return measure_health(session, self.issue_id, self.read_events)
+            return measure_health(session, self.issue_id, self.read_events, limits)
 
     def outlook(self) -> Outlook:
         with transaction(self.sessions) as session:

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
 
-from pipeline.delivery.breaker import SendHealth
+from pipeline.delivery.breaker import BreakerThresholds, SendHealth
 from pipeline.delivery.providers.base import SendResult
 
 
@@ -120,8 +120,12 @@ class SendStore(Protocol):
     def finish(self) -> Finish:
         """Mark the issue sent if nothing is left unfinished."""
 
-    def health(self) -> SendHealth:
-        """Messages sent so far, and deliveries that hard-bounced or drew a complaint."""
+    def health(self, limits: BreakerThresholds) -> SendHealth:
+        """Messages sent so far, and deliveries that hard-bounced or drew a complaint.
+
+        Sent messages may be counted only as far as ``limits`` make them matter (a large
+        send's count is costly): the breaker's judgement is the same either way.
+        """
 
     def outlook(self) -> Outlook:
         """What is left that cannot be claimed now (others' leases, retries not yet due)."""

@@ -15,7 +15,7 @@ from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from pipeline.delivery.breaker import SendHealth
+from pipeline.delivery.breaker import BreakerThresholds, SendHealth
 from pipeline.delivery.models import DeliveryStatus
 from pipeline.delivery.providers.base import SendResult
 from pipeline.delivery.retry import RetryPolicy
@@ -190,7 +190,7 @@ class MemorySendStore:
                 return Finish(True, sent_in_all=sent)
             return Finish(self.sent_issue, elsewhere=self.sent_issue, sent_in_all=sent)
 
-    def health(self) -> SendHealth:
+    def health(self, limits: BreakerThresholds) -> SendHealth:
         with self.lock:
             sent = sum(row.status is DeliveryStatus.SENT for row in self.rows.values())
             return SendHealth(sent, self.hard_bounces, self.complaints)

@@ -19,6 +19,7 @@ import pytest
 from sqlalchemy import event, text
 from sqlalchemy.engine import Engine
 
+from pipeline.delivery.breaker import BreakerThresholds
 from pipeline.delivery.liveness import LeaseOnly
 from pipeline.delivery.send_state import begin_send
 from pipeline.delivery.sql_store import SqlSendStore
@@ -114,7 +115,7 @@ def test_a_claim_reads_deliveries_through_indexes_only(
         fresh = store.claim(500, lease_seconds=300, dead_owners=dead)
         store.outlook()
         store.dead_lease_holders(set())
-        store.health()
+        store.health(BreakerThresholds())
     assert replay is not None and replay.batch.replay and len(replay.batch.rows) == 10
     assert fresh is not None and len(fresh.batch.rows) == 500
     reads = [(sql, params) for sql, params in statements if "deliveries" in sql]
