@@ -3,6 +3,8 @@
     python bench/million.py [--subscribers 100000] [--workers 3] [--concurrency 4]
                             [--postgres postgresql+psycopg://postgres@127.0.0.1:5432/postgres]
 
+``--workers 0`` runs the one process only.
+
 On a throwaway database (made on the ``--postgres`` server, or PULSE_BENCH_POSTGRES_URL,
 and dropped after), with the list seeded by the server itself:
 
@@ -197,17 +199,23 @@ def main() -> None:
         alone = send(pulse, env, count, 0, "one process")
         per_recipient = table_bytes(pulse.db.engine, "deliveries") / count
         subscribers = table_bytes(pulse.db.engine, "subscribers") / count
-        shared = send(pulse, env, count, args.workers, f"one process + {args.workers} workers")
+        shared = None
+        if args.workers:  # --workers 0: the one process only
+            shared = send(pulse, env, count, args.workers, f"one process + {args.workers} workers")
         bare_after = bare(pulse, sample, args.concurrency)
         pulse.close()
     base = (bare_before + bare_after) / 2
     print(f"  database per recipient: deliveries {per_recipient:,.0f} B (sent), ", end="")
     print(f"subscribers {subscribers:,.0f} B")
     print(
-        f"  one process / bare: {alone['rate'] / base:.0%}; "
-        f"1 + {args.workers} workers / bare: {shared['rate'] / base:.0%}; "
-        f"peak memory per process: {alone['peak_mb']:.0f} / {shared['peak_mb']:.0f} MB "
-        "(target < 150 MB)"
+        f"  one process / bare: {alone['rate'] / base:.0%}, peak {alone['peak_mb']:.0f} MB"
+        + (
+            f"; 1 + {args.workers} workers / bare: {shared['rate'] / base:.0%}, "
+            f"peak {shared['peak_mb']:.0f} MB per process"
+            if shared
+            else ""
+        )
+        + " (memory target < 150 MB)"
     )
 
 
