@@ -37,7 +37,7 @@ class SendReport:
 
     @property
     def shared(self) -> bool:
-        """Whether other processes sent part of the issue too (as far as is known)."""
+        """Whether part of the issue was sent elsewhere: by other processes, or earlier runs."""
         return self.sent_in_all is not None and self.sent_in_all > self.sent
 
     @property
@@ -57,7 +57,7 @@ class SendReport:
         return RunEnd.UNFINISHED
 
     def describe_sent(self) -> str:
-        """``sent N`` for this run, and the issue's total when other processes sent too."""
+        """``sent N`` for this run, and the issue's total when others sent part of it."""
         if not self.shared:
             return f"sent {self.sent}"
         return f"sent {self.sent} (of {self.sent_in_all} sent in all)"
