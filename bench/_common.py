@@ -10,6 +10,7 @@ import tempfile
 import time
 import urllib.request
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -17,10 +18,15 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
+import requests  # noqa: E402
 from sqlalchemy import insert  # noqa: E402
 
 from pipeline.config import load_settings  # noqa: E402
+from pipeline.delivery.compose import IssueMailer  # noqa: E402
+from pipeline.delivery.providers.postmark import PostmarkProvider  # noqa: E402
+from pipeline.delivery.store import ClaimedDelivery  # noqa: E402
 from pipeline.demo.seed import FIRST_NAMES, seed_content  # noqa: E402
+from pipeline.issues.build import get_issue  # noqa: E402
 from pipeline.weeks import week_monday  # noqa: E402
 from pipeline.wiring import Pulse  # noqa: E402
 from pipeline.workflow import weekly  # noqa: E402
@@ -45,6 +51,17 @@ def base_env(folder: Path) -> dict[str, str]:
 
 
 def provider_env(name: str, url: str) -> dict[str, str]:
+    if name == "ses":  # botocore signs with these; nothing of the machine's AWS set-up is read
+        return {
+            "PULSE_PROVIDER": "ses",
+            "PULSE_SES_REGION": "us-east-1",
+            "PULSE_SES_API_URL": url,
+            "AWS_ACCESS_KEY_ID": CREDENTIAL,
+            "AWS_SECRET_ACCESS_KEY": "bench-secret",
+            "AWS_CONFIG_FILE": "/dev/null",
+            "AWS_SHARED_CREDENTIALS_FILE": "/dev/null",
+            "AWS_EC2_METADATA_DISABLED": "true",
+        }
     key = {
         "postmark": "PULSE_POSTMARK_TOKEN",
         "sendgrid": "PULSE_SENDGRID_API_KEY",
@@ -109,7 +126,7 @@ def fake_server(name: str) -> Iterator[str]:
             name,
             "--credential",
             CREDENTIAL,
-            "--no-validate",
+            *([] if os.environ.get("BENCH_VALIDATE") else ["--no-validate"]),
         ],
         cwd=ROOT,
         stdout=subprocess.PIPE,
@@ -122,6 +139,43 @@ def fake_server(name: str) -> Iterator[str]:
     finally:
         child.terminate()
         child.wait()
+
+
+def bare_send(url: str, bodies: list[bytes], total: int, threads: int) -> float:
+    """Post pre-rendered batches until ``total`` messages went out; returns messages/second."""
+    per_batch = 500
+    calls = total // per_batch
+    session = requests.Session()
+    adapter = requests.adapters.HTTPAdapter(pool_maxsize=threads)
+    session.mount("http://", adapter)
+    headers = {"X-Postmark-Server-Token": CREDENTIAL, "Content-Type": "application/json"}
+
+    def post(index: int) -> None:
+        answer = session.post(
+            f"{url}/email/batch", data=bodies[index % len(bodies)], headers=headers
+        )
+        answer.raise_for_status()
+
+    started = time.perf_counter()
+    with ThreadPoolExecutor(threads) as pool:
+        list(pool.map(post, range(calls)))
+    return calls * per_batch / (time.perf_counter() - started)
+
+
+def bare_bodies(pulse: Pulse, url: str) -> list[bytes]:
+    """The bare sender's batches: the same issue, merged for real recipients, pre-rendered."""
+    with transaction(pulse.db.sessions) as session:
+        issue = get_issue(session, WEEK)
+    mailer = IssueMailer(issue, pulse.identity, pulse.signer)
+    adapter = PostmarkProvider(CREDENTIAL, stream="broadcast", api_url=url, timeout=30, pool_size=1)
+    bodies = []
+    for b in range(4):
+        rows = [
+            ClaimedDelivery(b * 500 + i, b * 500 + i, f"bare{b}-{i}@example.com", "Alex")
+            for i in range(1, 501)
+        ]
+        bodies.append(adapter.body(mailer.batch(rows)))
+    return bodies
 
 
 def server_stats(url: str) -> dict[str, int]:

@@ -12,12 +12,11 @@ from __future__ import annotations
 
 import argparse
 import time
-from concurrent.futures import ThreadPoolExecutor
 
-import requests
 from _common import (
-    CREDENTIAL,
     WEEK,
+    bare_bodies,
+    bare_send,
     base_env,
     fake_server,
     provider_env,
@@ -28,33 +27,7 @@ from _common import (
     workspace,
 )
 
-from pipeline.delivery.compose import IssueMailer
-from pipeline.delivery.providers.postmark import PostmarkProvider
-from pipeline.delivery.store import ClaimedDelivery
-from pipeline.issues.build import get_issue
 from pipeline.workflow import weekly
-from pulse_core.database import transaction
-
-
-def bare_send(url: str, bodies: list[bytes], total: int, threads: int) -> float:
-    """Post pre-rendered batches until ``total`` messages went out; returns messages/second."""
-    per_batch = 500
-    calls = total // per_batch
-    session = requests.Session()
-    adapter = requests.adapters.HTTPAdapter(pool_maxsize=threads)
-    session.mount("http://", adapter)
-    headers = {"X-Postmark-Server-Token": CREDENTIAL, "Content-Type": "application/json"}
-
-    def post(index: int) -> None:
-        answer = session.post(
-            f"{url}/email/batch", data=bodies[index % len(bodies)], headers=headers
-        )
-        answer.raise_for_status()
-
-    started = time.perf_counter()
-    with ThreadPoolExecutor(threads) as pool:
-        list(pool.map(post, range(calls)))
-    return calls * per_batch / (time.perf_counter() - started)
 
 
 def main() -> None:
@@ -72,20 +45,7 @@ def main() -> None:
         seed_list(pulse, args.subscribers)
         timed("seed and build", started)
 
-        # The bare sender's batches: the same issue, merged for real recipients, pre-rendered.
-        with transaction(pulse.db.sessions) as session:
-            issue = get_issue(session, WEEK)
-        mailer = IssueMailer(issue, pulse.identity, pulse.signer)
-        adapter = PostmarkProvider(
-            CREDENTIAL, stream="broadcast", api_url=url, timeout=30, pool_size=1
-        )
-        bodies = []
-        for b in range(4):
-            rows = [
-                ClaimedDelivery(b * 500 + i, b * 500 + i, f"bare{b}-{i}@example.com", "Alex")
-                for i in range(1, 501)
-            ]
-            bodies.append(adapter.body(mailer.batch(rows)))
+        bodies = bare_bodies(pulse, url)
         print(f"  batch body: {len(bodies[0]) / 1e6:.1f} MB for 500 messages")
         # Measured before and after the engine: the machine's load drifts during a run.
         bare_before = bare_send(url, bodies, args.subscribers, args.concurrency)

@@ -4,7 +4,9 @@
 
 Each provider sends the same issue to the same list through its local test server, which
 counts the request bytes it received. Postmark (which takes every message rendered) is the
-one-body-per-message baseline. Target: ≤ 1 KB per recipient for SendGrid and Mailgun.
+one-body-per-message baseline. Target: ≤ 1 KB per recipient for SendGrid and Mailgun. SES
+(an inline template sent once per call of 50) and Resend (every message rendered) are
+measured too, for the capacity model in the README.
 """
 
 from __future__ import annotations
@@ -51,6 +53,9 @@ def main() -> None:
             f"  {provider}: {size / 1024:,.2f} KB per recipient "
             f"({baseline / size:,.0f}x less; target ≤ 1 KB: {verdict})"
         )
+    for provider in ("ses", "resend"):
+        size = bytes_per_recipient(provider, args.subscribers)
+        print(f"  {provider}: {size / 1024:,.2f} KB per recipient")
 
 
 if __name__ == "__main__":

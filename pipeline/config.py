@@ -241,6 +241,19 @@ class Settings(BaseSettings):
     retry_give_up_after: float = Field(default=86_400.0, ge=0, le=30 * 86_400)
     retry_max_retries: int = Field(default=50, ge=0, le=1000)
     send_idle_wait: float = Field(default=60.0, ge=0, le=3600)
+    # --- issue 20: workers across hosts ---
+    host_id: str = ""  # how this process names its machine to the others; empty: the hostname
+
+    @field_validator("host_id")
+    @classmethod
+    def _check_host_id(cls, value: str) -> str:
+        text = value.strip()
+        if text and not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9._-]{0,62}", text):
+            raise ValueError(
+                "must be up to 63 letters, digits, dots, hyphens or underscores (a host name)"
+            )
+        return text
+
     # --- issue 13: operating (templates, metrics) ---
     templates_dir: Path | None = None
     metrics_token: SecretStr | None = None

@@ -79,8 +79,14 @@ def _create_private_file(path: Path) -> None:
         os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
 
 
-def open_database(url: str, *, auto_upgrade: bool = True) -> Database:
-    """Connect to ``url``; create SQLite's folder and bring the schema up to date."""
+def open_database(
+    url: str, *, auto_upgrade: bool = True, application_name: str | None = None
+) -> Database:
+    """Connect to ``url``; create SQLite's folder and bring the schema up to date.
+
+    On PostgreSQL every connection carries ``application_name`` (the wiring passes
+    ``pulse host:pid``), so ``pg_stat_activity`` says which process on which host holds it.
+    """
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite" and parsed.database not in (None, "", ":memory:"):
         if parsed.database.startswith("file:"):  # a URI filename: SQLite opens it itself
@@ -89,7 +95,8 @@ def open_database(url: str, *, auto_upgrade: bool = True) -> Database:
             _create_private_file(Path(parsed.database))
     if parsed.get_backend_name() == "postgresql":
         require_extra(parsed.get_driver_name(), "postgres", "PULSE_DATABASE_URL is PostgreSQL")
-    engine = make_engine(url)
+    named = parsed.get_backend_name() == "postgresql" and application_name
+    engine = make_engine(url, **({"connect_args": {"application_name": named}} if named else {}))
     if auto_upgrade and not is_current(engine):
         upgrade(engine)
     return Database(engine=engine, sessions=session_factory(engine))

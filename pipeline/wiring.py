@@ -7,6 +7,8 @@ what it needs, built here.
 
 from __future__ import annotations
 
+import os
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import timedelta
 from functools import cached_property
@@ -17,6 +19,7 @@ from pipeline.config import PLACEHOLDER_POSTAL_ADDRESS, Settings
 from pipeline.db import Database, open_database
 from pipeline.deliverability.doctor import DomainSetup
 from pipeline.delivery.compose import ListIdentity
+from pipeline.delivery.liveness import ProcessLiveness, process_liveness, this_host
 from pipeline.delivery.providers.base import Provider
 from pipeline.events.ingest import WebhookInbox
 from pipeline.events.policy import EventPolicy
@@ -86,7 +89,18 @@ class Pulse:
 
     @cached_property
     def db(self) -> Database:
-        return open_database(self.settings.database_url)
+        return open_database(
+            self.settings.database_url, application_name=f"pulse {self.host_id}:{os.getpid()}"
+        )
+
+    @property
+    def host_id(self) -> str:
+        """This process's machine as the other senders see it: PULSE_HOST_ID or the hostname."""
+        return this_host(self.settings.host_id or None)
+
+    def liveness(self) -> AbstractContextManager[ProcessLiveness]:
+        """Hold this process's liveness lock (see pipeline/delivery/liveness.py) for a block."""
+        return process_liveness(self.db.engine, self.host_id)
 
     @cached_property
     def signer(self) -> TokenSigner:

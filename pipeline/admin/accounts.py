@@ -6,6 +6,7 @@ import hashlib
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import cache
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
@@ -23,8 +24,16 @@ MAX_PASSWORD_LENGTH = 1000
 API_TOKEN_PREFIX = "pulse_"  # noqa: S105 - a label, not a secret
 
 _hasher = PasswordHasher()
-# Verified against when the address is unknown, so a miss costs as much time as a hit.
-_DUMMY_HASH = _hasher.hash(secrets.token_urlsafe(16))
+
+
+@cache
+def _dummy_hash() -> str:
+    """Verified against when the address is unknown, so a miss costs as much time as a hit.
+
+    Made on the first login, not at import: an argon2 hash takes 64 MB and a third of a
+    second, which every ``pulse`` process (a worker, a send) would pay for nothing.
+    """
+    return _hasher.hash(secrets.token_urlsafe(16))
 
 
 class LoginRefused(PulseError):
@@ -111,10 +120,11 @@ def set_password_with_token(session: Session, token: str, password: str, now: da
 
 def authenticate(session: Session, email: str, password: str, now: datetime) -> Editor:
     """The editor whose password this is; count failures and lock after too many."""
+    dummy = _dummy_hash()  # before the lookup: the first login pays for it, hit or miss
     usable = email.strip() and email.isprintable() and len(email) <= 320
     editor = find_editor(session, email) if usable else None
     if editor is None or editor.password_hash is None:
-        _verify(_DUMMY_HASH, password)
+        _verify(dummy, password)
         raise LoginRefused("wrong email address or password")
     # No lockout here: it told real accounts apart ("locked", and faster) and let anyone
     # lock the admin out. The desk's LoginThrottle limits attempts for every address alike.

@@ -191,8 +191,10 @@ def _send(week: str | None, *, resume: bool) -> None:
         signal.signal(signal.SIGTERM, previous)
     state = report.describe_end() if report.finished else report.end.value
     console.print(
-        f"{key}: sent {report.sent}, failed {report.outcome['failed']}, "
-        f"in {report.elapsed:.1f}s; send {state}"
+        f"{key}: {report.describe_sent()}, failed {report.outcome['failed']}, "
+        f"in {report.elapsed:.1f}s; send {state}",
+        markup=False,
+        soft_wrap=True,
     )
     report_send_end(report, errors)  # the reason on stderr and exit 1 or 3 when not finished
 

@@ -24,10 +24,12 @@ def worker(
 
     def report(result: SendReport) -> None:
         if result.sent or result.outcome["failed"] or result.paused_reason:
+            state = result.describe_end() if result.finished or result.paused_reason else None
             console.print(
-                f"{result.week_key}: sent {result.sent}, failed {result.outcome['failed']}"
-                + (f"; paused: {result.paused_reason}" if result.paused_reason else ""),
+                f"{result.week_key}: {result.describe_sent()}, failed {result.outcome['failed']}"
+                f"; send {state or result.end.value}",
                 markup=False,
+                soft_wrap=True,
             )
 
     run_worker(pulse(), poll_seconds=poll, exit_when_idle=exit_when_idle, on_report=report)

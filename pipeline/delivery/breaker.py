@@ -8,6 +8,7 @@ messages keeps one early bounce from stopping a send.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 
@@ -39,6 +40,22 @@ class SendHealth:
     sent: int
     hard_bounces: int
     complaints: int
+
+
+def sent_that_matters(figures: EventFigures, limits: BreakerThresholds) -> int:
+    """How far the sent messages need counting to judge ``figures`` against ``limits``.
+
+    A rate is above its threshold only while ``sent < bad / threshold``; beyond that (and
+    beyond ``min_sent``) more sent messages change nothing. Counting every sent row of a
+    million-recipient send once a second would cost more with every message sent; counting
+    up to this bound costs as much as the bounces make it (nothing while there are none).
+    """
+    bound = limits.min_sent
+    if figures.hard_bounces:
+        bound = max(bound, math.floor(figures.hard_bounces / limits.hard_bounce_rate) + 1)
+    if figures.complaints:
+        bound = max(bound, math.floor(figures.complaints / limits.complaint_rate) + 1)
+    return bound
 
 
 def trip_reason(health: SendHealth, limits: BreakerThresholds) -> str | None:

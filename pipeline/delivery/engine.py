@@ -321,7 +321,7 @@ class _SendRun:
                 self.last_breaker_check = now
         if not due:
             return True
-        reason = trip_reason(self.store.health(), self.options.breaker)
+        reason = trip_reason(self.store.health(self.options.breaker), self.options.breaker)
         if reason is not None:
             self._pause(reason)
             return False
@@ -332,13 +332,17 @@ class _SendRun:
 
         Batches other live processes hold may come back (their sender dies, or a batch
         fails), so the run waits for them up to ``idle_wait``; its own threads' batches are
-        theirs to finish. Rows set aside to retry, and the next local-time wave, are waited
-        for when due within ``idle_wait``; later ones are left for the next run (retry.py,
-        waves.py): the issue stays sending, and no process idles through the hours between.
+        theirs to finish. So do rows due now that the claim did not get (another sender's
+        claim is taking them): until that claim commits they are not yet in flight anywhere,
+        and a run that ended on them would call unfinished a send others are finishing.
+        Rows set aside to retry, and the next local-time wave, are waited for when due within
+        ``idle_wait``; later ones are left for the next run (retry.py, waves.py): the issue
+        stays sending, and no process idles through the hours between.
         """
         outlook = self.store.outlook()
         waited = time.monotonic() - idle_since
-        if outlook.in_flight_elsewhere and waited < self.options.idle_wait:
+        others = outlook.in_flight_elsewhere or outlook.claimable
+        if others and waited < self.options.idle_wait:
             self.wait(self.stop, IDLE_POLL)
             return not self.stop.is_set()
         due = [at for at in (outlook.next_retry_at, outlook.next_wave_at) if at is not None]
@@ -360,6 +364,7 @@ class _SendRun:
         finish = self.store.finish()
         self.report.finished = finish.finished
         self.report.finished_elsewhere = finish.elsewhere
+        self.report.sent_in_all = finish.sent_in_all
         if finish.finished:
             return
         outlook = self.store.outlook()

@@ -2,9 +2,10 @@
 
 Every sender (``pulse issue send``, the scheduler's send, each ``pulse worker``) holds one for
 as long as it sends, under an owner name ``host:pid:key`` that it writes on the send lock and
-on every row it leases. Another process that finds rows leased by an owner whose lock is no
-longer held knows that owner died (kill -9, a lost machine) and takes its batches back at
-once, instead of waiting for ``lease_until``. The lock is released by the operating system
+on every row it leases (``host`` is ``PULSE_HOST_ID`` when set, else the hostname). Another
+process that finds rows leased by an owner whose lock is no longer held knows that owner
+died (kill -9, a lost machine, a lost connection) and takes its batches back at once,
+instead of waiting for ``lease_until``. The lock is released by the operating system
 or the database itself when the process ends, however it ends:
 
 - **PostgreSQL**: a session-level advisory lock ``(NAMESPACE, key)`` held on a dedicated
@@ -65,9 +66,16 @@ _SERVER_KEEPALIVES = (
 )
 
 
-def owner_name(key: int) -> str:
+def this_host(host: str | None = None) -> str:
+    """The name this process gives its machine: ``host`` if set (PULSE_HOST_ID), else its
+    hostname. Workers on cloned machines or containers may share a hostname; an explicit
+    name keeps them apart in owner names and logs (liveness itself goes by the lock key)."""
+    return host or socket.gethostname()
+
+
+def owner_name(key: int, host: str | None = None) -> str:
     """``host:pid:key``: readable in messages, unique per lock."""
-    return f"{socket.gethostname()}:{os.getpid()}:{key:08x}"
+    return f"{this_host(host)}:{os.getpid()}:{key:08x}"
 
 
 def parse_owner(owner: str | None) -> tuple[str, int] | None:
@@ -110,8 +118,8 @@ class ProcessLiveness(ABC):
 class LeaseOnly(ProcessLiveness):
     """No lock can be shared (in-memory SQLite): nobody is ever known dead."""
 
-    def __init__(self) -> None:
-        self.owner = owner_name(secrets.randbelow(2**31))
+    def __init__(self, host: str | None = None) -> None:
+        self.owner = owner_name(secrets.randbelow(2**31), host)
 
     def dead_among(self, session: Session, owners: Iterable[str | None]) -> set[str]:
         return set()
@@ -123,7 +131,7 @@ class LeaseOnly(ProcessLiveness):
 class PostgresLiveness(ProcessLiveness):
     """A session-level advisory lock on a connection of its own."""
 
-    def __init__(self, engine: Engine) -> None:
+    def __init__(self, engine: Engine, host: str | None = None) -> None:
         connection: Connection = engine.connect().execution_options(isolation_level="AUTOCOMMIT")
         # Out of the pool: closing it really closes it, and the server drops the lock.
         connection.detach()
@@ -145,7 +153,7 @@ class PostgresLiveness(ProcessLiveness):
             if taken:
                 break
         self.key = key
-        self.owner = owner_name(key)
+        self.owner = owner_name(key, host)
 
     def dead_among(self, session: Session, owners: Iterable[str | None]) -> set[str]:
         candidates = {o: parsed[1] for o in set(owners) if o and (parsed := parse_owner(o))}
@@ -181,10 +189,10 @@ class PostgresLiveness(ProcessLiveness):
 class FileLiveness(ProcessLiveness):
     """An ``flock`` on a file of its own in a folder beside the SQLite database."""
 
-    def __init__(self, folder: Path) -> None:
+    def __init__(self, folder: Path, host: str | None = None) -> None:
         folder.mkdir(parents=True, exist_ok=True)
         self.folder = folder
-        self.host = socket.gethostname()
+        self.host = this_host(host)
         while True:
             key = secrets.randbelow(2**31)
             path = self._path(key)
@@ -199,7 +207,7 @@ class FileLiveness(ProcessLiveness):
         self.fd = fd
         self.key = key
         self.path = path
-        self.owner = owner_name(key)
+        self.owner = owner_name(key, self.host)
         os.write(fd, self.owner.encode())
 
     def _path(self, key: int) -> Path:
@@ -246,20 +254,20 @@ class FileLiveness(ProcessLiveness):
             os.close(self.fd)
 
 
-def hold_liveness(engine: Engine) -> ProcessLiveness:
-    """Take this process's liveness lock for ``engine``'s database."""
+def hold_liveness(engine: Engine, host: str | None = None) -> ProcessLiveness:
+    """Take this process's liveness lock for ``engine``'s database, named for ``host``."""
     url = engine.url
     if url.get_backend_name() == "postgresql":
-        return PostgresLiveness(engine)
+        return PostgresLiveness(engine, host)
     if url.get_backend_name() == "sqlite" and url.database not in (None, "", ":memory:"):
-        return FileLiveness(Path(f"{url.database}-senders"))
-    return LeaseOnly()
+        return FileLiveness(Path(f"{url.database}-senders"), host)
+    return LeaseOnly(host)
 
 
 @contextmanager
-def process_liveness(engine: Engine) -> Iterator[ProcessLiveness]:
+def process_liveness(engine: Engine, host: str | None = None) -> Iterator[ProcessLiveness]:
     """Hold the liveness lock for the block."""
-    liveness = hold_liveness(engine)
+    liveness = hold_liveness(engine, host)
     try:
         yield liveness
     finally:

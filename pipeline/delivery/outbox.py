@@ -426,6 +426,26 @@ def unfinished(session: Session, issue_id: int) -> int:
     )
 
 
+def claimable_now(session: Session, issue_id: int, now: datetime | None = None) -> bool:
+    """Whether a pending row is due now (one a claim that just found none may get next).
+
+    A claim finds none while another sender's claim holds the last rows locked (SKIP LOCKED
+    passes them by) or just before a batch comes back; a sender that ended its run on that
+    would call a send unfinished that others are finishing. ``now`` is the clock seam.
+    """
+    now = now or utcnow()
+    query = select(Delivery.id).where(
+        Delivery.issue_id == issue_id,
+        Delivery.status == DeliveryStatus.PENDING,
+        or_(Delivery.not_before.is_(None), Delivery.not_before <= now),
+        or_(Delivery.due_at.is_(None), Delivery.due_at <= now),
+    )
+    # In the claim's order: the planner then walks the (issue, status, variant, id) index;
+    # without an order, LIMIT 1 tempts it into scanning the table from its sent start.
+    ordered = query.order_by(Delivery.variant, Delivery.id).limit(1)
+    return session.execute(ordered).first() is not None
+
+
 def next_retry_at(session: Session, issue_id: int) -> datetime | None:
     """When the earliest row set aside to retry later becomes claimable, if any."""
     return session.scalar(

@@ -36,6 +36,12 @@ class SendReport:
     in_flight_elsewhere: int = 0  # rows other live workers held when the run ended
     waves_pending: int = 0  # rows waiting for their local-time wave (delivery/waves.py)
     next_wave_at: datetime | None = None
+    sent_in_all: int | None = None  # the issue's messages sent by now, by every process
+
+    @property
+    def shared(self) -> bool:
+        """Whether part of the issue was sent elsewhere: by other processes, or earlier runs."""
+        return self.sent_in_all is not None and self.sent_in_all > self.sent
 
     @property
     def sent(self) -> int:
@@ -55,11 +61,17 @@ class SendReport:
             return RunEnd.RETRIES_PENDING
         return RunEnd.UNFINISHED
 
+    def describe_sent(self) -> str:
+        """``sent N`` for this run, and the issue's total when others sent part of it."""
+        if not self.shared:
+            return f"sent {self.sent}"
+        return f"sent {self.sent} (of {self.sent_in_all} sent in all)"
+
     def describe_end(self) -> str:
         """One phrase for the summary line: how the send stands after this run."""
         end = self.end
         if end is RunEnd.FINISHED:
-            by_other = " (the last batches by another worker)" if self.finished_elsewhere else ""
+            by_other = " by another worker" if self.finished_elsewhere else ""
             return f"finished{by_other}"
         if end is RunEnd.PAUSED:
             return f"paused: {self.paused_reason} (run `pulse issue resume` when it is fixed)"

@@ -18,11 +18,18 @@ from sqlalchemy import func, select, update
 from sqlalchemy.engine import CursorResult
 from sqlalchemy.orm import Session, sessionmaker
 
-from pipeline.delivery.breaker import EventFigures, SendHealth
+from pipeline.delivery.breaker import (
+    BreakerThresholds,
+    EventFigures,
+    SendHealth,
+    sent_that_matters,
+)
 from pipeline.delivery.liveness import ProcessLiveness
 from pipeline.delivery.models import Delivery, DeliveryStatus
 from pipeline.delivery.outbox import (
     claim_batch,
+    claimable_now,
+    counts_by_status,
     extend_lease,
     lease_owners,
     leased_by_owner,
@@ -30,7 +37,6 @@ from pipeline.delivery.outbox import (
     record_results,
     release_batch,
     retries_waiting,
-    unfinished,
 )
 from pipeline.delivery.providers.base import SendResult
 from pipeline.delivery.ratelimit import current_hold
@@ -55,15 +61,24 @@ def no_event_figures(session: Session, issue_id: int) -> EventFigures:
 
 
 def measure_health(
-    session: Session, issue_id: int, read_events: ReadEventFigures = no_event_figures
+    session: Session,
+    issue_id: int,
+    read_events: ReadEventFigures = no_event_figures,
+    limits: BreakerThresholds | None = None,
 ) -> SendHealth:
-    """Messages sent so far and deliveries that hard-bounced or drew a complaint."""
-    sent = session.scalar(
-        select(func.count())
-        .select_from(Delivery)
-        .where(Delivery.issue_id == issue_id, Delivery.status == DeliveryStatus.SENT)
-    )
+    """Messages sent so far and deliveries that hard-bounced or drew a complaint.
+
+    With ``limits`` (the breaker's), sent messages are counted only as far as they matter
+    to it (:func:`~pipeline.delivery.breaker.sent_that_matters`): the count over a large
+    send's rows is its costliest query, and the breaker asks once a second.
+    """
     figures = read_events(session, issue_id)
+    rows = select(Delivery.id).where(
+        Delivery.issue_id == issue_id, Delivery.status == DeliveryStatus.SENT
+    )
+    if limits is not None:
+        rows = rows.limit(sent_that_matters(figures, limits))
+    sent = session.scalar(select(func.count()).select_from(rows.subquery()))
     return SendHealth(int(sent or 0), figures.hard_bounces, figures.complaints)
 
 
@@ -141,8 +156,10 @@ class SqlSendStore:
 
     def finish(self) -> Finish:
         with transaction(self.sessions) as session:
-            if unfinished(session, self.issue_id):
-                return Finish(finished=False)
+            counts = counts_by_status(session, self.issue_id)
+            sent_in_all = counts.get(DeliveryStatus.SENT, 0)
+            if counts.get(DeliveryStatus.PENDING) or counts.get(DeliveryStatus.SENDING):
+                return Finish(finished=False, sent_in_all=sent_in_all)
             # Only a sending issue becomes sent: a pause that came meanwhile stands.
             sources, values = transition_values(Decision.FINISH)
             result: CursorResult[Any] = session.execute(  # type: ignore[assignment]
@@ -153,11 +170,13 @@ class SqlSendStore:
             status = session.scalar(select(Issue.status).where(Issue.id == self.issue_id))
         sent = status is IssueStatus.SENT
         changed = bool(result.rowcount)
-        return Finish(finished=changed or sent, elsewhere=sent and not changed)
+        return Finish(
+            finished=changed or sent, elsewhere=sent and not changed, sent_in_all=sent_in_all
+        )
 
-    def health(self) -> SendHealth:
+    def health(self, limits: BreakerThresholds) -> SendHealth:
         with transaction(self.sessions) as session:
-            return measure_health(session, self.issue_id, self.read_events)
+            return measure_health(session, self.issue_id, self.read_events, limits)
 
     def outlook(self) -> Outlook:
         with transaction(self.sessions) as session:
@@ -173,6 +192,7 @@ class SqlSendStore:
                 waves_pending=waiting,
                 next_wave_at=wave_at,
                 looked_at=looked_at,
+                claimable=claimable_now(session, self.issue_id, looked_at),
             )
 
     def dead_lease_holders(self, known: Collection[str]) -> set[str]:

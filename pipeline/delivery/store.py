@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
 
-from pipeline.delivery.breaker import SendHealth
+from pipeline.delivery.breaker import BreakerThresholds, SendHealth
 from pipeline.delivery.providers.base import SendResult
 
 
@@ -67,10 +67,12 @@ class IssueState:
 
 @dataclass(frozen=True)
 class Finish:
-    """The end of a run: whether the issue is now sent, and whether another process did it."""
+    """The end of a run: whether the issue is now sent, whether another process did it, and
+    how many of its messages are sent by now, by every process (None: not counted)."""
 
     finished: bool
     elsewhere: bool = False
+    sent_in_all: int | None = None
 
 
 @dataclass(frozen=True)
@@ -83,6 +85,9 @@ class Outlook:
     waves_pending: int = 0  # rows waiting for their local-time wave (waves.py)
     next_wave_at: datetime | None = None  # when the next wave is due
     looked_at: datetime | None = None  # the store's clock when it looked (None: the clock)
+    # Rows due now that this sender's claim did not get: another sender's claim is taking
+    # them (SKIP LOCKED passed them by), or a batch came back just after the claim.
+    claimable: bool = False
 
 
 class SendStore(Protocol):
@@ -121,8 +126,12 @@ class SendStore(Protocol):
     def finish(self) -> Finish:
         """Mark the issue sent if nothing is left unfinished."""
 
-    def health(self) -> SendHealth:
-        """Messages sent so far, and deliveries that hard-bounced or drew a complaint."""
+    def health(self, limits: BreakerThresholds) -> SendHealth:
+        """Messages sent so far, and deliveries that hard-bounced or drew a complaint.
+
+        Sent messages may be counted only as far as ``limits`` make them matter (a large
+        send's count is costly): the breaker's judgement is the same either way.
+        """
 
     def outlook(self) -> Outlook:
         """What is left that cannot be claimed now (others' leases, retries not yet due)."""

@@ -13,7 +13,6 @@ from sqlalchemy import select, update
 from pipeline.analytics.ledger import LedgerEntry, LedgerStatus, ledger, requeue_fixable
 from pipeline.analytics.report import IssueReport, issue_report
 from pipeline.delivery.engine import SendReport, run_send
-from pipeline.delivery.liveness import process_liveness
 from pipeline.delivery.send_lock import send_lock
 from pipeline.errors import IssueError, NotFoundError
 from pipeline.issues.build import get_issue
@@ -89,7 +88,7 @@ def retry_failed_week(pulse: Pulse, week: str) -> RetryReport:
     provider = pulse.provider()
     try:
         with (
-            process_liveness(pulse.db.engine) as liveness,
+            pulse.liveness() as liveness,
             send_lock(pulse.db.sessions, issue.id, week, liveness),
         ):
             with transaction(pulse.db.sessions) as session:

@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 from pipeline.content.validate import required_text
 from pipeline.delivery.compose import IssueMailer
 from pipeline.delivery.engine import SendReport, begin_send, run_send
-from pipeline.delivery.liveness import ProcessLiveness, process_liveness
+from pipeline.delivery.liveness import ProcessLiveness
 from pipeline.delivery.message import build_mime
 from pipeline.delivery.providers.base import Provider
 from pipeline.delivery.send_lock import send_lock
@@ -153,7 +153,7 @@ def send_week(
     refuse_unlinted_send(pulse, issue)
     provider = pulse.provider()  # first, so a missing credential stops before anything changes
     try:
-        with process_liveness(pulse.db.engine) as liveness:
+        with pulse.liveness() as liveness:
             return send_with(
                 pulse, issue, provider, liveness, on_progress=on_progress, stop=stop, resume=resume
             )

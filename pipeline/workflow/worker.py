@@ -14,12 +14,15 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 
 from sqlalchemy import select
+from sqlalchemy.exc import InterfaceError, OperationalError
 
-from pipeline.delivery.engine import SendReport, run_send
-from pipeline.delivery.liveness import process_liveness
+from pipeline.delivery.engine import SendOptions, SendReport, run_send
+from pipeline.delivery.liveness import ProcessLiveness, display_owner
+from pipeline.delivery.providers.base import Provider
 from pipeline.delivery.send_lock import SendInProgress
 from pipeline.errors import IssueError
 from pipeline.issues.lifecycle import withdraw_send_request
@@ -32,6 +35,10 @@ from pipeline.workflow.weekly import send_week, send_with
 from pulse_core.database import transaction
 
 log = logging.getLogger(__name__)
+
+IDLE_PASS = 0.2  # seconds between passes while there is work
+RECONNECT_FIRST = 1.0  # seconds before the first reconnect; doubles each time it fails
+RECONNECT_MAX = 30.0
 
 
 def sending_issues(pulse: Pulse) -> list[Issue]:
@@ -104,40 +111,81 @@ def run_worker(
 ) -> None:
     """Send whatever is sending or requested until stopped (or, with ``exit_when_idle``, idle).
 
-    Idle means no send has anything to send now: none requested or in progress, or only
-    retries that are not due yet and batches other workers hold (a run ends on those).
+    Idle means no send is in progress or requested (a sent or paused issue is not), or what
+    is left cannot be sent by this worker now: only retries not due yet, or batches other
+    workers hold (its run ends on those). It is judged after every pass, so a worker leaves
+    within a poll of the send's end.
+
+    When the database connection is lost (a restart, a failover, a network cut), the worker
+    logs it, waits (1 s, doubling up to 30 s) and carries on under a new liveness lock. Its
+    old lock went with the connection, so the batches it held are anybody's at once, itself
+    included: they are re-sent whole, as after a crash (see liveness.py).
     """
     stop = stop or threading.Event()
     provider = pulse.provider()  # a missing credential stops the worker at startup
     try:
         options = send_options(pulse.settings, provider)
-        with process_liveness(pulse.db.engine) as liveness:
-
-            def send_here(issue: Issue) -> SendReport:
-                refuse_unlinted_send(pulse, issue)
-                return send_with(pulse, issue, provider, liveness, stop=stop)
-
-            while not stop.is_set():
-                reports = start_requested_sends(pulse, send=send_here)
-                for issue in sending_issues(pulse):
-                    report = run_send(
-                        pulse.db.sessions,
-                        issue,
-                        provider,
-                        pulse.identity,
-                        pulse.signer,
-                        options=options,
-                        stop=stop,
-                        liveness=liveness,
-                    )
-                    log.info("%s: worker sent %d", issue.week_key, report.sent)
-                    reports.append(report)
-                busy = any(report.outcome for report in reports)
-                if on_report is not None:
-                    for report in reports:
-                        on_report(report)
-                if not busy and exit_when_idle:
-                    return
-                stop.wait(0.2 if busy else poll_seconds)
+        backoff = RECONNECT_FIRST
+        while not stop.is_set():
+            try:
+                with pulse.liveness() as liveness:
+                    log.info("worker %s started", display_owner(liveness.owner))
+                    for _pass in _passes(pulse, provider, options, liveness, stop, on_report):
+                        backoff = RECONNECT_FIRST  # the database answered a whole pass
+                        if _pass.idle and exit_when_idle:
+                            log.info("nothing left to send; the worker exits (--exit-when-idle)")
+                            return
+                        stop.wait(IDLE_PASS if not _pass.idle else poll_seconds)
+                    if not stop.is_set():
+                        log.error("worker lost its liveness lock; taking a new one")
+            except (OperationalError, InterfaceError) as err:
+                reason = str(err.orig or err).strip().splitlines()[0]
+                log.error("database connection lost (%s); reconnecting in %.0fs", reason, backoff)
+                stop.wait(backoff)
+                backoff = min(backoff * 2, RECONNECT_MAX)
     finally:
         provider.close()
+
+
+@dataclass(frozen=True)
+class Pass:
+    """One look at the work: what each send did, and whether nothing was left to do."""
+
+    reports: list[SendReport]
+    idle: bool
+
+
+def _passes(
+    pulse: Pulse,
+    provider: Provider,
+    options: SendOptions,
+    liveness: ProcessLiveness,
+    stop: threading.Event,
+    on_report: Callable[[SendReport], None] | None,
+) -> Iterator[Pass]:
+    """Pass after pass over requested and sending issues, while ``liveness`` holds."""
+
+    def send_here(issue: Issue) -> SendReport:
+        refuse_unlinted_send(pulse, issue)
+        return send_with(pulse, issue, provider, liveness, stop=stop)
+
+    while not stop.is_set() and liveness.healthy():
+        reports = start_requested_sends(pulse, send=send_here)
+        for issue in sending_issues(pulse):
+            log.info("%s: joining its send", issue.week_key)
+            report = run_send(
+                pulse.db.sessions,
+                issue,
+                provider,
+                pulse.identity,
+                pulse.signer,
+                options=options,
+                stop=stop,
+                liveness=liveness,
+            )
+            log.info("%s: worker %s; send %s", issue.week_key, report.describe_sent(), report.end)
+            reports.append(report)
+        if on_report is not None:
+            for report in reports:
+                on_report(report)
+        yield Pass(reports, idle=not any(report.outcome for report in reports))

@@ -15,7 +15,7 @@ from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from pipeline.delivery.breaker import SendHealth
+from pipeline.delivery.breaker import BreakerThresholds, SendHealth
 from pipeline.delivery.models import DeliveryStatus
 from pipeline.delivery.providers.base import SendResult
 from pipeline.delivery.retry import RetryPolicy
@@ -66,6 +66,9 @@ class MemorySendStore:
         self.hard_bounces = 0
         self.complaints = 0
         self.dead: set[str] = set()
+        # Rows another sender's claim holds locked, not yet committed: claims pass them by
+        # (SKIP LOCKED), everyone else still sees them pending.
+        self.locked: set[int] = set()
         self.calls: list[tuple[str, object]] = []
         self.lock = threading.Lock()
 
@@ -105,6 +108,7 @@ class MemorySendStore:
                     for row in self.rows.values()
                     if row.status is DeliveryStatus.PENDING
                     and (row.not_before is None or row.not_before <= now)
+                    and row.delivery_id not in self.locked
                 ][:limit]
                 if not due:
                     return None
@@ -178,14 +182,15 @@ class MemorySendStore:
     def finish(self) -> Finish:
         with self.lock:
             open_ = (DeliveryStatus.PENDING, DeliveryStatus.SENDING)
+            sent = sum(row.status is DeliveryStatus.SENT for row in self.rows.values())
             if any(row.status in open_ for row in self.rows.values()):
-                return Finish(False)
+                return Finish(False, sent_in_all=sent)
             if self.sending:
                 self.sending, self.sent_issue = False, True
-                return Finish(True)
-            return Finish(self.sent_issue, elsewhere=self.sent_issue)
+                return Finish(True, sent_in_all=sent)
+            return Finish(self.sent_issue, elsewhere=self.sent_issue, sent_in_all=sent)
 
-    def health(self) -> SendHealth:
+    def health(self, limits: BreakerThresholds) -> SendHealth:
         with self.lock:
             sent = sum(row.status is DeliveryStatus.SENT for row in self.rows.values())
             return SendHealth(sent, self.hard_bounces, self.complaints)
@@ -205,6 +210,10 @@ class MemorySendStore:
             ),
             retries_pending=sum(when > now for when in waiting),
             next_retry_at=min(waiting, default=None),
+            claimable=any(
+                r.status is DeliveryStatus.PENDING and (r.not_before is None or r.not_before <= now)
+                for r in rows
+            ),
         )
 
     def dead_lease_holders(self, known: Collection[str]) -> set[str]:

@@ -13,8 +13,16 @@ from datetime import timedelta
 from email.headerregistry import Address
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from pipeline.delivery.breaker import BreakerThresholds
+from pipeline.delivery.breaker import (
+    BreakerThresholds,
+    EventFigures,
+    SendHealth,
+    sent_that_matters,
+    trip_reason,
+)
 from pipeline.delivery.engine import SendOptions, send_from_store
 from pipeline.delivery.liveness import LeaseOnly
 from pipeline.delivery.message import Batch, Recipient
@@ -280,3 +288,61 @@ def test_a_recipient_refused_for_now_is_set_aside_and_the_run_ends_with_it_pendi
     row = store.rows[3]
     assert row.status is DeliveryStatus.PENDING and row.retries == 1
     assert row.not_before is not None and report.next_retry_at == row.not_before
+
+
+# The end of a shared send -------------------------------------------------------------------
+
+
+class OtherSenderFinishes(Waits):
+    """At the run's first idle wait, another sender's claim commits and it sends the rest."""
+
+    def __init__(self, store: MemorySendStore) -> None:
+        super().__init__()
+        self.store = store
+
+    def __call__(self, event: threading.Event, seconds: float) -> bool:
+        self.seconds.append(seconds)
+        with self.store.lock:
+            for delivery_id in sorted(self.store.locked):
+                row = self.store.rows[delivery_id]
+                row.status, row.owner = DeliveryStatus.SENT, None
+            self.store.locked.clear()
+            self.store.sending, self.store.sent_issue = False, True
+        return event.is_set()
+
+
+def test_rows_another_senders_claim_is_taking_are_waited_for_and_the_end_is_told_true() -> None:
+    # SKIP LOCKED passes over rows another sender's claim holds before it commits: to this
+    # run they are neither claimable nor leased. Ending on that called the send unfinished.
+    store = MemorySendStore(emails(30))
+    store.locked = set(range(21, 31))
+    report = send(store, ScriptedProvider(), waits=OtherSenderFinishes(store), idle_wait=60.0)
+    assert report.finished and report.finished_elsewhere
+    assert report.sent == 20 and report.sent_in_all == 30
+    assert report.describe_sent() == "sent 20 (of 30 sent in all)"
+    assert report.describe_end() == "finished by another worker"
+
+
+@settings(max_examples=500, deadline=None)
+@given(
+    sent=st.integers(0, 10_000_000),
+    bounces=st.integers(0, 100_000),
+    complaints=st.integers(0, 10_000),
+    bounce_rate=st.floats(0.0001, 1.0),
+    complaint_rate=st.floats(0.00001, 1.0),
+    min_sent=st.integers(1, 10_000),
+)
+def test_counting_sent_only_as_far_as_it_matters_never_changes_the_breakers_judgement(
+    sent: int,
+    bounces: int,
+    complaints: int,
+    bounce_rate: float,
+    complaint_rate: float,
+    min_sent: int,
+) -> None:
+    limits = BreakerThresholds(bounce_rate, complaint_rate, min_sent)
+    bound = sent_that_matters(EventFigures(bounces, complaints), limits)
+    counted = SendHealth(min(sent, bound), bounces, complaints)
+    assert trip_reason(counted, limits) == trip_reason(
+        SendHealth(sent, bounces, complaints), limits
+    )

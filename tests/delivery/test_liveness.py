@@ -12,6 +12,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from pipeline.config import load_settings
 from pipeline.db import Database, open_database
 from pipeline.delivery.liveness import (
     LeaseOnly,
@@ -20,6 +21,7 @@ from pipeline.delivery.liveness import (
     parse_owner,
     process_liveness,
 )
+from pipeline.errors import ConfigError
 
 HOLD_AND_WAIT = """
 import sys, time
@@ -125,3 +127,27 @@ def test_owner_names_from_the_database_never_crash_the_parser(owner: str) -> Non
     parsed = parse_owner(owner)
     assert parsed is None or isinstance(parsed[1], int)
     assert isinstance(display_owner(owner), str)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.text(max_size=80))
+def test_a_host_id_is_a_plain_name_or_refused_naming_the_setting(host: str) -> None:
+    # It goes into lease owners, log lines and application_name: no CR/LF, colons or
+    # encoded words can get there, and whatever is accepted reads back as the same host.
+    try:
+        accepted = load_settings(host_id=host).host_id
+    except ConfigError as err:
+        assert str(err).startswith("PULSE_HOST_ID: ")
+        return
+    assert accepted == host.strip()
+    if accepted:
+        owner = LeaseOnly(accepted).owner
+        assert parse_owner(owner) is not None
+        assert display_owner(owner).rsplit(":", 1)[0] == accepted
+        assert accepted.isascii() and accepted.isprintable() and ":" not in accepted
+
+
+@pytest.mark.parametrize("host", ["a\r\nb", "=?utf-8?q?x?=", "h:1", "sender 2", "-x", "a" * 64])
+def test_host_ids_that_could_forge_a_log_line_or_an_owner_are_refused(host: str) -> None:
+    with pytest.raises(ConfigError, match=r"^PULSE_HOST_ID: "):
+        load_settings(host_id=host)
