@@ -77,7 +77,11 @@ def measure_health(
         Delivery.issue_id == issue_id, Delivery.status == DeliveryStatus.SENT
     )
     if limits is not None:
-        rows = rows.limit(sent_that_matters(figures, limits))
+        # In the claim index's order, so the planner walks (issue, status, variant, id) for
+        # the few rows it needs instead of scanning the table from its start.
+        rows = rows.order_by(Delivery.variant, Delivery.id).limit(
+            sent_that_matters(figures, limits)
+        )
     sent = session.scalar(select(func.count()).select_from(rows.subquery()))
     return SendHealth(int(sent or 0), figures.hard_bounces, figures.complaints)
 
