@@ -24,7 +24,7 @@ def main() -> None:
     from sqlalchemy import select, update
 
     from pipeline.delivery.models import Delivery
-    from pipeline.events.ingest import apply_events
+    from pipeline.events.policy import apply_events
     from pipeline.events.providers import SOURCES
     from pipeline.workflow import weekly
     from pulse_core.database import transaction
