@@ -2,7 +2,7 @@
 
 Set-based (``INSERT … SELECT generate_series`` on PostgreSQL, chunked multi-row inserts on
 SQLite) so a million deliveries take seconds, not the minutes the send path would. Each
-delivery gets the SendGrid-style message id ``sgmsg<id>``, as if the issue had been sent.
+delivery gets the SendGrid-style message id ``sgmsg<subscriber id>``, as if the issue had been sent.
 """
 
 from __future__ import annotations

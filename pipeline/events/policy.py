@@ -17,19 +17,21 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import timedelta
 
-from sqlalchemy import insert, select
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from pipeline.delivery.withdraw import skip_pending_deliveries
-from pipeline.events.matching import NO_MATCH, Match, match_events
+from pipeline.events.matching import IN_CHUNK, NO_MATCH, Match, match_events
 from pipeline.events.models import EventType, ProviderEvent
 from pipeline.events.normalised import NormalisedEvent
 from pipeline.events.rules import SoftBounceHistory, apply_rules
+from pipeline.events.statistics import Statistics
+from pipeline.events.store import store_rows
 from pulse_core.database import utcnow
 from subscribers.leaving import LeavingRules
 
-_CHUNK = 500  # keys per IN (…) query: well under every backend's parameter limit
+_CHUNK = IN_CHUNK  # keys per IN (…): see matching.IN_CHUNK
 
 
 @dataclass(frozen=True)
@@ -101,8 +103,12 @@ def apply_events(
     """
     pending = list(events)
     report = IngestReport()
+    statistics = Statistics(session)
     for start in range(0, len(pending), BATCH):
-        report.add(_apply_batch(session, pending[start : start + BATCH], policy))
+        statistics.refresh()
+        batch = _apply_batch(session, pending[start : start + BATCH], policy)
+        statistics.wrote("provider_events", batch.stored)
+        report.add(batch)
     return report
 
 
@@ -122,8 +128,7 @@ def _apply_batch(
             # A savepoint: a twin request racing us on the unique key loses quietly (the
             # batch is looked at again without the events it stored first).
             with session.begin_nested():
-                if rows:
-                    session.execute(insert(ProviderEvent), rows)
+                store_rows(session, rows)
             break
         except IntegrityError:
             continue

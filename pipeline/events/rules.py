@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
-from pipeline.events.matching import Match
+from pipeline.events.matching import IN_CHUNK, Match
 from pipeline.events.models import BounceKind, EventType, ProviderEvent
 from pipeline.events.normalised import NormalisedEvent
 from subscribers.addresses import email_key
@@ -29,7 +29,7 @@ from subscribers.models import Subscriber
 if TYPE_CHECKING:
     from pipeline.events.policy import EventPolicy
 
-_CHUNK = 500
+_CHUNK = IN_CHUNK  # keys per IN (…): see matching.IN_CHUNK
 _ACTING = frozenset({EventType.BOUNCED, EventType.COMPLAINED, EventType.UNSUBSCRIBED})
 Row = dict[str, object]
 
@@ -118,7 +118,8 @@ def apply_rules(
     changes: Counter[str] = Counter()
     if not any(event.type in _ACTING for event in events):
         return changes
-    people = _subscribers(session, {m.subscriber_id for m in matches if m.subscriber_id})
+    acting = {m.subscriber_id for e, m in zip(events, matches, strict=True) if e.type in _ACTING}
+    people = _subscribers(session, acting)
     addresses = [p.email for p in people.values()] + [
         r for r in (row["recipient"] for row in rows) if isinstance(r, str) and r
     ]
