@@ -9,6 +9,7 @@ from sqlalchemy.engine import CursorResult
 from sqlalchemy.orm import Session
 
 from pipeline.delivery.models import Delivery, DeliveryStatus
+from pulse_core.database import one_of
 
 # The same words a claim writes when it finds the addressee gone.
 LEFT = "subscriber left"
@@ -29,7 +30,7 @@ def skip_pending_deliveries(session: Session, subscriber_ids: Collection[int]) -
         result = session.execute(
             update(Delivery)
             .where(
-                Delivery.subscriber_id.in_(ids[start : start + _CHUNK]),
+                one_of(session, Delivery.subscriber_id, ids[start : start + _CHUNK]),
                 Delivery.status == DeliveryStatus.PENDING,
             )
             .values(

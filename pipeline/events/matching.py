@@ -27,6 +27,7 @@ from sqlalchemy.orm import Session
 
 from pipeline.delivery.models import Delivery
 from pipeline.events.normalised import NormalisedEvent
+from pulse_core.database import one_of
 from subscribers.addresses import email_key
 from subscribers.models import Subscriber
 
@@ -141,7 +142,7 @@ def _delivery_rows(session: Session, condition: Any) -> Iterable[tuple[_Row, str
 def _deliveries_by_id(session: Session, ids: set[int | None]) -> dict[int, _Row]:
     found: dict[int, _Row] = {}
     for chunk in _chunks(i for i in ids if i is not None):
-        for row, _ in _delivery_rows(session, Delivery.id.in_(chunk)):
+        for row, _ in _delivery_rows(session, one_of(session, Delivery.id, chunk)):
             found[row.delivery_id] = row
     return found
 
@@ -157,7 +158,9 @@ def _deliveries_by_message_id(
     }
     found: dict[str, list[_Row]] = defaultdict(list)
     for chunk in _chunks(forms):
-        for row, message_id in _delivery_rows(session, Delivery.provider_message_id.in_(chunk)):
+        for row, message_id in _delivery_rows(
+            session, one_of(session, Delivery.provider_message_id, chunk)
+        ):
             found[message_id or ""].append(row)
     return found
 
@@ -180,10 +183,12 @@ def _subscribers(
     found: dict[tuple[str, object] | None, tuple[int, str]] = {}
     columns = (Subscriber.id, Subscriber.email, Subscriber.email_key)
     for chunk in _chunks(ids):
-        for sid, email, _ in session.execute(select(*columns).where(Subscriber.id.in_(chunk))):
+        for sid, email, _ in session.execute(
+            select(*columns).where(one_of(session, Subscriber.id, chunk))
+        ):
             found[("id", sid)] = (sid, email)
     for chunk in _chunks(emails):
-        query = select(*columns).where(Subscriber.email_key.in_(chunk))
+        query = select(*columns).where(one_of(session, Subscriber.email_key, chunk))
         for sid, email, key in session.execute(query):
             found[("email", key)] = (sid, email)
     return found
@@ -205,7 +210,7 @@ def _newest_deliveries(
         for chunk in _chunks(ids):
             query = (
                 select(Delivery.subscriber_id, func.max(Delivery.id))
-                .where(Delivery.subscriber_id.in_(chunk))
+                .where(one_of(session, Delivery.subscriber_id, chunk))
                 .group_by(Delivery.subscriber_id)
             )
             if waiting:

@@ -28,7 +28,7 @@ from pipeline.events.normalised import NormalisedEvent
 from pipeline.events.rules import SoftBounceHistory, apply_rules
 from pipeline.events.statistics import Statistics
 from pipeline.events.store import store_rows
-from pulse_core.database import utcnow
+from pulse_core.database import one_of, utcnow
 from subscribers.leaving import LeavingRules
 
 _CHUNK = IN_CHUNK  # keys per IN (…): see matching.IN_CHUNK
@@ -162,7 +162,7 @@ def stored_keys(session: Session, events: list[NormalisedEvent]) -> set[tuple[st
         for start in range(0, len(keys), _CHUNK):
             query = select(ProviderEvent.event_key).where(
                 ProviderEvent.provider == provider,
-                ProviderEvent.event_key.in_(keys[start : start + _CHUNK]),
+                one_of(session, ProviderEvent.event_key, keys[start : start + _CHUNK]),
             )
             found.update((provider, key) for key in session.scalars(query))
     return found

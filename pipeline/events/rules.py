@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session
 from pipeline.events.matching import IN_CHUNK, Match
 from pipeline.events.models import BounceKind, EventType, ProviderEvent
 from pipeline.events.normalised import NormalisedEvent
+from pulse_core.database import one_of
 from subscribers.addresses import email_key
 from subscribers.leaving import Departures, LeaveReason
 from subscribers.models import Subscriber
@@ -66,8 +67,8 @@ class SoftBounceHistory:
                 ProviderEvent.occurred_at > min(times) - self.window,
                 ProviderEvent.occurred_at <= max(times),
                 or_(
-                    ProviderEvent.subscriber_id.in_(ids[start : start + _CHUNK]),
-                    lowered.in_(keys[start : start + _CHUNK]),
+                    one_of(session, ProviderEvent.subscriber_id, ids[start : start + _CHUNK]),
+                    one_of(session, lowered, keys[start : start + _CHUNK]),
                 ),
             )
             self.seen.extend((sid, low, at) for sid, low, at in session.execute(query))
@@ -172,6 +173,8 @@ def _subscribers(session: Session, ids: set[int | None]) -> dict[int, Subscriber
     found: dict[int, Subscriber] = {}
     for start in range(0, len(wanted), _CHUNK):
         chunk = wanted[start : start + _CHUNK]
-        for subscriber in session.scalars(select(Subscriber).where(Subscriber.id.in_(chunk))):
+        for subscriber in session.scalars(
+            select(Subscriber).where(one_of(session, Subscriber.id, chunk))
+        ):
             found[subscriber.id] = subscriber
     return found
