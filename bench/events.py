@@ -19,7 +19,8 @@ import argparse
 import time
 
 from _common import WEEK, base_env, pulse_for, seed_list, workspace
-from _deliveries import seed_sent_issue
+
+from tests.harness.bulk import seed_sent_issue
 
 
 def main() -> None:

@@ -16,7 +16,7 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import String, func, or_, select
 from sqlalchemy.orm import Session
 
 from pipeline.events.matching import IN_CHUNK, Match
@@ -59,7 +59,7 @@ class SoftBounceHistory:
         keys = sorted(
             {k for row in soft if row["subscriber_id"] is None for k in [_recipient_key(row)] if k}
         )
-        lowered = func.lower(ProviderEvent.recipient)
+        lowered = func.lower(ProviderEvent.recipient, type_=String())
         for start in range(0, max(len(ids), len(keys)), _CHUNK):
             query = select(ProviderEvent.subscriber_id, lowered, ProviderEvent.occurred_at).where(
                 ProviderEvent.type == EventType.BOUNCED,

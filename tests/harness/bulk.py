@@ -2,7 +2,8 @@
 
 Set-based (``INSERT … SELECT generate_series`` on PostgreSQL, chunked multi-row inserts on
 SQLite) so a million deliveries take seconds, not the minutes the send path would. Each
-delivery gets the SendGrid-style message id ``sgmsg<subscriber id>``, as if the issue had been sent.
+delivery gets the SendGrid-style message id ``sgmsg<subscriber id>``, as if the issue had
+been sent. Shared by ``bench/events.py`` and the plan tests.
 """
 
 from __future__ import annotations
@@ -11,19 +12,21 @@ from sqlalchemy import Integer, cast, func, insert, literal, select, text
 from sqlalchemy.orm import Session
 
 from pipeline.delivery.models import Delivery, DeliveryStatus
+from pipeline.events.models import EventType, ProviderEvent
 from pipeline.issues.models import Issue
+from pipeline.wiring import Pulse
 from pulse_core.database import transaction, utcnow
 from subscribers.models import Subscriber, SubscriberStatus
 
 _CHUNK = 20_000
 
 
-def seed_sent_issue(pulse: object, readers: int, *, week: str, analyze: bool = True) -> int:
+def seed_sent_issue(pulse: Pulse, readers: int, *, week: str, analyze: bool = True) -> int:
     """``readers`` active subscribers and a sent delivery each for the built ``week``; its id.
 
-    ``pulse`` is a :class:`pipeline.wiring.Pulse` whose week has been built already.
+    ``week`` must have been built already.
     """
-    sessions = pulse.db.sessions  # type: ignore[attr-defined]
+    sessions = pulse.db.sessions
     with transaction(sessions) as session:
         issue_id = session.scalar(select(Issue.id).where(Issue.week_key == week))
         assert issue_id is not None, f"build {week} first"
@@ -34,8 +37,16 @@ def seed_sent_issue(pulse: object, readers: int, *, week: str, analyze: bool = T
             _subscribers_rows(session, start, readers)
         session.execute(
             insert(Delivery).from_select(
-                ["issue_id", "subscriber_id", "status", "attempts", "retries",
-                 "provider_message_id", "created_at", "sent_at"],
+                [
+                    "issue_id",
+                    "subscriber_id",
+                    "status",
+                    "attempts",
+                    "retries",
+                    "provider_message_id",
+                    "created_at",
+                    "sent_at",
+                ],
                 select(
                     literal(issue_id, Integer),
                     Subscriber.id,
@@ -62,8 +73,17 @@ def _subscribers_pg(session: Session, start: int, readers: int) -> None:
     address = literal("reader") + cast(n.c.n, Subscriber.email.type) + literal("@example.com")
     session.execute(
         insert(Subscriber).from_select(
-            ["email", "email_key", "first_name", "status", "created_at", "updated_at",
-             "confirmed_at", "consent_text", "consent_at"],
+            [
+                "email",
+                "email_key",
+                "first_name",
+                "status",
+                "created_at",
+                "updated_at",
+                "confirmed_at",
+                "consent_text",
+                "consent_at",
+            ],
             select(
                 address,
                 address,
@@ -97,3 +117,35 @@ def _subscribers_rows(session: Session, start: int, readers: int) -> None:
             for n in range(first, min(first + _CHUNK, start + readers + 1))
         ]
         session.execute(insert(Subscriber), rows)
+
+
+def seed_delivered_events(pulse: Pulse) -> None:
+    """A stored ``delivered`` event for every delivery, as a week of webhooks leaves them."""
+    now = utcnow()
+    with transaction(pulse.db.sessions) as session:
+        session.execute(
+            insert(ProviderEvent).from_select(
+                [
+                    "provider",
+                    "event_key",
+                    "type",
+                    "provider_message_id",
+                    "delivery_id",
+                    "subscriber_id",
+                    "occurred_at",
+                    "received_at",
+                    "raw",
+                ],
+                select(
+                    literal("sendgrid"),
+                    literal("seeded:") + cast(Delivery.id, ProviderEvent.event_key.type),
+                    literal(EventType.DELIVERED, ProviderEvent.__table__.c.type.type),
+                    Delivery.provider_message_id,
+                    Delivery.id,
+                    Delivery.subscriber_id,
+                    literal(now, ProviderEvent.__table__.c.occurred_at.type),
+                    literal(now, ProviderEvent.__table__.c.received_at.type),
+                    literal("{}"),
+                ),
+            )
+        )
