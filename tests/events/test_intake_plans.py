@@ -44,8 +44,9 @@ def payload() -> list[dict[str, object]]:
     items: list[dict[str, object]] = []
     for n in range(1, READERS, READERS // 700):
         base = {"email": f"reader{n}@example.com", "timestamp": 1795960931}
+        message_id = f"sgmsg{n}.filter0"
         items.append(
-            base | {"event": "delivered", "sg_event_id": f"d{n}", "sg_message_id": f"sgmsg{n}.filter0"}
+            base | {"event": "delivered", "sg_event_id": f"d{n}", "sg_message_id": message_id}
         )
         if n % 7 == 0:  # a message id we never recorded: matched by the recipient
             items.append(base | {"event": "open", "sg_event_id": f"o{n}", "sg_message_id": "x1"})
