@@ -4,13 +4,14 @@ Seeds a list of ``--deliveries`` readers with one sent delivery each (SendGrid-s
 message ids ``sgmsg<reader id>``; set-based, seconds for a million), then applies ``--events``
 SendGrid events in one transaction, as ``pulse events import`` does: ``delivered`` events
 for deliveries spread over the whole table, plus a hard bounce for every tenth of them
-(each bounce takes the reader off the list: history, suppression, withdrawal). The
+(``--bounce-every``; each bounce takes the reader off the list: history, suppression,
+withdrawal). The
 baseline, measured in the same run, is parsing the same events without touching the
 database. A second pass of the same events measures the duplicate path.
 
 SQLite by default (a throwaway file); ``--url`` names an empty PostgreSQL database.
 
-Run: ``python bench/events.py [--deliveries 100000] [--events 20000] [--url postgresql+psycopg://…]``
+Run: ``python bench/events.py [--deliveries 100000] [--events 20000] [--url URL]``
 """
 
 from __future__ import annotations
@@ -28,6 +29,9 @@ def main() -> None:
     parser.add_argument("--deliveries", type=int, default=5_000)
     parser.add_argument("--events", type=int, default=20_000, help="delivered events")
     parser.add_argument("--url", help="an empty PostgreSQL database (default: SQLite)")
+    parser.add_argument(
+        "--bounce-every", type=int, default=10, help="a hard bounce per N readers (0: none)"
+    )
     options = parser.parse_args()
 
     from pipeline.events.policy import apply_events
@@ -54,7 +58,7 @@ def main() -> None:
             "sg_message_id": f"sgmsg{reader}.filter0",
         }
         payload.append(base | {"event": "delivered", "sg_event_id": f"d{reader}"})
-        if n % 10 == 0:
+        if options.bounce_every and n % options.bounce_every == 0:
             payload.append(
                 base | {"event": "bounce", "type": "bounce", "sg_event_id": f"b{reader}"}
             )
