@@ -121,9 +121,9 @@ def apply_rules(
         return changes
     acting = {m.subscriber_id for e, m in zip(events, matches, strict=True) if e.type in _ACTING}
     people = _subscribers(session, acting)
-    addresses = [p.email for p in people.values()] + [
-        r for r in (row["recipient"] for row in rows) if isinstance(r, str) and r
-    ]
+    # Only the addresses a bounce, complaint or unsubscribe names can be suppressed.
+    named = (row["recipient"] for e, row in zip(events, rows, strict=True) if e.type in _ACTING)
+    addresses = [p.email for p in people.values()] + [r for r in named if isinstance(r, str) and r]
     departures = Departures(session, policy.leaving, addresses)
     for event, match, row in zip(events, matches, rows, strict=True):
         if _is_soft_bounce(row):

@@ -12,11 +12,13 @@ from dataclasses import replace
 from datetime import timedelta
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from sqlalchemy import func, select, update
 
 from pipeline.admin.stats import issue_counts
 from pipeline.analytics.models import Engagement
-from pipeline.analytics.retention import prune
+from pipeline.analytics.retention import MINIMUM_AGE, parse_age, prune
 from pipeline.delivery.models import Delivery
 from pipeline.delivery.outbox import create_deliveries
 from pipeline.errors import IssueError
@@ -188,3 +190,19 @@ def test_prune_refuses_an_age_inside_the_soft_bounce_window(make_pulse, cli: Cli
     pulse = make_pulse(soft_bounce_window_days=90)
     with pytest.raises(ValidationError, match="SOFT_BOUNCE_WINDOW"):
         prune_older_than(pulse, timedelta(days=60))
+
+
+@given(st.text(max_size=30))
+def test_any_age_text_parses_to_a_safe_age_or_a_clear_refusal(text: str) -> None:
+    try:
+        age = parse_age(text)
+    except ValueError as err:
+        assert str(err)
+    else:
+        assert age >= MINIMUM_AGE
+
+
+@given(st.integers(min_value=30, max_value=99_999))
+def test_day_ages_mean_what_they_say(days: int) -> None:
+    assert parse_age(f"{days}d") == timedelta(days=days)
+    assert parse_age(f" {days}D ") == timedelta(days=days)
