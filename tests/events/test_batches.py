@@ -16,6 +16,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from pipeline.delivery.models import Delivery
 from pipeline.events.models import ProviderEvent
@@ -170,3 +171,31 @@ def test_batches_of_any_size_leave_what_one_event_at_a_time_leaves(pulse: Pulse,
     assert results[0]["changes"], "the script should change the list"
     assert results[1] == results[0]
     assert results[2] == results[0]
+
+
+def test_an_event_a_twin_request_stored_meanwhile_loses_quietly(
+    pulse: Pulse, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from pipeline.events import policy
+
+    seed_and_send(pulse)
+    first = base("postmark", "hard_bounce")
+    second = replace(base("postmark", "delivery"), event_key="second")
+    with transaction(pulse.db.sessions) as session:
+        apply_events(session, [first], pulse.event_policy)
+    real = policy.stored_keys
+    calls: list[int] = []
+
+    def blind_once(session: Session, events: list[NormalisedEvent]) -> set[tuple[str, str]]:
+        # The twin committed between our look-up and our insert.
+        calls.append(1)
+        return set() if len(calls) == 1 else real(session, events)
+
+    monkeypatch.setattr(policy, "stored_keys", blind_once)
+    with transaction(pulse.db.sessions) as session:
+        report = apply_events(session, [first, second], pulse.event_policy)
+    assert (report.stored, report.duplicates) == (1, 1) and len(calls) == 2
+    assert not report.changes
+    with pulse.db.sessions() as session:
+        keys = sorted(session.scalars(select(ProviderEvent.event_key)))
+    assert keys == sorted([first.event_key, "second"])
