@@ -19,22 +19,24 @@ from sqlalchemy import func, select, update
 from pipeline.admin.stats import issue_counts
 from pipeline.analytics.models import Engagement
 from pipeline.analytics.retention import MINIMUM_AGE, parse_age, prune
+from pipeline.analytics.summary import summarise
 from pipeline.delivery.models import Delivery
 from pipeline.delivery.outbox import create_deliveries
-from pipeline.errors import IssueError
+from pipeline.errors import IssueError, ValidationError
 from pipeline.events.models import ProviderEvent
 from pipeline.events.normalised import NormalisedEvent
 from pipeline.events.policy import apply_events
 from pipeline.events.providers import SOURCES
 from pipeline.issues.models import Issue, IssueStatus
 from pipeline.wiring import Pulse
+from pipeline.workflow.retention import prune_older_than
 from pulse_core.database import transaction, utcnow
 from subscribers.history import SubscriberChange
 from subscribers.models import Subscriber
 from subscribers.suppression import Suppression
 from tests.analytics.conftest import WEEK, SentIssue, click_urls
 from tests.analytics.test_privacy_and_reports import human_click
-from tests.conftest import Cli
+from tests.conftest import Cli, MakePulse
 from tests.events.conftest import fixture
 from tests.harness.seed import build_seeded_week
 
@@ -152,8 +154,6 @@ def test_pruning_goes_in_chunks_and_finishes_what_a_crash_left(sent: SentIssue) 
     cutoff = now - timedelta(days=180)
     with transaction(pulse.db.sessions) as session:
         # A prune that wrote the summary and stopped: rows are still there.
-        from pipeline.analytics.summary import summarise
-
         issue = session.scalar(select(Issue).where(Issue.week_key == WEEK))
         assert issue is not None
         summarise(session, issue, now)
@@ -183,10 +183,7 @@ def test_prune_refuses_ages_it_cannot_honour(
     assert deliveries_of(sent.pulse, WEEK) == 6
 
 
-def test_prune_refuses_an_age_inside_the_soft_bounce_window(make_pulse, cli: Cli) -> None:  # type: ignore[no-untyped-def]
-    from pipeline.errors import ValidationError
-    from pipeline.workflow.retention import prune_older_than
-
+def test_prune_refuses_an_age_inside_the_soft_bounce_window(make_pulse: MakePulse) -> None:
     pulse = make_pulse(soft_bounce_window_days=90)
     with pytest.raises(ValidationError, match="SOFT_BOUNCE_WINDOW"):
         prune_older_than(pulse, timedelta(days=60))
@@ -206,3 +203,22 @@ def test_any_age_text_parses_to_a_safe_age_or_a_clear_refusal(text: str) -> None
 def test_day_ages_mean_what_they_say(days: int) -> None:
     assert parse_age(f"{days}d") == timedelta(days=days)
     assert parse_age(f" {days}D ") == timedelta(days=days)
+
+
+def test_the_scheduler_prunes_daily_only_when_configured(
+    sent: SentIssue, make_pulse: MakePulse
+) -> None:
+    from apscheduler.schedulers.background import BackgroundScheduler
+
+    from pipeline.scheduler.retention import JOB_ID, add_daily_prune, daily_prune
+
+    populate(sent)
+    off, on = BackgroundScheduler(), BackgroundScheduler()
+    add_daily_prune(off, sent.pulse)
+    configured = make_pulse(prune_older_than="26w")
+    add_daily_prune(on, configured)
+    assert off.get_job(JOB_ID) is None and on.get_job(JOB_ID) is not None
+    daily_prune(sent.pulse)  # not configured: nothing happens
+    assert deliveries_of(sent.pulse, WEEK) == 6
+    daily_prune(configured)
+    assert deliveries_of(sent.pulse, WEEK) == 0 and deliveries_of(sent.pulse, UNFINISHED) == 4
