@@ -55,7 +55,9 @@ class Statistics:
                 stale.append((name, counted))
         for name, counted in stale:
             assert name in TABLES
-            self._session.execute(text(f"ANALYZE {name}"))
+            # SKIP_LOCKED: a concurrent intake analysing the same table already does the
+            # job, and waiting on it while holding rows could deadlock with it.
+            self._session.execute(text(f"ANALYZE (SKIP_LOCKED) {name}"))
             self._written[name] = 0
             self._baseline[name] = counted
         return [name for name, _ in stale]
