@@ -12,6 +12,7 @@ import os
 import re
 import secrets
 from collections.abc import Iterable
+from datetime import timedelta
 from email.headerregistry import Address
 from email.utils import parseaddr
 from pathlib import Path
@@ -148,6 +149,25 @@ class Settings(BaseSettings):
     soft_bounce_window_days: int = Field(default=30, ge=1, le=365)
     webhook_tolerance_seconds: int = Field(default=300, ge=30, le=3600)
     webhook_max_body_bytes: int = Field(default=5_000_000, ge=10_000, le=100_000_000)
+
+    # --- issue 20: bounded tables (pulse db prune, and the scheduler's daily job) ---
+    prune_older_than: str = ""  # e.g. 180d or 26w; empty: the scheduler never prunes
+
+    @field_validator("prune_older_than")
+    @classmethod
+    def _check_prune_age(cls, value: str) -> str:
+        from pipeline.analytics.retention import parse_age
+
+        if value.strip():
+            parse_age(value)  # raises ValueError with the reason
+        return value.strip()
+
+    @property
+    def prune_age(self) -> timedelta | None:
+        """How old a finished issue's rows must be for the daily job to prune them."""
+        from pipeline.analytics.retention import parse_age
+
+        return parse_age(self.prune_older_than) if self.prune_older_than else None
 
     # --- issue 8: the editors' desk ---
     test_send_addresses: str = ""

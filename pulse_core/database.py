@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import DateTime, MetaData, create_engine, event
+from sqlalchemy import DateTime, MetaData, any_, create_engine, event, literal
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
+from sqlalchemy.sql.elements import ColumnElement
 from sqlalchemy.types import TypeDecorator
 
 # Deterministic constraint names so Alembic migrations are identical on SQLite and PostgreSQL.
@@ -89,3 +91,15 @@ def transaction(factory: sessionmaker[Session]) -> Iterator[Session]:
     """One unit of work: commit on success, roll back on any error."""
     with factory() as session, session.begin():
         yield session
+
+
+def one_of(session: Session, column: Any, values: Collection[Any]) -> ColumnElement[bool]:
+    """``column IN (values)``, as ``column = ANY(:array)`` on PostgreSQL.
+
+    Batched lookups send hundreds of keys: as an IN list each is a bind parameter, and the
+    driver re-parses the long statement every time (psycopg caches only short ones), which
+    costs more than the lookup. One array parameter keeps the statement short and cached.
+    """
+    if session.get_bind().dialect.name == "postgresql":
+        return cast(ColumnElement[bool], column == any_(literal(list(values), ARRAY(column.type))))
+    return cast(ColumnElement[bool], column.in_(list(values)))

@@ -42,18 +42,35 @@ def change_status(
     detail: str | None = None,
 ) -> bool:
     """Move ``subscriber`` to ``to_status`` and record why; returns False if nothing changed."""
-    if subscriber.status is to_status:
+    change = status_change(subscriber, to_status, cause=cause, detail=detail)
+    if change is None:
         return False
+    session.add(change)
+    session.flush()
+    return True
+
+
+def status_change(
+    subscriber: Subscriber,
+    to_status: SubscriberStatus,
+    *,
+    cause: str,
+    detail: str | None = None,
+) -> SubscriberChange | None:
+    """:func:`change_status` without touching the session: the history row for the caller to add.
+
+    Batches (provider events) add many rows with one flush; the rules are these alone.
+    """
+    if subscriber.status is to_status:
+        return None
     now = utcnow()
-    session.add(
-        SubscriberChange(
-            subscriber_id=subscriber.id,
-            at=now,
-            from_status=subscriber.status,
-            to_status=to_status,
-            cause=cause,
-            detail=detail,
-        )
+    change = SubscriberChange(
+        subscriber_id=subscriber.id,
+        at=now,
+        from_status=subscriber.status,
+        to_status=to_status,
+        cause=cause,
+        detail=detail,
     )
     subscriber.status = to_status
     subscriber.updated_at = now
@@ -61,8 +78,7 @@ def change_status(
         subscriber.confirmed_at = now
     elif to_status is not SubscriberStatus.PENDING:
         subscriber.unsubscribed_at = now
-    session.flush()
-    return True
+    return change
 
 
 def record_joined(

@@ -32,15 +32,16 @@ erased         unsubscribed    erased             (then ``privacy.erase`` wipes 
 from __future__ import annotations
 
 import enum
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Collection, Iterable, Sequence
+from dataclasses import dataclass, replace
 from typing import NamedTuple, Protocol
 
 from sqlalchemy.orm import Session
 
-from subscribers.history import change_status
+from subscribers.addresses import email_key
+from subscribers.history import status_change
 from subscribers.models import Subscriber, SubscriberStatus
-from subscribers.suppression import SuppressionReason, is_suppressed, suppress
+from subscribers.suppression import SuppressionReason, new_suppression, suppressed_among
 
 
 class LeaveReason(enum.StrEnum):
@@ -72,13 +73,13 @@ ON_THE_LIST = frozenset({SubscriberStatus.ACTIVE, SubscriberStatus.PENDING})
 
 
 class WithdrawPending(Protocol):
-    """Marks a subscriber's still-pending deliveries so they are never sent; returns how many.
+    """Marks these subscribers' still-pending deliveries so they are never sent; returns how many.
 
     The pipeline owns deliveries, so the wiring hands this step in (``subscribers`` never
-    imports ``pipeline``).
+    imports ``pipeline``). One statement for a whole batch of leavers.
     """
 
-    def __call__(self, session: Session, subscriber_id: int) -> int: ...
+    def __call__(self, session: Session, subscriber_ids: Collection[int]) -> int: ...
 
 
 @dataclass(frozen=True)
@@ -117,18 +118,9 @@ def leave(
     ``cause`` is recorded in the history ("unsubscribe:one-click", "bounce:hard:postmark",
     "admin", ...), ``detail`` beside it. Safe to repeat: a second call changes nothing.
     """
-    if subscriber.erased:
-        # Erasure was this person's way out; the tombstone's address is only a placeholder.
-        return Departure(status_changed=False, suppressed=False, withdrawn=0)
-    status = _OUTCOME[reason].status
-    changed = subscriber.status in ON_THE_LIST and change_status(
-        session, subscriber, status, cause=cause, detail=detail
-    )
-    added = suppress_leaving_address(session, subscriber.email, reason, rules)
-    subscriber.paused_until = None
-    withdrawn = rules.withdraw_pending(session, subscriber.id)
-    session.flush()
-    return Departure(status_changed=changed, suppressed=added, withdrawn=withdrawn)
+    batch = Departures(session, rules, [subscriber.email])
+    departure = batch.leave(subscriber, reason, cause=cause, detail=detail)
+    return replace(departure, withdrawn=batch.finish())
 
 
 def suppress_leaving_address(
@@ -139,7 +131,80 @@ def suppress_leaving_address(
     :func:`leave` does this for the subscriber's address; the events policy also for an
     address a report names that no subscriber owns.
     """
-    if not rules.hash_keys or is_suppressed(session, email, rules.hash_keys):
-        return False
-    suppress(session, email, _OUTCOME[reason].suppression, rules.hash_keys[0])
-    return True
+    batch = Departures(session, rules, [email])
+    added = batch.suppress_address(email, reason)
+    batch.finish()
+    return added
+
+
+class Departures:
+    """Several departures in order, written with a few statements: the rules of :func:`leave`.
+
+    Provider events arrive by the thousand; each departure is decided in memory, in order
+    (the first reason wins, an address is suppressed once), and :meth:`finish` adds the
+    history and suppression rows with one flush and withdraws every leaver's pending
+    deliveries in one statement. ``addresses`` are the ones likely to come up: their
+    suppression is looked up in one query (any other is looked up when it comes).
+    """
+
+    def __init__(self, session: Session, rules: LeavingRules, addresses: Iterable[str]) -> None:
+        self._session = session
+        self._rules = rules
+        self._known: dict[str, bool] = {}  # email key → suppressed (under any key)
+        self._rows: list[object] = []
+        self._leavers: list[int] = []
+        self._look_up(addresses)
+
+    def _look_up(self, addresses: Iterable[str]) -> None:
+        fresh = list(
+            {email_key(a): a for a in addresses if email_key(a) not in self._known}.values()
+        )
+        if not fresh or not self._rules.hash_keys:
+            return
+        found = {
+            email_key(a) for a in suppressed_among(self._session, fresh, self._rules.hash_keys)
+        }
+        for address in fresh:
+            self._known[email_key(address)] = email_key(address) in found
+
+    def leave(
+        self, subscriber: Subscriber, reason: LeaveReason, *, cause: str, detail: str | None = None
+    ) -> Departure:
+        """Decide ``subscriber``'s departure now; rows are written by :meth:`finish`."""
+        if subscriber.erased:
+            # Erasure was this person's way out; the tombstone's address is only a placeholder.
+            return Departure(status_changed=False, suppressed=False, withdrawn=0)
+        change = None
+        if subscriber.status in ON_THE_LIST:
+            change = status_change(subscriber, _OUTCOME[reason].status, cause=cause, detail=detail)
+        if change is not None:
+            self._rows.append(change)
+        added = self.suppress_address(subscriber.email, reason)
+        subscriber.paused_until = None
+        self._leavers.append(subscriber.id)
+        return Departure(status_changed=change is not None, suppressed=added, withdrawn=0)
+
+    def suppress_address(self, email: str, reason: LeaveReason) -> bool:
+        """Suppress ``email`` unless it already is (or was earlier in this batch); True if added."""
+        if not self._rules.hash_keys:
+            return False
+        self._look_up([email])
+        key = email_key(email)
+        if self._known[key]:
+            return False
+        self._known[key] = True
+        self._rows.append(
+            new_suppression(email, _OUTCOME[reason].suppression, self._rules.hash_keys[0])
+        )
+        return True
+
+    def finish(self) -> int:
+        """Write what was decided; returns how many pending deliveries were withdrawn."""
+        self._session.add_all(self._rows)
+        self._rows = []
+        withdrawn = 0
+        if self._leavers:
+            withdrawn = self._rules.withdraw_pending(self._session, sorted(set(self._leavers)))
+            self._leavers = []
+        self._session.flush()
+        return withdrawn

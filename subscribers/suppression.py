@@ -60,10 +60,18 @@ def address_hash(email: str, key: str) -> str:
 
 def suppress(session: Session, email: str, reason: SuppressionReason, key: str) -> None:
     """Add ``email`` to the list (no-op when already there)."""
-    digest = address_hash(email, key)
-    if session.scalar(select(Suppression.id).where(Suppression.email_hash == digest)) is None:
-        session.add(Suppression(email_hash=digest, reason=reason, created_at=utcnow()))
+    row = new_suppression(email, reason, key)
+    if (
+        session.scalar(select(Suppression.id).where(Suppression.email_hash == row.email_hash))
+        is None
+    ):
+        session.add(row)
         session.flush()
+
+
+def new_suppression(email: str, reason: SuppressionReason, key: str) -> Suppression:
+    """The row suppressing ``email``, for a caller that checked it is not there yet."""
+    return Suppression(email_hash=address_hash(email, key), reason=reason, created_at=utcnow())
 
 
 def is_suppressed(session: Session, email: str, keys: Sequence[str]) -> bool:

@@ -9,7 +9,8 @@ from datetime import datetime, timedelta
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from pipeline.delivery.models import Delivery, DeliveryStatus
+from pipeline.analytics.summary import event_counts
+from pipeline.delivery.models import Delivery, DeliveryStatus, IssueSummary
 from pipeline.events.models import EventType, ProviderEvent
 from pipeline.issues.models import Issue
 from pipeline.weeks import week_key, week_monday
@@ -49,6 +50,13 @@ def issue_counts(session: Session, issue_id: int) -> Counter[str]:
 
 def _counts(session: Session, issue_ids: list[int]) -> dict[int, Counter[str]]:
     counts: dict[int, Counter[str]] = {issue_id: Counter() for issue_id in issue_ids}
+    # A pruned issue's rows are gone; its counts were kept (pipeline.analytics.summary).
+    pruned = session.scalars(select(IssueSummary).where(IssueSummary.issue_id.in_(issue_ids)))
+    for summary in pruned:
+        wanted = {"sent", "failed", *EVENT_COUNTS}
+        kept = event_counts(summary)
+        counts[summary.issue_id] = Counter({k: n for k, n in kept.items() if k in wanted})
+        issue_ids = [i for i in issue_ids if i != summary.issue_id]
     if not issue_ids:
         return counts
     deliveries = session.execute(

@@ -61,3 +61,4 @@ class DeliveryRetry(Base):
     retried_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     # What the delivery had failed with before it was re-queued.
     previous_error: Mapped[str | None] = mapped_column(String(500))
+

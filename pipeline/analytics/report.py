@@ -140,7 +140,16 @@ class IssueReport:
 
 
 def issue_report(session: Session, issue: Issue, now: datetime) -> IssueReport:
-    """Every figure of the report, from the deliveries, provider events and engagements."""
+    """Every figure of the report, from the deliveries, provider events and engagements.
+
+    A pruned issue's rows are gone: its figures are the ones stored just before (see
+    :mod:`pipeline.analytics.summary`).
+    """
+    from pipeline.analytics.summary import report_from_summary, summary_of
+
+    summary = summary_of(session, issue.id)
+    if summary is not None:
+        return report_from_summary(issue, summary)
     report = IssueReport(
         week_key=issue.week_key,
         subject=issue.subject,

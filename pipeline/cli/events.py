@@ -10,11 +10,11 @@ import typer
 from pipeline.cli.common import console, new_app, pulse
 from pipeline.delivery.verp import ReturnPaths
 from pipeline.errors import PulseError, ValidationError
-from pipeline.events.ingest import apply_events, event_source, read_backfill
+from pipeline.events.ingest import event_source, read_backfill
 from pipeline.events.mailbox import scan_mailbox
 from pipeline.events.models import EventType
 from pipeline.events.normalised import NormalisedEvent
-from pipeline.events.policy import IngestReport
+from pipeline.events.policy import IngestReport, apply_events
 from pipeline.events.providers import SOURCES
 from pulse_core.database import transaction
 

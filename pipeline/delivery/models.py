@@ -125,3 +125,21 @@ class SendLock(Base):
     )
     owner: Mapped[str] = mapped_column(String(200))
     heartbeat_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class IssueSummary(Base):
+    """What is kept of an issue whose deliveries were pruned (``pulse db prune``).
+
+    The report's figures, worked out from the rows just before they were deleted, so the
+    report reads the same afterwards; and the moment of pruning, which also stops anything
+    from creating the issue's deliveries again (that would mail everyone a second time).
+    """
+
+    __tablename__ = "issue_summaries"
+
+    issue_id: Mapped[int] = mapped_column(
+        ForeignKey("issues.id", ondelete="CASCADE"), primary_key=True
+    )
+    pruned_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # IssueReport figures (see pipeline.analytics.summary) as JSON.
+    figures: Mapped[str] = mapped_column(Text)

@@ -18,12 +18,13 @@ from sqlalchemy import Table, and_, bindparam, exists, func, insert, literal, or
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
 
-from pipeline.delivery.models import Delivery, DeliveryStatus
+from pipeline.delivery.models import Delivery, DeliveryStatus, IssueSummary
 from pipeline.delivery.providers.base import SendResult
 from pipeline.delivery.retry import RetryPolicy
 from pipeline.delivery.store import ClaimedBatch, ClaimedDelivery
 from pipeline.delivery.waves import WavePlan
 from pipeline.delivery.withdraw import skip_pending_deliveries
+from pipeline.errors import IssueError
 from pulse_core.database import utcnow
 from subscribers.leaving import LeaveReason, LeavingRules, leave
 from subscribers.models import Subscriber, SubscriberStatus
@@ -38,11 +39,16 @@ def create_deliveries(session: Session, issue_id: int, waves: WavePlan | None = 
     """One pending row per active subscriber not yet in this issue; returns rows added.
 
     A single INSERT … SELECT keeps memory flat however long the list is, and the
-    NOT EXISTS plus the unique (issue, subscriber) key make it safe to run again. With
-    ``waves`` (local-time sending) each wave is one INSERT, earliest first, with its
+    NOT EXISTS plus the unique (issue, subscriber) key make it safe to run again — except
+    for a pruned issue, whose rows are gone: creating them again would mail everyone twice.
+    With ``waves`` (local-time sending) each wave is one INSERT, earliest first, with its
     ``due_at``: rows are numbered in wave order, so a claim (in id order) finds the due ones
     first. A last INSERT gives anyone left (a zone changed meanwhile) the list's own instant.
     """
+    if session.get(IssueSummary, issue_id) is not None:
+        raise IssueError(
+            "this issue's deliveries were pruned (pulse db prune); it cannot be sent again"
+        )
     now = utcnow()
     before = _count_rows(session, issue_id)
     if waves is None:

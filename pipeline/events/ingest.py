@@ -3,22 +3,18 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from pipeline.errors import NotFoundError, ValidationError
 from pipeline.events.errors import MalformedEvent
-from pipeline.events.models import ProviderEvent
 from pipeline.events.normalised import NormalisedEvent
-from pipeline.events.policy import EventPolicy, IngestReport, apply_event
+from pipeline.events.policy import EventPolicy, IngestReport, apply_events
 from pipeline.events.providers import SOURCES, EventSource
 from pipeline.events.providers.base import WebhookCredentials
-
-_CHUNK = 500  # keys per IN (…) query: well under every backend's parameter limit
 
 
 @dataclass(frozen=True)
@@ -39,36 +35,6 @@ def event_source(provider: str) -> EventSource:
         names = ", ".join(sorted(SOURCES))
         raise NotFoundError(f"no provider {provider!r}; choose one of {names}")
     return source
-
-
-def apply_events(
-    session: Session, events: Iterable[NormalisedEvent], policy: EventPolicy
-) -> IngestReport:
-    """Apply normalised events in order, in the caller's transaction."""
-    pending = list(events)
-    # Providers retry whole batches: find the already-stored ones with a few IN queries
-    # rather than one lookup each. (apply_event still checks, for twins within the batch.)
-    stored = _stored_keys(session, pending)
-    report = IngestReport()
-    for event in pending:
-        if (event.provider, event.event_key) in stored:
-            report.duplicates += 1
-            continue
-        report.add(apply_event(session, event, policy))
-    return report
-
-
-def _stored_keys(session: Session, events: list[NormalisedEvent]) -> set[tuple[str, str]]:
-    found: set[tuple[str, str]] = set()
-    for provider in {event.provider for event in events}:
-        keys = sorted({e.event_key for e in events if e.provider == provider})
-        for start in range(0, len(keys), _CHUNK):
-            query = select(ProviderEvent.event_key).where(
-                ProviderEvent.provider == provider,
-                ProviderEvent.event_key.in_(keys[start : start + _CHUNK]),
-            )
-            found.update((provider, key) for key in session.scalars(query))
-    return found
 
 
 def ingest_payload(

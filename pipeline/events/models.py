@@ -39,6 +39,8 @@ class ProviderEvent(Base):
         # Providers retry webhooks: the same event id is stored once.
         UniqueConstraint("provider", "event_key", name="uq_provider_events_provider_event_key"),
         Index("ix_provider_events_type_occurred", "type", "occurred_at"),
+        # Pruning finds old events linked to no delivery by when they arrived.
+        Index("ix_provider_events_received_at", "received_at"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)

@@ -1,32 +1,37 @@
 """What an event does to the list: the one place provider news changes a subscriber.
 
-Hard bounce → ``bounced`` and suppressed. Soft bounces → the same once there are
-``soft_bounce_limit`` within ``soft_bounce_window_days``. Complaint → ``complained`` and
-suppressed at once. Provider-side unsubscribe → ``unsubscribed`` and suppressed. The
-subscriber leaves through :func:`subscribers.leaving.leave`, the one rule set every path
-applies (history with the provider in the cause, suppression, no pause, pending deliveries
-withdrawn), so a change made here during a send stops every later batch from mailing them.
-An address we cannot tie to a subscriber is still suppressed.
+Events are applied in batches (dedupe, match, store with a few statements each; the rules
+in :mod:`pipeline.events.rules`). Hard bounce → ``bounced`` and suppressed. Soft bounces →
+the same once there are ``soft_bounce_limit`` within ``soft_bounce_window_days``. Complaint
+→ ``complained`` and suppressed at once. Provider-side unsubscribe → ``unsubscribed`` and
+suppressed. The subscriber leaves through :mod:`subscribers.leaving`, the one rule set
+every path applies (history with the provider in the cause, suppression, no pause,
+pending deliveries withdrawn), so a change made here during a send stops every later batch
+from mailing them. An address we cannot tie to a subscriber is still suppressed.
 """
 
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import timedelta
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from pipeline.delivery.withdraw import skip_pending_deliveries
-from pipeline.events.matching import Match, match_event
-from pipeline.events.models import BounceKind, EventType, ProviderEvent
+from pipeline.events.matching import IN_CHUNK, NO_MATCH, Match, match_events
+from pipeline.events.models import EventType, ProviderEvent
 from pipeline.events.normalised import NormalisedEvent
-from pulse_core.database import utcnow
-from subscribers.addresses import email_key
-from subscribers.leaving import LeaveReason, LeavingRules, leave, suppress_leaving_address
-from subscribers.models import Subscriber
+from pipeline.events.rules import SoftBounceHistory, apply_rules
+from pipeline.events.statistics import Statistics
+from pipeline.events.store import store_rows
+from pulse_core.database import one_of, utcnow
+from subscribers.leaving import LeavingRules
+
+_CHUNK = IN_CHUNK  # keys per IN (…): see matching.IN_CHUNK
 
 
 @dataclass(frozen=True)
@@ -80,113 +85,112 @@ class IngestReport:
         }
 
 
+BATCH = 1000  # events applied together: a few statements per batch, not per event
+
+
 def apply_event(session: Session, event: NormalisedEvent, policy: EventPolicy) -> IngestReport:
     """Store ``event`` once, link it, and apply the policy; a duplicate changes nothing."""
+    return apply_events(session, [event], policy)
+
+
+def apply_events(
+    session: Session, events: Iterable[NormalisedEvent], policy: EventPolicy
+) -> IngestReport:
+    """Apply events in order, in the caller's transaction, :data:`BATCH` at a time.
+
+    The outcome is the one applying them one by one would have (the policy tests run both
+    ways); only the number of statements differs.
+    """
+    pending = list(events)
     report = IngestReport()
-    if _already_stored(session, event):
-        report.duplicates += 1
-        return report
-    match = match_event(session, event)
-    subscriber = match.subscriber
-    unproven = event.needs_proof and not match.proven
-    if unproven:
-        # A report nobody can tie to a message we sent: kept for the record, linked to
-        # nobody (so it cannot count towards a later soft-bounce limit), changing nothing.
-        match, subscriber = Match(None, None), None
-    row = ProviderEvent(
-        provider=event.provider,
-        event_key=event.event_key,
-        type=event.type,
-        bounce_kind=event.bounce_kind if event.type is EventType.BOUNCED else None,
-        recipient=event.recipient or (subscriber.email if subscriber else None),
-        provider_message_id=(event.provider_message_id or "")[:200] or None,
-        delivery_id=match.delivery.id if match.delivery else None,
-        subscriber_id=subscriber.id if subscriber else None,
-        occurred_at=event.occurred_at,
-        received_at=utcnow(),
-        raw=event.raw,
-    )
-    try:
-        # A savepoint: a twin request racing us on the unique key loses quietly.
-        with session.begin_nested():
-            session.add(row)
-    except IntegrityError:
-        report.duplicates += 1
-        return report
-    report.stored += 1
-    report.by_type[event.type.value] += 1
-    if match.delivery is None:
-        report.unmatched += 1
-    if unproven:
-        return report
-    if event.needs_proof and subscriber is not None:
-        # Proven reports act on the address we sent to, not a relay's rewrite of it.
-        row.recipient = subscriber.email
-    report.changes.update(_apply_rules(session, row, event, subscriber, policy))
+    statistics = Statistics(session)
+    for start in range(0, len(pending), BATCH):
+        statistics.refresh()
+        batch = _apply_batch(session, pending[start : start + BATCH], policy)
+        statistics.wrote("provider_events", batch.stored)
+        report.add(batch)
     return report
 
 
-def _already_stored(session: Session, event: NormalisedEvent) -> bool:
-    query = select(ProviderEvent.id).where(
-        ProviderEvent.provider == event.provider, ProviderEvent.event_key == event.event_key
-    )
-    return session.scalar(query) is not None
+def _apply_batch(
+    session: Session, events: list[NormalisedEvent], policy: EventPolicy
+) -> IngestReport:
+    report = IngestReport()
+    while True:
+        fresh = _new_events(session, events)
+        links = [
+            _usable(event, match)
+            for event, match in zip(fresh, match_events(session, fresh), strict=True)
+        ]
+        rows = [_row(event, match) for event, match in zip(fresh, links, strict=True)]
+        history = SoftBounceHistory(session, rows, policy)
+        try:
+            # A savepoint: a twin request racing us on the unique key loses quietly (the
+            # batch is looked at again without the events it stored first).
+            with session.begin_nested():
+                store_rows(session, rows)
+            break
+        except IntegrityError:
+            continue
+    report.duplicates += len(events) - len(fresh)
+    report.stored += len(rows)
+    for event, match in zip(fresh, links, strict=True):
+        report.by_type[event.type.value] += 1
+        if match.delivery_id is None:
+            report.unmatched += 1
+    report.changes.update(apply_rules(session, fresh, links, rows, policy, history))
+    return report
 
 
-def _apply_rules(
-    session: Session,
-    row: ProviderEvent,
-    event: NormalisedEvent,
-    subscriber: Subscriber | None,
-    policy: EventPolicy,
-) -> Counter[str]:
-    changes: Counter[str] = Counter()
-    address = row.recipient
-    provider = event.provider
-    detail = (event.detail or "")[:500] or None
-    if event.type is EventType.BOUNCED and event.bounce_kind is BounceKind.HARD:
-        outcome = (LeaveReason.BOUNCED, f"bounce:hard:{provider}")
-    elif event.type is EventType.BOUNCED:
-        count = _soft_bounces(session, row, policy)
-        if count < policy.soft_bounce_limit:
-            return changes
-        days = policy.soft_bounce_window.days
-        detail = f"{count} soft bounces within {days} days; last: {detail or 'no detail'}"
-        outcome = (LeaveReason.BOUNCED, f"bounce:soft:{provider}")
-    elif event.type is EventType.COMPLAINED:
-        outcome = (LeaveReason.COMPLAINED, f"complaint:{provider}")
-    elif event.type is EventType.UNSUBSCRIBED:
-        outcome = (LeaveReason.UNSUBSCRIBED, f"unsubscribe:{provider}")
-    else:
-        return changes
-    reason, cause = outcome
-    if subscriber is not None:
-        departure = leave(
-            session, subscriber, reason, cause=cause, detail=detail, rules=policy.leaving
-        )
-        if departure.status_changed:
-            changes[subscriber.status.value] += 1
-        if departure.suppressed:
-            changes["suppressed"] += 1
-    # The address the report names, when it is not (or not only) a subscriber's.
-    if address and suppress_leaving_address(session, address, reason, policy.leaving):
-        changes["suppressed"] += 1
-    return changes
+def _new_events(session: Session, events: list[NormalisedEvent]) -> list[NormalisedEvent]:
+    """The events not stored yet (providers retry whole batches), each once."""
+    stored = stored_keys(session, events)
+    fresh: list[NormalisedEvent] = []
+    for event in events:
+        key = (event.provider, event.event_key)
+        if key not in stored:
+            stored.add(key)
+            fresh.append(event)
+    return fresh
 
 
-def _soft_bounces(session: Session, row: ProviderEvent, policy: EventPolicy) -> int:
-    """Soft bounces for this subscriber (or address) in the window ending at this one."""
-    since = row.occurred_at - policy.soft_bounce_window
-    query = select(func.count()).where(
-        ProviderEvent.type == EventType.BOUNCED,
-        ProviderEvent.bounce_kind == BounceKind.SOFT,
-        ProviderEvent.occurred_at > since,
-        ProviderEvent.occurred_at <= row.occurred_at,
-    )
-    if row.subscriber_id is not None:
-        query = query.where(ProviderEvent.subscriber_id == row.subscriber_id)
-    elif row.recipient:
-        query = query.where(func.lower(ProviderEvent.recipient) == email_key(row.recipient))
-    else:
-        return 0
-    return int(session.scalar(query) or 0)
+def stored_keys(session: Session, events: list[NormalisedEvent]) -> set[tuple[str, str]]:
+    """Which (provider, event key) pairs are stored already: a few IN queries on the unique key."""
+    found: set[tuple[str, str]] = set()
+    for provider in {event.provider for event in events}:
+        keys = sorted({e.event_key for e in events if e.provider == provider})
+        for start in range(0, len(keys), _CHUNK):
+            query = select(ProviderEvent.event_key).where(
+                ProviderEvent.provider == provider,
+                one_of(session, ProviderEvent.event_key, keys[start : start + _CHUNK]),
+            )
+            found.update((provider, key) for key in session.scalars(query))
+    return found
+
+
+def _usable(event: NormalisedEvent, match: Match) -> Match:
+    if event.needs_proof and not match.proven:
+        # A report nobody can tie to a message we sent: kept for the record, linked to
+        # nobody (so it cannot count towards a later soft-bounce limit), changing nothing.
+        return NO_MATCH
+    return match
+
+
+def _row(event: NormalisedEvent, match: Match) -> dict[str, object]:
+    recipient = event.recipient or match.email
+    if event.needs_proof and match.email is not None:
+        # Proven reports act on the address we sent to, not a relay's rewrite of it.
+        recipient = match.email
+    return {
+        "provider": event.provider,
+        "event_key": event.event_key,
+        "type": event.type,
+        "bounce_kind": event.bounce_kind if event.type is EventType.BOUNCED else None,
+        "recipient": recipient,
+        "provider_message_id": (event.provider_message_id or "")[:200] or None,
+        "delivery_id": match.delivery_id,
+        "subscriber_id": match.subscriber_id,
+        "occurred_at": event.occurred_at,
+        "received_at": utcnow(),
+        "raw": event.raw,
+    }

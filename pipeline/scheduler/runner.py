@@ -14,6 +14,7 @@ from pipeline import metrics
 from pipeline.scheduler.intake import add_daily_intake
 from pipeline.scheduler.job import JobOutcome, WeeklyJob
 from pipeline.scheduler.notify import EditorNotifier
+from pipeline.scheduler.retention import add_daily_prune
 from pipeline.scheduler.welcome import add_welcome_series
 from pipeline.wiring import Pulse
 from pulse_core.database import utcnow
@@ -73,6 +74,7 @@ def build_scheduler(job: WeeklyJob) -> BlockingScheduler:
     )
     add_daily_intake(scheduler, job.pulse)  # issue 17: job boards and feeds, once a day
     add_welcome_series(scheduler, job.pulse)  # issue 18: the welcome series, every minute
+    add_daily_prune(scheduler, job.pulse)  # issue 20: bounded tables, when configured
     return scheduler
 
 

@@ -23,10 +23,9 @@ from sqlalchemy import select
 from pipeline.delivery.models import Delivery
 from pipeline.delivery.verp import ReturnPaths
 from pipeline.events.dsn import failed_recipients
-from pipeline.events.ingest import apply_events
 from pipeline.events.mailbox import scan_mailbox
 from pipeline.events.models import ProviderEvent
-from pipeline.events.policy import IngestReport
+from pipeline.events.policy import IngestReport, apply_events
 from pipeline.wiring import Pulse
 from subscribers.models import Subscriber, SubscriberStatus
 from subscribers.suppression import is_suppressed
