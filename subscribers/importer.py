@@ -186,6 +186,21 @@ def import_subscribers(
     summary = ImportSummary()
     seen: set[str] = set()
     chunk: dict[str, NewSubscriber] = {}
+
+    def flush() -> None:  # writes and empties the chunk
+        _flush(
+            session,
+            chunk,
+            summary,
+            status,
+            consent_text,
+            consent_source,
+            hash_keys,
+            collect_ids,
+            leaving,
+            dry_run,
+        )
+
     for _line, item in rows:
         if isinstance(item, LineError):
             summary.invalid += 1
@@ -205,31 +220,9 @@ def import_subscribers(
             continue
         chunk[key] = item
         if len(chunk) >= chunk_size:
-            _flush(
-                session,
-                chunk,
-                summary,
-                status,
-                consent_text,
-                consent_source,
-                hash_keys,
-                collect_ids,
-                leaving,
-                dry_run,
-            )
+            flush()
     if chunk:
-        _flush(
-            session,
-            chunk,
-            summary,
-            status,
-            consent_text,
-            consent_source,
-            hash_keys,
-            collect_ids,
-            leaving,
-            dry_run,
-        )
+        flush()
     if summary.invalid and not skip_invalid:
         raise ImportRejected(summary)
     return summary

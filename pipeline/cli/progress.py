@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 from collections import Counter
 from types import TracebackType
+from typing import Self
 
 from rich.console import Console
 from rich.progress import (
@@ -16,7 +17,27 @@ from rich.progress import (
 )
 
 
-class SendProgress:
+class _LiveBar:
+    """A rich bar while on a terminal (``bar``; None elsewhere), shown for a ``with`` block."""
+
+    bar: Progress | None
+
+    def __enter__(self) -> Self:
+        if self.bar is not None:
+            self.bar.start()
+        return self
+
+    def __exit__(
+        self,
+        kind: type[BaseException] | None,
+        error: BaseException | None,
+        trace: TracebackType | None,
+    ) -> None:
+        if self.bar is not None:
+            self.bar.stop()
+
+
+class SendProgress(_LiveBar):
     """Call the instance with the running outcome counts after each batch."""
 
     def __init__(self, console: Console, label: str, total: int, *, interval: float) -> None:
@@ -38,20 +59,6 @@ class SendProgress:
             )
             self.task = self.bar.add_task(label, total=total or None, rate=0.0)
 
-    def __enter__(self) -> SendProgress:
-        if self.bar is not None:
-            self.bar.start()
-        return self
-
-    def __exit__(
-        self,
-        kind: type[BaseException] | None,
-        error: BaseException | None,
-        trace: TracebackType | None,
-    ) -> None:
-        if self.bar is not None:
-            self.bar.stop()
-
     def __call__(self, outcome: Counter[str]) -> None:
         done = outcome["sent"] + outcome["failed"]
         now = time.monotonic()
@@ -71,7 +78,7 @@ class SendProgress:
         )
 
 
-class ReadProgress:
+class ReadProgress(_LiveBar):
     """Reading a large import file: a bar by bytes on a terminal, a line now and then otherwise.
 
     Call the instance with the bytes read so far and the rows seen.
@@ -93,20 +100,6 @@ class ReadProgress:
                 console=console,
             )
             self.task = self.bar.add_task(label, total=total or None, rows=0)
-
-    def __enter__(self) -> ReadProgress:
-        if self.bar is not None:
-            self.bar.start()
-        return self
-
-    def __exit__(
-        self,
-        kind: type[BaseException] | None,
-        error: BaseException | None,
-        trace: TracebackType | None,
-    ) -> None:
-        if self.bar is not None:
-            self.bar.stop()
 
     def __call__(self, done: int, rows: int) -> None:
         if self.bar is not None:

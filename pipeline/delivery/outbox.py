@@ -292,6 +292,32 @@ def _addressed(
     ]  # fmt: skip
 
 
+def mark_sent(
+    session: Session, table: Table, accepted: Sequence[SendResult], now: datetime
+) -> None:
+    """Mark the rows of ``table`` the provider took as sent: one executemany for a batch.
+
+    For any outbox table shaped like ``deliveries`` (``id``, ``status``, the lease columns);
+    only rows still ``sending`` change, so a late answer cannot undo another process's.
+    """
+    session.execute(
+        table.update()
+        .where(
+            table.c.id == bindparam("row_id"),
+            table.c.status == DeliveryStatus.SENDING.value,
+        )
+        .values(
+            status=DeliveryStatus.SENT.value,
+            provider_message_id=bindparam("message_id"),
+            sent_at=now,
+            last_error=None,
+            lease_until=None,
+            lease_owner=None,
+        ),
+        [{"row_id": r.delivery_id, "message_id": r.provider_message_id} for r in accepted],
+    )
+
+
 def extend_lease(session: Session, token: str, lease_seconds: float) -> None:
     """Keep a batch leased while its worker waits to retry it."""
     session.execute(
@@ -318,25 +344,9 @@ def record_results(
     outcome: Counter[str] = Counter()
     accepted = [r for r in results if r.status.accepted]
     if accepted:
-        # One executemany for the common case: a batch the provider took.
         table = Delivery.__table__
         assert isinstance(table, Table)
-        session.execute(
-            table.update()
-            .where(
-                table.c.id == bindparam("delivery_id"),
-                table.c.status == DeliveryStatus.SENDING.value,
-            )
-            .values(
-                status=DeliveryStatus.SENT.value,
-                provider_message_id=bindparam("message_id"),
-                sent_at=now,
-                last_error=None,
-                lease_until=None,
-                lease_owner=None,
-            ),
-            [{"delivery_id": r.delivery_id, "message_id": r.provider_message_id} for r in accepted],
-        )
+        mark_sent(session, table, accepted, now)
         outcome["sent"] += len(accepted)
     refused = [r for r in results if not r.status.accepted]
     if not refused:

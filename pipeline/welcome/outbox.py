@@ -16,12 +16,13 @@ from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import Table, and_, bindparam, delete, exists, literal, or_, select, update
+from sqlalchemy import Table, and_, delete, exists, literal, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
 
 from pipeline.delivery.models import DeliveryStatus
+from pipeline.delivery.outbox import mark_sent
 from pipeline.delivery.providers.base import SendResult
 from pipeline.delivery.retry import RetryPolicy
 from pipeline.welcome.models import WelcomeSend, WelcomeSeriesStart
@@ -279,22 +280,7 @@ def record_results(
     if accepted:
         table = WelcomeSend.__table__
         assert isinstance(table, Table)
-        session.execute(
-            table.update()
-            .where(
-                table.c.id == bindparam("send_id"),
-                table.c.status == DeliveryStatus.SENDING.value,
-            )
-            .values(
-                status=DeliveryStatus.SENT.value,
-                provider_message_id=bindparam("message_id"),
-                sent_at=now,
-                last_error=None,
-                lease_until=None,
-                lease_owner=None,
-            ),
-            [{"send_id": r.delivery_id, "message_id": r.provider_message_id} for r in accepted],
-        )
+        mark_sent(session, table, accepted, now)
     retry = failed = 0
     suppress: list[int] = []
     refused = [r for r in results if not r.status.accepted]
