@@ -14,7 +14,22 @@ from collections import Counter
 from collections.abc import Collection, Sequence
 from datetime import datetime, timedelta
 
-from sqlalchemy import Table, and_, bindparam, exists, func, insert, literal, or_, select, update
+from sqlalchemy import (
+    Integer,
+    String,
+    Table,
+    and_,
+    bindparam,
+    column,
+    exists,
+    func,
+    insert,
+    literal,
+    or_,
+    select,
+    update,
+    values,
+)
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
 
@@ -295,25 +310,37 @@ def _addressed(
 def mark_sent(
     session: Session, table: Table, accepted: Sequence[SendResult], now: datetime
 ) -> None:
-    """Mark the rows of ``table`` the provider took as sent: one executemany for a batch.
+    """Mark the rows of ``table`` the provider took as sent, in one statement per batch.
 
     For any outbox table shaped like ``deliveries`` (``id``, ``status``, the lease columns);
-    only rows still ``sending`` change, so a late answer cannot undo another process's.
+    only rows still ``sending`` change, so a late answer cannot undo another process's. On
+    PostgreSQL the batch's (id, message id) pairs are joined in as a VALUES list (UPDATE …
+    FROM): one statement planned once, where an executemany had the server parse, plan and
+    run an UPDATE per recipient, its largest cost per message. SQLite (in-process, and no
+    column list on a VALUES alias) takes the executemany.
     """
+    sent = {
+        "status": DeliveryStatus.SENT.value,
+        "sent_at": now,
+        "last_error": None,
+        "lease_until": None,
+        "lease_owner": None,
+    }
+    still_sending = table.c.status == DeliveryStatus.SENDING.value
+    if session.get_bind().dialect.name == "postgresql":
+        answers = values(
+            column("row_id", Integer), column("message_id", String), name="answers"
+        ).data([(r.delivery_id, r.provider_message_id) for r in accepted])
+        session.execute(
+            table.update()
+            .where(table.c.id == answers.c.row_id, still_sending)
+            .values(provider_message_id=answers.c.message_id, **sent)
+        )
+        return
     session.execute(
         table.update()
-        .where(
-            table.c.id == bindparam("row_id"),
-            table.c.status == DeliveryStatus.SENDING.value,
-        )
-        .values(
-            status=DeliveryStatus.SENT.value,
-            provider_message_id=bindparam("message_id"),
-            sent_at=now,
-            last_error=None,
-            lease_until=None,
-            lease_owner=None,
-        ),
+        .where(table.c.id == bindparam("row_id"), still_sending)
+        .values(provider_message_id=bindparam("message_id"), **sent),
         [{"row_id": r.delivery_id, "message_id": r.provider_message_id} for r in accepted],
     )
 

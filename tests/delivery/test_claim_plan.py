@@ -4,9 +4,9 @@ A send claims a batch many times a second in every worker; a claim that read the
 ``deliveries`` table would cost more with every issue sent, and a million-recipient send
 would slow to a crawl as it went. Here the table holds an old issue sent in full and the
 current one 90% sent, with a few batches leased (one by a dead sender, so the reclaim path
-runs) and fresh statistics. Every statement a claim and the run's look-arounds (what is
-left, dead senders, the breaker's count) send is captured as the driver ran it and
-explained with the same parameters.
+runs) and fresh statistics. Every statement a claim, recording a batch's answers and the
+run's look-arounds (what is left, dead senders, the breaker's count) send is captured as the
+driver ran it and explained with the same parameters.
 """
 
 from __future__ import annotations
@@ -21,6 +21,7 @@ from sqlalchemy.engine import Engine
 
 from pipeline.delivery.breaker import BreakerThresholds
 from pipeline.delivery.liveness import LeaseOnly
+from pipeline.delivery.providers.base import SendResult, SendStatus
 from pipeline.delivery.send_state import begin_send
 from pipeline.delivery.sql_store import SqlSendStore
 from pipeline.wiring import Pulse
@@ -113,13 +114,23 @@ def test_a_claim_reads_deliveries_through_indexes_only(
         dead = {"gone.example:2:0000dead"}
         replay = store.claim(500, lease_seconds=300, dead_owners=dead)
         fresh = store.claim(500, lease_seconds=300, dead_owners=dead)
+        # The provider took the fresh batch: its answers go back in one statement.
+        store.record(
+            [
+                SendResult(row.delivery_id, SendStatus.SENT, f"answer-{row.delivery_id}")
+                for row in fresh.batch.rows
+            ]
+            if fresh is not None
+            else []
+        )
         store.outlook()
         store.dead_lease_holders(set())
         store.health(BreakerThresholds())
     assert replay is not None and replay.batch.replay and len(replay.batch.rows) == 10
     assert fresh is not None and len(fresh.batch.rows) == 500
     reads = [(sql, params) for sql, params in statements if "deliveries" in sql]
-    assert len(reads) >= 8  # the reclaim, the pending slice, addresses, leases, the outlook
+    assert len(reads) >= 9  # the reclaim, the pending slice, addresses, results, the outlook
+    assert any(sql.lstrip().startswith("UPDATE deliveries") and "VALUES" in sql for sql, _ in reads)
     for sql, params in reads:
         plan = plan_of(engine, sql, params)
         assert "Seq Scan on deliveries" not in plan, f"{sql}\n{plan}"
