@@ -17,6 +17,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from pipeline.analytics.report import GroupFigures, IssueReport, LinkFigures, issue_report
+from pipeline.analytics.segment_report import SegmentFigures
 from pipeline.delivery.models import Delivery, IssueSummary
 from pipeline.events.models import ProviderEvent
 from pipeline.issues.links import links_from_json
@@ -61,6 +62,11 @@ def summarise(session: Session, issue: Issue, now: datetime) -> IssueSummary:
         "timeline": [list(point) for point in report.timeline],
         "machine_reasons": report.machine_reasons,
         "event_counts": dict(_event_counts(session, issue.id)),
+        # The split by profile field, as it stood (the readers' profiles may change later).
+        "segments": {
+            by: [[r.value, r.sent, r.openers, r.clickers, r.unsubscribed] for r in rows]
+            for by, rows in report.segments.items()
+        },
     }
     summary = IssueSummary(issue_id=issue.id, pruned_at=now, figures=json.dumps(figures))
     session.add(summary)
@@ -107,4 +113,8 @@ def report_from_summary(issue: Issue, summary: IssueSummary) -> IssueReport:
     report.items = [GroupFigures(*group) for group in figures["items"]]
     report.timeline = [(h, hc, mc) for h, hc, mc in figures["timeline"]]
     report.machine_reasons = figures["machine_reasons"]
+    report.segments = {
+        by: [SegmentFigures(*row) for row in rows]
+        for by, rows in figures.get("segments", {}).items()
+    }
     return report
