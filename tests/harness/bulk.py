@@ -83,6 +83,7 @@ def _subscribers_pg(session: Session, start: int, readers: int) -> None:
                 "confirmed_at",
                 "consent_text",
                 "consent_at",
+                "referral_code",
             ],
             select(
                 address,
@@ -94,6 +95,8 @@ def _subscribers_pg(session: Session, start: int, readers: int) -> None:
                 literal(now, Subscriber.__table__.c.confirmed_at.type),
                 literal("benchmark"),
                 literal(now, Subscriber.__table__.c.consent_at.type),
+                # One code per row: the column's Python default would give every row the same.
+                literal("bulk") + cast(n.c.n, Subscriber.referral_code.type),
             ).select_from(n),
         )
     )
