@@ -65,6 +65,7 @@ def test_the_desk_moves_on_to_the_next_unsent_week_and_discards_a_stray(
     page.select_option("#week-selector select", stray)
     page.click('#week-selector button:has-text("Show")')
     actions = page.locator("#issue-actions [data-action]")
+    expect(actions.first).to_be_visible()  # the stray week's page has loaded
     assert [actions.nth(i).get_attribute("data-action") for i in range(actions.count())] == [
         "approve",
         "hold",
