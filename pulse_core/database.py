@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 from typing import Any, cast
 
 from sqlalchemy import DateTime, MetaData, any_, create_engine, event, literal
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
@@ -103,3 +104,16 @@ def one_of(session: Session, column: Any, values: Collection[Any]) -> ColumnElem
     if session.get_bind().dialect.name == "postgresql":
         return cast(ColumnElement[bool], column == any_(literal(list(values), ARRAY(column.type))))
     return cast(ColumnElement[bool], column.in_(list(values)))
+
+
+def insert_skipping_existing(session: Session, table: Any) -> postgresql.Insert | sqlite.Insert:
+    """An INSERT for this session's backend, on which ``on_conflict_do_nothing`` works.
+
+    Letting the unique key skip the rows that exist (rather than a NOT EXISTS over the
+    table being filled) keeps an INSERT … SELECT linear: the anti-join would re-read the
+    rows the statement has just added, and with the table's statistics saying it is empty
+    PostgreSQL plans it as a nested loop over them, quadratic in the list's length.
+    """
+    if session.get_bind().dialect.name == "postgresql":
+        return postgresql.insert(table)
+    return sqlite.insert(table)

@@ -25,11 +25,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from sqlalchemy import delete, func, or_, select
-from sqlalchemy.dialects.postgresql import insert as postgresql_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session, aliased
 
-from pulse_core.database import utcnow
+from pulse_core.database import insert_skipping_existing, utcnow
 from subscribers.models import (
     ERASED_KEY_PREFIX,
     Referral,
@@ -142,10 +140,8 @@ def _reach(session: Session, referrer_id: int, milestone: Milestone) -> int | No
         "reward": milestone.reward,
         "reached_at": utcnow(),
     }
-    dialect = session.get_bind().dialect.name
-    insert = postgresql_insert if dialect == "postgresql" else sqlite_insert
     statement = (
-        insert(ReferralMilestone)
+        insert_skipping_existing(session, ReferralMilestone)
         .values(**values)
         .on_conflict_do_nothing(index_elements=["referrer_id", "threshold"])
         .returning(ReferralMilestone.id)

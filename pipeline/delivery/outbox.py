@@ -23,7 +23,6 @@ from sqlalchemy import (
     column,
     exists,
     func,
-    insert,
     literal,
     or_,
     select,
@@ -40,7 +39,7 @@ from pipeline.delivery.store import ClaimedBatch, ClaimedDelivery
 from pipeline.delivery.waves import WavePlan
 from pipeline.delivery.withdraw import skip_pending_deliveries
 from pipeline.errors import IssueError
-from pulse_core.database import utcnow
+from pulse_core.database import insert_skipping_existing, utcnow
 from subscribers.leaving import LeaveReason, LeavingRules, leave
 from subscribers.models import Subscriber, SubscriberStatus
 
@@ -53,12 +52,13 @@ CLAIMABLE = frozenset({SubscriberStatus.ACTIVE})
 def create_deliveries(session: Session, issue_id: int, waves: WavePlan | None = None) -> int:
     """One pending row per active subscriber not yet in this issue; returns rows added.
 
-    A single INSERT … SELECT keeps memory flat however long the list is, and the
-    NOT EXISTS plus the unique (issue, subscriber) key make it safe to run again — except
-    for a pruned issue, whose rows are gone: creating them again would mail everyone twice.
-    With ``waves`` (local-time sending) each wave is one INSERT, earliest first, with its
-    ``due_at``: rows are numbered in wave order, so a claim (in id order) finds the due ones
-    first. A last INSERT gives anyone left (a zone changed meanwhile) the list's own instant.
+    A single INSERT … SELECT keeps memory flat however long the list is, and the unique
+    (issue, subscriber) key, skipping the rows that exist, makes it safe to run again (and
+    settles two runs at once) — except for a pruned issue, whose rows are gone: creating
+    them again would mail everyone twice. With ``waves`` (local-time sending) each wave is
+    one INSERT, earliest first, with its ``due_at``: rows are numbered in wave order, so a
+    claim (in id order) finds the due ones first. A last INSERT gives anyone whose zone no
+    wave named (one changed or joined meanwhile) the list's own instant.
     """
     if session.get(IssueSummary, issue_id) is not None:
         raise IssueError(
@@ -72,13 +72,17 @@ def create_deliveries(session: Session, issue_id: int, waves: WavePlan | None = 
         zones = session.scalars(
             select(Subscriber.timezone).where(_eligible(issue_id, now)).distinct()
         )
+        named: list[str] = []
+        null_named = False
         for due_at, names in waves.groups(zones):
             known = [name for name in names if name is not None]
-            in_wave: ColumnElement[bool] = Subscriber.timezone.in_(known)
-            if None in names:
-                in_wave = or_(in_wave, Subscriber.timezone.is_(None))
-            _insert_pending(session, issue_id, now, in_wave, due_at)
-        _insert_pending(session, issue_id, now, due_at=waves.instant(None))
+            named += known
+            null_named = null_named or None in names
+            _insert_pending(session, issue_id, now, _in_zones(known, None in names), due_at)
+        unnamed = ~_in_zones(named, null_named)
+        if not null_named:
+            unnamed = or_(unnamed, Subscriber.timezone.is_(None))
+        _insert_pending(session, issue_id, now, unnamed, waves.instant(None))
     # Counted rather than read from rowcount, which drivers report unreliably here.
     return _count_rows(session, issue_id) - before
 
@@ -88,7 +92,17 @@ def _eligible(issue_id: int, now: datetime) -> ColumnElement[bool]:
     already = exists().where(
         and_(Delivery.issue_id == issue_id, Delivery.subscriber_id == Subscriber.id)
     )
-    return and_(Subscriber.status == SubscriberStatus.ACTIVE, _not_paused(now), ~already)
+    return and_(_active_unpaused(now), ~already)
+
+
+def _active_unpaused(now: datetime) -> ColumnElement[bool]:
+    return and_(Subscriber.status == SubscriberStatus.ACTIVE, _not_paused(now))
+
+
+def _in_zones(names: list[str], with_null: bool) -> ColumnElement[bool]:
+    """Readers whose zone is one of ``names`` (or unset, with ``with_null``)."""
+    in_zones: ColumnElement[bool] = Subscriber.timezone.in_(names)
+    return or_(in_zones, Subscriber.timezone.is_(None)) if with_null else in_zones
 
 
 def _insert_pending(
@@ -98,6 +112,7 @@ def _insert_pending(
     where: ColumnElement[bool] | None = None,
     due_at: datetime | None = None,
 ) -> None:
+    """Add the mailable readers ``where`` selects; the unique key skips those already in."""
     columns = ["issue_id", "subscriber_id", "status", "attempts", "created_at"]
     values = [
         literal(issue_id),
@@ -109,10 +124,14 @@ def _insert_pending(
     if due_at is not None:
         columns.append("due_at")
         values.append(literal(due_at, Delivery.due_at.type))
-    source = select(*values).where(_eligible(issue_id, now))
+    source = select(*values).where(_active_unpaused(now))
     if where is not None:
         source = source.where(where).order_by(Subscriber.id)
-    session.execute(insert(Delivery).from_select(columns, source))
+    session.execute(
+        insert_skipping_existing(session, Delivery)
+        .from_select(columns, source)
+        .on_conflict_do_nothing(index_elements=["issue_id", "subscriber_id"])
+    )
 
 
 def _not_paused(now: datetime) -> ColumnElement[bool]:
@@ -191,9 +210,10 @@ def claim_batch(
         return None
     # The slice may reach into the next variant: those rows stay pending for the next claim.
     ids = [row_id for row_id, variant in pending if variant == pending[0].variant]
-    rows = _addressed(session, ids, now)
-    claimed = [row for row, mailable in rows if mailable]
-    gone = [row.delivery_id for row, mailable in rows if not mailable]
+    claimed = [row for row, mailable in _addressed(session, ids, now) if mailable]
+    # Left the list, paused, or (deliveries have no foreign keys) deleted by an operator.
+    kept = {row.delivery_id for row in claimed}
+    gone = [row_id for row_id in ids if row_id not in kept]
     if gone:
         session.execute(
             update(Delivery)

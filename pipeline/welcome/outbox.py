@@ -17,7 +17,6 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import Table, and_, delete, exists, literal, or_, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
 
@@ -27,6 +26,7 @@ from pipeline.delivery.providers.base import SendResult
 from pipeline.delivery.retry import RetryPolicy
 from pipeline.welcome.models import WelcomeSend, WelcomeSeriesStart
 from pipeline.welcome.series import Window
+from pulse_core.database import insert_skipping_existing
 from subscribers.history import SubscriberChange
 from subscribers.models import ERASED_KEY_PREFIX, Subscriber, SubscriberStatus
 
@@ -56,9 +56,10 @@ class Lease:
 
 def series_start(session: Session, now: datetime) -> datetime:
     """When the series began (written by its migration; ``now`` if the row is missing)."""
-    dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
     session.execute(
-        dialect.insert(WelcomeSeriesStart).values(id=1, started_at=now).on_conflict_do_nothing()
+        insert_skipping_existing(session, WelcomeSeriesStart)
+        .values(id=1, started_at=now)
+        .on_conflict_do_nothing()
     )
     started = session.scalar(
         select(WelcomeSeriesStart.started_at).where(WelcomeSeriesStart.id == 1)
@@ -142,12 +143,13 @@ def claim_due(
         "lease_owner",
         "created_at",
     ]
-    dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
     # Two schedulers may pick the same reader: the unique key keeps the first, and the
     # second's row is simply not inserted (it then finds nothing under its own token, and
     # leaves the rest of the step to the process that won, which claims until none is left).
     session.execute(
-        dialect.insert(WelcomeSend).from_select(columns, source).on_conflict_do_nothing()
+        insert_skipping_existing(session, WelcomeSend)
+        .from_select(columns, source)
+        .on_conflict_do_nothing()
     )
     return _rows_of(session, token)
 

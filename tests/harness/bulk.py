@@ -30,11 +30,7 @@ def seed_sent_issue(pulse: Pulse, readers: int, *, week: str, analyze: bool = Tr
     with transaction(sessions) as session:
         issue_id = session.scalar(select(Issue.id).where(Issue.week_key == week))
         assert issue_id is not None, f"build {week} first"
-        start = int(session.scalar(select(func.coalesce(func.max(Subscriber.id), 0))) or 0)
-        if session.get_bind().dialect.name == "postgresql":
-            _subscribers_pg(session, start, readers)
-        else:
-            _subscribers_rows(session, start, readers)
+        start = add_readers(session, readers)
         session.execute(
             insert(Delivery).from_select(
                 [
@@ -65,6 +61,16 @@ def seed_sent_issue(pulse: Pulse, readers: int, *, week: str, analyze: bool = Tr
                 # Fresh statistics, as autovacuum would gather them (the CI server has it off).
                 session.execute(text("ANALYZE"))
     return int(issue_id)
+
+
+def add_readers(session: Session, readers: int) -> int:
+    """``readers`` more active subscribers, numbered on from the highest id (returned)."""
+    start = int(session.scalar(select(func.coalesce(func.max(Subscriber.id), 0))) or 0)
+    if session.get_bind().dialect.name == "postgresql":
+        _subscribers_pg(session, start, readers)
+    else:
+        _subscribers_rows(session, start, readers)
+    return start
 
 
 def _subscribers_pg(session: Session, start: int, readers: int) -> None:
