@@ -40,6 +40,7 @@ from pipeline.delivery.waves import WavePlan
 from pipeline.delivery.withdraw import skip_pending_deliveries
 from pipeline.errors import IssueError
 from pulse_core.database import insert_skipping_existing, utcnow
+from pulse_core.statistics import Statistics
 from subscribers.leaving import LeaveReason, LeavingRules, leave
 from subscribers.models import Subscriber, SubscriberStatus
 
@@ -84,7 +85,13 @@ def create_deliveries(session: Session, issue_id: int, waves: WavePlan | None = 
             unnamed = or_(unnamed, Subscriber.timezone.is_(None))
         _insert_pending(session, issue_id, now, unnamed, waves.instant(None))
     # Counted rather than read from rowcount, which drivers report unreliably here.
-    return _count_rows(session, issue_id) - before
+    created = _count_rows(session, issue_id) - before
+    # The claims that follow plan on what the planner knows of the table, which a send's
+    # creation can multiply many times over before autovacuum looks (or with it off).
+    statistics = Statistics(session)
+    statistics.wrote("deliveries", created)
+    statistics.refresh()
+    return created
 
 
 def _eligible(issue_id: int, now: datetime) -> ColumnElement[bool]:

@@ -26,9 +26,9 @@ from pipeline.events.matching import IN_CHUNK, NO_MATCH, Match, match_events
 from pipeline.events.models import EventType, ProviderEvent
 from pipeline.events.normalised import NormalisedEvent
 from pipeline.events.rules import SoftBounceHistory, apply_rules
-from pipeline.events.statistics import Statistics
 from pipeline.events.store import store_rows
 from pulse_core.database import one_of, utcnow
+from pulse_core.statistics import Statistics
 from subscribers.leaving import LeavingRules
 
 _CHUNK = IN_CHUNK  # keys per IN (…): see matching.IN_CHUNK

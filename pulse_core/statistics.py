@@ -1,7 +1,8 @@
-"""Fresh planner statistics for the tables event intake reads (PostgreSQL only).
+"""Fresh planner statistics for tables the pipeline changes in bulk (PostgreSQL only).
 
-Every matching query is an index lookup — when the planner knows how big the tables are
-and how their columns spread. The pipeline writes in bulk faster than autovacuum notices
+Used by event intake and by the creation of a send's rows. Every matching query is an
+index lookup — when the planner knows how big the tables are and how their columns
+spread. The pipeline writes in bulk faster than autovacuum notices
 (a million deliveries created or given message ids in minutes, thousands of events stored
 in one import transaction; autovacuum looks once a minute, and some servers run it off),
 and a planner with stale statistics reads a ``IN (…)`` of a thousand keys as "most of the
