@@ -6,7 +6,9 @@ from collections.abc import Callable, Iterator
 
 import pytest
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
+from pipeline.analytics.models import DeliveryRetry, Engagement, EngagementKind
 from pipeline.config import load_settings
 from pipeline.delivery.models import Delivery
 from pipeline.demo.seed import seed_week
@@ -86,6 +88,22 @@ def seed_and_build(pulse: Pulse, readers: int) -> None:
     with transaction(pulse.db.sessions) as session:
         seed_week(session, week_monday(WEEK), readers)
     weekly.build_week(pulse, WEEK)
+
+
+def hang_a_click_and_a_retry(session: Session, delivery: Delivery) -> None:
+    """A click and a retry on ``delivery``: rows a table copy could cascade away."""
+    session.add(
+        Engagement(
+            kind=EngagementKind.CLICK,
+            issue_id=delivery.issue_id,
+            delivery_id=delivery.id,
+            subscriber_id=delivery.subscriber_id,
+            position=1,
+            method="GET",
+            agent="browser",
+        )
+    )
+    session.add(DeliveryRetry(delivery_id=delivery.id, previous_error="mailbox full"))
 
 
 def delivery_ids(pulse: Pulse) -> list[int]:

@@ -7,13 +7,13 @@ from datetime import UTC, datetime
 
 from sqlalchemy import func, inspect, select, update
 
-from pipeline.analytics.models import DeliveryRetry, Engagement, EngagementKind
+from pipeline.analytics.models import DeliveryRetry, Engagement
 from pipeline.db import downgrade, upgrade
 from pipeline.delivery.engine import begin_send
 from pipeline.delivery.models import Delivery
 from pipeline.wiring import Pulse
 from pulse_core.database import transaction
-from tests.delivery.conftest import WEEK, seed_and_build
+from tests.delivery.conftest import WEEK, hang_a_click_and_a_retry, seed_and_build
 
 DUE = datetime(2026, 11, 24, 9, tzinfo=UTC)
 
@@ -31,23 +31,12 @@ def test_0030_down_and_up_keeps_every_delivery_and_what_hangs_on_them(
 ) -> None:
     pulse = configure()
     seed_and_build(pulse, 4)
-    issue, _ = begin_send(pulse.db.sessions, WEEK)
+    begin_send(pulse.db.sessions, WEEK)
     with transaction(pulse.db.sessions) as session:
         first = session.scalars(select(Delivery).order_by(Delivery.id)).first()
         assert first is not None
         session.execute(update(Delivery).where(Delivery.id == first.id).values(due_at=DUE))
-        session.add(
-            Engagement(
-                kind=EngagementKind.CLICK,
-                issue_id=issue.id,
-                delivery_id=first.id,
-                subscriber_id=first.subscriber_id,
-                position=1,
-                method="GET",
-                agent="browser",
-            )
-        )
-        session.add(DeliveryRetry(delivery_id=first.id, previous_error="mailbox full"))
+        hang_a_click_and_a_retry(session, first)
     downgrade(pulse.db.engine, "0024")
     assert "due_at" not in columns(pulse) and "ix_deliveries_wave_due" not in indexes(pulse)
     upgrade(pulse.db.engine)

@@ -13,7 +13,7 @@ from collections.abc import Callable
 
 from sqlalchemy import delete, func, inspect, select
 
-from pipeline.analytics.models import DeliveryRetry, Engagement, EngagementKind
+from pipeline.analytics.models import DeliveryRetry, Engagement
 from pipeline.db import downgrade, upgrade
 from pipeline.delivery.models import Delivery, DeliveryStatus
 from pipeline.delivery.outbox import claim_batch
@@ -21,7 +21,7 @@ from pipeline.delivery.send_state import begin_send
 from pipeline.wiring import Pulse
 from pulse_core.database import transaction
 from subscribers.models import Subscriber
-from tests.delivery.conftest import WEEK, seed_and_build
+from tests.delivery.conftest import WEEK, hang_a_click_and_a_retry, seed_and_build
 
 
 def foreign_keys(pulse: Pulse) -> set[str]:
@@ -43,18 +43,7 @@ def test_0032_down_and_up_keeps_the_rows_and_the_downgrade_drops_orphans(
     with transaction(pulse.db.sessions) as session:
         first = session.scalars(select(Delivery).order_by(Delivery.id)).first()
         assert first is not None
-        session.add(
-            Engagement(
-                kind=EngagementKind.CLICK,
-                issue_id=issue.id,
-                delivery_id=first.id,
-                subscriber_id=first.subscriber_id,
-                position=1,
-                method="GET",
-                agent="browser",
-            )
-        )
-        session.add(DeliveryRetry(delivery_id=first.id, previous_error="mailbox full"))
+        hang_a_click_and_a_retry(session, first)
         # A row whose reader is gone: possible only now that there is no foreign key.
         session.add(Delivery(issue_id=issue.id, subscriber_id=999_999, status="pending"))
     assert foreign_keys(pulse) == set()
