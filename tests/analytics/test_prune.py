@@ -92,7 +92,12 @@ def populate(sent: SentIssue) -> None:
 
 def deliveries_of(pulse: Pulse, week: str) -> int:
     with pulse.db.sessions() as session:
-        query = select(func.count()).select_from(Delivery).join(Issue).where(Issue.week_key == week)
+        query = (
+            select(func.count())
+            .select_from(Delivery)
+            .join(Issue, Issue.id == Delivery.issue_id)
+            .where(Issue.week_key == week)
+        )
         return int(session.scalar(query) or 0)
 
 

@@ -184,9 +184,12 @@ def test_a_worker_that_loses_its_database_reconnects_and_resends_its_batches_who
         assert worker.wait(timeout=120) == 0, worker.stderr[-2000:]
         assert_sent_exactly_once(fake, pulse, readers)
     assert "database connection lost" in worker.stderr and "reconnecting in" in worker.stderr
-    # The batches in flight at the cut went out again, whole: each one's repeat carried the
-    # same idempotency key and the same body, and Resend answered it from its store.
-    assert fake.replayed >= 1
+    # The batches in flight at the cut went out again, whole (exactly once is checked
+    # above). Usually the provider had taken one, and its repeat carried the same
+    # idempotency key and body (``fake.replayed``); but a cut that falls on the claim's own
+    # commit (rows leased, the worker never told) leaves a batch never posted, whose
+    # re-send is its first. On a slow machine that was once the only batch in flight, so
+    # the repeat is not required here; tests/delivery/test_crash.py pins Resend's replays.
     assert "re-sending batch of 10 left in flight" in worker.stderr
 
 
