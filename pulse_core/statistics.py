@@ -2,9 +2,9 @@
 
 Used by event intake and by the creation of a send's rows. Every matching query is an
 index lookup — when the planner knows how big the tables are and how their columns
-spread. The pipeline writes in bulk faster than autovacuum notices
-(a million deliveries created or given message ids in minutes, thousands of events stored
-in one import transaction; autovacuum looks once a minute, and some servers run it off),
+spread. The pipeline writes in bulk faster than autovacuum notices (a million deliveries
+created or given message ids in minutes, thousands of events stored in one import
+transaction; autovacuum looks once a minute, and some servers run it off),
 and a planner with stale statistics reads a ``IN (…)`` of a thousand keys as "most of the
 table" and scans all of it, once per batch: the cost per event then grows with the table
 (the 24 events/s of issue 20). So intake checks, once per batch, how much each table has

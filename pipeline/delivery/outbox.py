@@ -70,20 +70,12 @@ def create_deliveries(session: Session, issue_id: int, waves: WavePlan | None = 
     if waves is None:
         _insert_pending(session, issue_id, now)
     else:
-        zones = session.scalars(
-            select(Subscriber.timezone).where(_eligible(issue_id, now)).distinct()
+        zones = list(
+            session.scalars(select(Subscriber.timezone).where(_eligible(issue_id, now)).distinct())
         )
-        named: list[str] = []
-        null_named = False
         for due_at, names in waves.groups(zones):
-            known = [name for name in names if name is not None]
-            named += known
-            null_named = null_named or None in names
-            _insert_pending(session, issue_id, now, _in_zones(known, None in names), due_at)
-        unnamed = ~_in_zones(named, null_named)
-        if not null_named:
-            unnamed = or_(unnamed, Subscriber.timezone.is_(None))
-        _insert_pending(session, issue_id, now, unnamed, waves.instant(None))
+            _insert_pending(session, issue_id, now, _in_zones(names), due_at)
+        _insert_pending(session, issue_id, now, ~_in_zones(zones), waves.instant(None))
     # Counted rather than read from rowcount, which drivers report unreliably here.
     created = _count_rows(session, issue_id) - before
     # The claims that follow plan on what the planner knows of the table, which a send's
@@ -106,10 +98,11 @@ def _active_unpaused(now: datetime) -> ColumnElement[bool]:
     return and_(Subscriber.status == SubscriberStatus.ACTIVE, _not_paused(now))
 
 
-def _in_zones(names: list[str], with_null: bool) -> ColumnElement[bool]:
-    """Readers whose zone is one of ``names`` (or unset, with ``with_null``)."""
-    in_zones: ColumnElement[bool] = Subscriber.timezone.in_(names)
-    return or_(in_zones, Subscriber.timezone.is_(None)) if with_null else in_zones
+def _in_zones(names: Collection[str | None]) -> ColumnElement[bool]:
+    """Readers whose zone is one of ``names`` (``None``: unset); never NULL, so ``~`` is exact."""
+    known = [name for name in names if name is not None]
+    named = and_(Subscriber.timezone.is_not(None), Subscriber.timezone.in_(known))
+    return or_(named, Subscriber.timezone.is_(None)) if None in names else named
 
 
 def _insert_pending(
