@@ -15,6 +15,7 @@ from subscribers.models import Subscriber, SubscriberStatus
 from subscribers.suppression import is_suppressed
 from tests.conftest import Cli, Workspace
 from tests.events.conftest import FIXTURES, READER, fixture, seed_and_send
+from tests.forgery import altered
 
 R2, R3, R4, R5 = (f"reader00000{n}@example.com" for n in (2, 3, 4, 5))
 
@@ -148,7 +149,7 @@ def fill(box: mailbox.Mailbox[mailbox.Message], pulse: Pulse) -> None:
             email: sid for email, sid in session.execute(select(Subscriber.email, Subscriber.id))
         }
     token = pulse.signer.unsubscribe_token(ids[R4])
-    forged = pulse.signer.unsubscribe_token(ids[R5])[:-3] + "AAA"
+    forged = altered(pulse.signer.unsubscribe_token(ids[R5]))
     for raw in (
         report("dsn_hard.eml", READER, message_id_of(pulse, READER)),
         report("dsn_delayed.eml", R2, message_id_of(pulse, R2)),

@@ -18,6 +18,7 @@ from pipeline.wiring import Pulse
 from pulse_core.database import transaction
 from subscribers.models import QueuedMail
 from subscribers.web.embed_origins import normalise_origin, parse_origins, request_origin
+from tests.forgery import altered
 from tests.subscribers.conftest import MakePulse, Outbox, subscriber
 
 PARTNER = "http://partner.example:8080"
@@ -124,7 +125,7 @@ def test_the_step_must_be_sent_from_this_site_once_and_not_by_a_bot(
     assert again.status_code == 400 and "already sent" in again.text
     assert queued(site) == 1
     forged = client.post(
-        "/embed/subscribe", data=form | {"embed_token": token[:-2] + "xx"}, headers={"Origin": OWN}
+        "/embed/subscribe", data=form | {"embed_token": altered(token)}, headers={"Origin": OWN}
     )
     assert forged.status_code == 400 and queued(site) == 1
     # The honeypot: answered as for a person, nothing done.
