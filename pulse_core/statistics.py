@@ -46,10 +46,10 @@ class Statistics:
             "SELECT c.relname, c.reltuples, s.n_mod_since_analyze FROM pg_class c "
             "JOIN pg_stat_user_tables s ON s.relid = c.oid "
             "WHERE c.relnamespace = to_regnamespace(current_schema())::oid "
-            "AND c.relname IN ('deliveries', 'provider_events', 'subscribers')"
+            "AND c.relname = ANY(:tables)"
         )
         stale: list[tuple[str, int]] = []
-        for name, tuples, modified in self._session.execute(query):
+        for name, tuples, modified in self._session.execute(query, {"tables": list(TABLES)}):
             counted = int(modified or 0)
             changed = counted - self._baseline.get(name, 0) + self._written.get(name, 0)
             if changed > _FLOOR + _SCALE * max(float(tuples), 0.0):
