@@ -84,7 +84,9 @@ class BatchSender:
             if self.pacer.enabled:
                 count = len(claim.batch.rows)
                 return self.pacer.wait_turn(count, self._stop_or_extend(claim.batch))
-            return not claim.held or self.pacer.wait_out_holds(self._stop_or_extend(claim.batch))
+            if not claim.held and not self.pacer.holding_here():
+                return True
+            return self.pacer.wait_out_holds(self._stop_or_extend(claim.batch))
 
     def _stop_or_extend(self, batch: ClaimedBatch) -> Callable[[], bool]:
         waited_since = time.monotonic()

@@ -10,7 +10,9 @@ advisory lock, SQLite's single writer), so the caps hold for all workers togethe
 The same reservation reads ``send_holds``: when a provider answers 429 with a wait hint, the
 thread that got it records a hold (:meth:`SendRateLimiter.hold`), and no thread of any worker
 is granted a reservation before the hold ends. At most the requests already on their way
-when the answer came still reach the provider.
+when the answer came still reach the provider. The process that records a hold knows it
+before its commit lands (a slow disk or a busy SQLite writer can take longer than a whole
+batch): its own threads see it at once, in memory, and other processes once it commits.
 """
 
 from __future__ import annotations
@@ -110,6 +112,7 @@ class SendRateLimiter:
         self.longest = max((w.seconds for w in self.windows), default=0.0)
         self._pruned = 0.0
         self._lock = threading.Lock()
+        self._hold_here: tuple[float, str] | None = None  # the latest hold this process set
 
     @property
     def enabled(self) -> bool:
@@ -150,6 +153,9 @@ class SendRateLimiter:
     def hold(self, seconds: float, reason: str) -> float:
         """Make every sender wait ``seconds`` from now; returns when the hold ends (Unix time)."""
         until = self.clock() + max(seconds, 0.0)
+        with self._lock:
+            if self._hold_here is None or self._hold_here[0] < until:
+                self._hold_here = (until, reason)
         with transaction(self.sessions) as session:
             session.add(SendHold(until=until, reason=reason[:1000]))
             session.execute(delete(SendHold).where(SendHold.until < until - DAY))
@@ -164,7 +170,19 @@ class SendRateLimiter:
                 .order_by(SendHold.until.desc())
                 .limit(1)
             ).first()
-        return (row.until, row.reason) if row else None
+        here = self._held_here()
+        if row is not None and (here is None or row.until >= here[0]):
+            return (row.until, row.reason)
+        return here
+
+    def holding_here(self) -> bool:
+        """Whether a hold this process set is in force (known before its commit lands)."""
+        return self._held_here() is not None
+
+    def _held_here(self) -> tuple[float, str] | None:
+        with self._lock:
+            here = self._hold_here
+        return here if here is not None and here[0] > self.clock() else None
 
     def adjust(self, entry_id: int | None, count: int) -> None:
         """Correct a reservation to the messages actually sent (rows may have been skipped)."""
@@ -179,8 +197,9 @@ class SendRateLimiter:
         """``(0, entry id)`` when granted (no id when nothing is capped), else seconds to wait."""
         with transaction(self.sessions) as session:
             now = self.clock()
-            held = current_hold(session, now)
-            if held is not None:
+            here = self._held_here()
+            held = max(current_hold(session, now) or 0.0, here[0] if here else 0.0)
+            if held > now:
                 return held - now, None
             if not self.enabled:
                 return 0.0, None

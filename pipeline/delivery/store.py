@@ -155,3 +155,6 @@ class Pacer(Protocol):
 
     def hold(self, seconds: float, reason: str) -> float:
         """Make every sender wait ``seconds`` from now."""
+
+    def holding_here(self) -> bool:
+        """Whether a hold this process set is in force; free to ask (no database read)."""

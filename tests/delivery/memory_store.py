@@ -239,3 +239,6 @@ class MemoryPacer:
     def hold(self, seconds: float, reason: str) -> float:
         self.holds.append((seconds, reason))
         return seconds
+
+    def holding_here(self) -> bool:
+        return False

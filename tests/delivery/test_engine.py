@@ -6,6 +6,7 @@ import os
 import random
 import subprocess
 import sys
+import threading
 import time
 from collections import Counter
 from collections.abc import Callable
@@ -379,3 +380,40 @@ def test_a_hold_that_ends_while_it_is_being_read_is_not_slept_negatively(
     limiter.hold(1.0, "429")
     assert limiter.wait_out_holds()
     assert slept and min(slept) >= 0
+
+
+def test_a_hold_binds_this_process_s_threads_before_its_commit_lands(
+    configure: Callable[..., Pulse],
+) -> None:
+    """A slow commit (busy disk, SQLite's one writer) must not let this process's threads
+    send on: the thread that heard the 429 tells them in memory, others learn at commit."""
+    pulse = configure()
+    refused: list[float] = []
+    mine = SendRateLimiter(pulse.db.sessions, [], sleep=refused.append)
+    elsewhere = SendRateLimiter(pulse.db.sessions, [])
+    postgres = pulse.db.engine.dialect.name == "postgresql"
+    with pulse.db.engine.connect() as blocker:
+        # Another writer holds the table: the hold's INSERT waits; reads still go through.
+        if postgres:
+            blocker.exec_driver_sql("LOCK TABLE send_holds IN EXCLUSIVE MODE")
+        else:
+            blocker.exec_driver_sql("UPDATE send_holds SET reason = reason WHERE 0 = 1")
+        holder = threading.Thread(target=mine.hold, args=(HOLD, "postmark: 429"))
+        holder.start()
+        deadline = time.monotonic() + 10
+        while not mine.holding_here() and time.monotonic() < deadline:
+            time.sleep(0.005)
+        assert mine.holding_here()
+        assert blocker.exec_driver_sql("SELECT count(*) FROM send_holds").scalar() == 0
+        if postgres:  # on SQLite every transaction, reads too, queues behind the writer
+            assert elsewhere.held_until() is None  # not committed yet
+            held = mine.held_until()
+            assert held is not None and held[1] == "postmark: 429"
+            assert not mine.wait_turn(5, stop=lambda: len(refused) >= 1)  # no turn while held
+            assert not mine.wait_out_holds(stop=lambda: len(refused) >= 2)
+            assert refused and all(0 < wait <= HOLD for wait in refused)
+        assert holder.is_alive()  # all of that while the hold's commit was still waiting
+        blocker.rollback()
+    holder.join(timeout=30)
+    assert not holder.is_alive()
+    assert elsewhere.held_until() == mine.held_until()
